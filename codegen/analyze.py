@@ -1,0 +1,107 @@
+"""Stage 3: what needs derivative code, and where shapes can differ.
+
+Activity (as in Tapenade and the AD literature): a value is *varied* if it depends
+on a `wrt` argument through differentiable arguments of the rules, *useful* if the
+result depends on it that way; only values both varied and useful (*active*) get an
+adjoint. Data arguments such as X and y are never varied, so they get no adjoint
+code; a value computed but not returned is never useful.
+
+Shapes: each value gets the set of parameters (and opaque values) whose shapes it is
+the broadcast of; a Python scalar is the empty set. Two values with equal sets have
+equal shapes, so the adjoint needs no broadcasting reduction between them. Without
+annotations a parameter's shape is unknown (its own name); `x: float` makes it a
+scalar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import libcst as cst
+
+from . import ir
+from .expressions import code
+
+Shape = frozenset  # of parameter names / opaque tokens; empty: a scalar
+
+
+@dataclass(frozen=True)
+class Analysis:
+    wrt: tuple[str, ...]  # the wrt parameters' variable names, in the user's order
+    active: frozenset[str]
+    shapes: Mapping[str, Shape]
+
+    def shape(self, atom: ir.Atom) -> Shape:
+        if isinstance(atom, ir.Var):
+            return self.shapes[atom.name]
+        return self.shapes.get("const:" + atom.code, frozenset({"const:" + atom.code}))
+
+
+def analyze(function: ir.Function, wrt: tuple[str, ...]) -> Analysis:
+    varied = set(wrt)
+    for step in function.steps:
+        if any(_var(step, p) in varied for p in step.rule.grads):
+            varied.add(step.target)
+
+    useful = set()
+    if isinstance(function.result, ir.Var):
+        useful.add(function.result.name)
+    for step in reversed(function.steps):
+        if step.target in useful:
+            useful.update(v for v in (_var(step, p) for p in step.rule.grads) if v is not None)
+
+    return Analysis(wrt=wrt, active=frozenset(varied & useful), shapes=_shapes(function))
+
+
+def _var(step: ir.Step, param: str) -> str | None:
+    atom = step.arg(param)
+    return atom.name if isinstance(atom, ir.Var) else None
+
+
+def _is_number(node: cst.BaseExpression, scalars: set[str]) -> bool:
+    """A constant expression that is surely a Python number: literals, NumPy's
+    scalar constants, module constants that are numbers, and arithmetic on those."""
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(node, cst.UnaryOperation):
+        return _is_number(node.expression, scalars)
+    if isinstance(node, cst.BinaryOperation):
+        return _is_number(node.left, scalars) and _is_number(node.right, scalars)
+    if isinstance(node, cst.Attribute):
+        return code(node) in ("np.pi", "np.e", "np.inf", "np.nan", "np.euler_gamma")
+    return isinstance(node, cst.Name) and node.value in scalars
+
+
+def _shapes(function: ir.Function) -> dict[str, Shape]:
+    """Every variable's shape set; constants are keyed "const:<code>"."""
+    shapes: dict[str, Shape] = {}
+    for p in function.params:
+        shapes[p.name] = frozenset() if p.scalar else frozenset({p.name})
+    scalars: set[str] = set()
+    for name, value in function.constants:
+        if _is_number(value, scalars):
+            scalars.add(name)
+
+    def of(atom: ir.Atom) -> Shape:
+        if isinstance(atom, ir.Var):
+            return shapes[atom.name]
+        key = "const:" + atom.code
+        shapes[key] = frozenset() if _is_number(atom.node, scalars) else frozenset({key})
+        return shapes[key]
+
+    for step in function.steps:
+        rule = step.rule
+        if rule.elementwise:
+            shape = frozenset().union(*(of(step.arg(p)) for p in rule.arrays))
+        elif rule.reduction and _is_default(step, "axis") and _is_default(step, "keepdims"):
+            shape = frozenset()
+        else:
+            shape = frozenset({step.target})
+        shapes[step.target] = shape
+    return shapes
+
+
+def _is_default(step: ir.Step, param: str) -> bool:
+    atom = step.arg(param)
+    return isinstance(atom, ir.Const) and atom.code in ("None", "False")

@@ -1,0 +1,168 @@
+"""Stage 4: simpleton form -> a forward sweep and a reverse sweep.
+
+The forward sweep is the primal steps. The reverse sweep walks the steps backwards
+(the chain rule read right to left, as in the lecture's reverse-mode table): the
+adjoint `d_t` of each active step's target is complete once every later step has
+contributed to it, and the step's rule turns it into contributions to its active
+arguments. The first contribution to an adjoint assigns it, later ones add to it
+(a new binding, never an in-place update, so adjoints may share arrays).
+
+Adjoint shapes. An adjoint only has to *broadcast* to its value's shape: the seed is
+the scalar 1.0 and `np.sum(x)` passes a scalar adjoint on unchanged, with no array
+of ones. Each adjoint carries a claim (a shape set from `analyze`, and whether it is
+exact). A contribution that may be larger than its operand (a broadcast operand of an
+elementwise rule) is summed back with `_unbroadcast`; a returned gradient whose shape
+is not known to be exact goes through `_fill`, which makes it exactly the shape of
+its argument (a float for a float). Nothing here simplifies; `optimize` does that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from . import ir
+from .analyze import Analysis, Shape
+from .expressions import fold_static, parenthesize, reads, substitute
+from .names import Namer
+from .normalize import render
+
+
+@dataclass(frozen=True)
+class Line:
+    """`target = value` in generated code, tied to the source line it comes from."""
+
+    target: str
+    value: cst.BaseExpression
+    origin: ir.Origin | None = None
+    comment: str | None = None  # said beside the line (a subgradient policy)
+
+
+@dataclass(frozen=True)
+class Gradient:
+    function: ir.Function
+    wrt: tuple[str, ...]
+    forward: tuple[Line, ...]
+    reverse: tuple[Line, ...]
+    value: cst.BaseExpression  # the function's result
+    grads: tuple[cst.BaseExpression, ...]  # one per wrt name
+    final: frozenset[str]  # names returned as gradients (optimize keeps them)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """What is known of an adjoint's shape: it broadcasts to the broadcast of `shape`,
+    and if `exact`, that is its shape."""
+
+    shape: Shape
+    exact: bool
+
+    def join(self, other: "_Claim") -> "_Claim":
+        return _Claim(self.shape | other.shape, self.exact and other.exact)
+
+
+def atom_node(atom: ir.Atom) -> cst.BaseExpression:
+    return atom.node if isinstance(atom, ir.Const) else cst.Name(atom.name)
+
+
+def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gradient:
+    forward = tuple(
+        Line(step.target, render(step.rule, step.args, step.given), step.origin)
+        for step in function.steps
+    )
+    sweep = _ReverseSweep(function, analysis, namer)
+    result = function.result
+    if isinstance(result, ir.Var) and result.name in analysis.active:
+        # A scalar seed: for an array result this is the gradient of its sum.
+        sweep.contribute(result.name, cst.Float("1.0"), _Claim(frozenset(), True), function.result_origin)
+    for step in reversed(function.steps):
+        if step.target in analysis.active:
+            sweep.step(step)
+
+    grads, final = [], set()
+    for name in analysis.wrt:
+        if name not in analysis.active:  # the result does not depend on it
+            grads.append(cst.Call(cst.Name("_zero_gradient"), [cst.Arg(cst.Name(name))]))
+            continue
+        adjoint = namer.adjoint(name)
+        claim = sweep.claims[adjoint]
+        if claim.exact and claim.shape == analysis.shapes[name]:
+            grads.append(cst.Name(adjoint))
+        else:
+            grads.append(cst.Call(cst.Name("_fill"), [cst.Arg(cst.Name(adjoint)), cst.Arg(cst.Name(name))]))
+        final.add(adjoint)
+    return Gradient(
+        function=function,
+        wrt=analysis.wrt,
+        forward=forward,
+        reverse=tuple(sweep.lines),
+        value=atom_node(result),
+        grads=tuple(grads),
+        final=frozenset(final),
+    )
+
+
+class _ReverseSweep:
+    def __init__(self, function: ir.Function, analysis: Analysis, namer: Namer):
+        self.analysis = analysis
+        self.namer = namer
+        self.lines: list[Line] = []
+        self.claims: dict[str, _Claim] = {}
+        # The first value of each shape set: a cheap stand-in when only a shape is read.
+        self.witness: dict[Shape, str] = {}
+        for name in [p.name for p in function.params] + [s.target for s in function.steps]:
+            self.witness.setdefault(analysis.shapes[name], name)
+
+    def contribute(self, var: str, value, claim: _Claim, origin, comment=None) -> None:
+        adjoint = self.namer.adjoint(var)
+        if adjoint in self.claims:
+            value = cst.BinaryOperation(cst.Name(adjoint), cst.Add(), value)
+            claim = claim.join(self.claims[adjoint])
+        self.claims[adjoint] = claim
+        self.lines.append(Line(adjoint, parenthesize(value), origin, comment))
+
+    def step(self, step: ir.Step) -> None:
+        rule, analysis = step.rule, self.analysis
+        d_ans = self.namer.adjoint(step.target)
+        mapping = {name: atom_node(atom) for name, atom in step.args}
+        mapping["ans"] = cst.Name(step.target)
+        mapping["d_ans"] = cst.Name(d_ans)
+        known = {name: _Claim(analysis.shape(atom), True) for name, atom in step.args}
+        known["ans"] = _Claim(analysis.shapes[step.target], True)
+        known["d_ans"] = self.claims[d_ans]
+
+        for assign in rule.body:
+            target = assign.targets[0].target.value
+            value = fold_static(substitute(assign.value, mapping))
+            claim = _claim_of(assign.value, known)
+            param = target[2:] if target.startswith("d_") else None
+            if param is None:  # a value local to the rule
+                local = self.namer.fresh(target)
+                mapping[target] = cst.Name(local)
+                known[target] = claim
+                self.lines.append(Line(local, value, step.origin))
+                continue
+            atom = step.arg(param)
+            if not isinstance(atom, ir.Var) or atom.name not in analysis.active:
+                continue
+            shape = analysis.shapes[atom.name]
+            if not claim.shape <= shape:
+                if rule.elementwise:
+                    witness = cst.Name(self.witness[shape])
+                    value = cst.Call(cst.Name("_unbroadcast"), [cst.Arg(value), cst.Arg(witness)])
+                    claim = _Claim(shape, claim.exact and claim.shape >= shape)
+                else:  # a rule's contribution broadcasts to its operand's shape
+                    claim = _Claim(shape, False)
+            self.contribute(atom.name, value, claim, step.origin, rule.policy)
+
+
+def _claim_of(template: cst.BaseExpression, known: dict[str, _Claim]) -> _Claim:
+    """The claim for a rule expression: the broadcast of what it reads. (Rules other
+    than elementwise ones may shrink shapes; their callers treat the claim as an
+    upper bound.)"""
+    claim = _Claim(frozenset(), True)
+    for name in sorted(reads(template)):
+        if name in known:
+            claim = claim.join(known[name])
+    return claim

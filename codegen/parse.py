@@ -1,0 +1,210 @@
+"""Stage 1: source text -> the function to differentiate, with what surrounds it.
+
+Only parses (LibCST); the user's code is never imported or executed. Statements
+outside the supported subset are rejected here with a positioned error that says
+what to write instead. Expressions are checked by `normalize`, which knows the rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Mapping
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .errors import CodegenError, Located
+from .expressions import code, imports
+
+
+@dataclass(frozen=True)
+class Parsed:
+    path: str
+    function: cst.FunctionDef
+    where: Located
+    aliases: Mapping[str, str]  # local name -> qualified name, from the imports
+    constants: Mapping[str, cst.BaseExpression]  # module-level NAME = value
+    names: frozenset[str]  # every identifier in the file
+    source_sha256: str  # of the function's own text
+
+
+# Statement kinds that are not supported yet, and what to write instead.
+_UNSUPPORTED_STATEMENTS = {
+    cst.If: "`if` statements are not supported yet; use np.where(cond, a, b) for a "
+    "branch on array values",
+    cst.For: "`for` loops are not supported yet; write the computation with array "
+    "operations (np.sum, broadcasting)",
+    cst.While: "`while` loops are not supported yet; write the computation with array "
+    "operations",
+    cst.With: "`with` blocks are not supported; move the block out of the loss",
+    cst.Try: "`try` is not supported; move error handling out of the loss",
+    cst.FunctionDef: "nested functions are not supported; define helpers at module level",
+    cst.ClassDef: "classes are not supported inside a loss",
+    cst.Global: "`global` is not supported; pass the value as a parameter",
+    cst.Nonlocal: "`nonlocal` is not supported; pass the value as a parameter",
+    cst.Del: "`del` is not supported; simply stop using the name",
+    cst.Import: "imports inside the loss are not supported; import at module level",
+    cst.ImportFrom: "imports inside the loss are not supported; import at module level",
+    cst.Raise: "`raise` is not supported inside a loss; check inputs before calling it",
+    cst.Assert: "`assert` is not supported inside a loss; check inputs before calling it",
+    cst.AugAssign: "augmented assignment is not supported yet; write `x = x + v`",
+}
+
+
+def parse(source: str, function: str, path: str = "<string>") -> Parsed:
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise CodegenError(
+            f"syntax error: {exc.message}", path, exc.raw_line, exc.raw_column + 1
+        ) from None
+    wrapper = MetadataWrapper(module)
+    where = Located(path, wrapper.resolve(PositionProvider))
+    module = wrapper.module
+
+    found = [
+        s for s in module.body if isinstance(s, cst.FunctionDef) and s.name.value == function
+    ]
+    if not found:
+        defined = sorted(s.name.value for s in module.body if isinstance(s, cst.FunctionDef))
+        hint = f" (it defines: {', '.join(defined)})" if defined else ""
+        raise CodegenError(f"no function `{function}` at the top level of {path}{hint}", path, 1, 1)
+    fn = found[-1]
+    _check_function(fn, where)
+
+    text = code(fn.with_changes(leading_lines=()))
+    return Parsed(
+        path=path,
+        function=fn,
+        where=where,
+        aliases=imports(module),
+        constants=_constants(module, where),
+        names=frozenset(_identifiers(module)),
+        source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def _check_function(fn: cst.FunctionDef, where: Located) -> None:
+    if fn.asynchronous is not None:
+        raise where.error(fn, "an `async` function cannot be differentiated")
+    if fn.decorators:
+        raise where.error(
+            fn.decorators[0], "decorated functions are not supported; differentiate the undecorated function"
+        )
+    params = fn.params
+    if isinstance(params.star_arg, cst.Param):
+        raise where.error(params.star_arg, "`*args` is not supported; name each parameter")
+    if params.star_kwarg is not None:
+        raise where.error(params.star_kwarg, "`**kwargs` is not supported; name each parameter")
+
+    body = list(fn.body.body)
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    if not body:
+        raise where.error(fn, f"`{fn.name.value}` has no body to differentiate")
+    for index, statement in enumerate(body):
+        last = index == len(body) - 1
+        for small in _small_statements(statement, where):
+            _check_statement(small, last and small is _last_small(statement), where)
+    if not _is_return(body[-1]):
+        raise where.error(body[-1], f"`{fn.name.value}` must end with `return <loss>`")
+
+
+def _check_statement(node: cst.CSTNode, last: bool, where: Located) -> None:
+    if isinstance(node, cst.Assign):
+        if len(node.targets) != 1:
+            raise where.error(node, "chained assignment `a = b = ...` is not supported; assign once")
+        _check_target(node.targets[0].target, where)
+    elif isinstance(node, cst.AnnAssign):
+        if node.value is None:
+            raise where.error(node, "a bare annotation assigns nothing; give it a value")
+        _check_target(node.target, where)
+    elif isinstance(node, cst.Return):
+        if node.value is None:
+            raise where.error(node, "`return` must return the loss")
+        if not last:
+            raise where.error(node, "`return` before the end is not supported yet; return once, at the end")
+    elif isinstance(node, cst.Pass):
+        pass
+    elif isinstance(node, cst.Expr):
+        raise where.error(node, "an expression statement has no effect on the loss; assign it or remove it")
+    else:
+        for kind, message in _UNSUPPORTED_STATEMENTS.items():
+            if isinstance(node, kind):
+                raise where.error(node, message)
+        raise where.error(node, f"`{code(node).split()[0]}` statements are not supported")
+
+
+def _check_target(target: cst.BaseAssignTargetExpression, where: Located) -> None:
+    if isinstance(target, cst.Name):
+        return
+    if isinstance(target, cst.Subscript):
+        raise where.error(
+            target,
+            f"in-place assignment `{code(target)} = ...` is not supported; build a new "
+            "array with np.where or np.concatenate",
+        )
+    if isinstance(target, cst.Attribute):
+        raise where.error(target, f"assignment to an attribute `{code(target)}` is not supported")
+    if isinstance(target, (cst.Tuple, cst.List)):
+        raise where.error(target, "tuple unpacking is not supported yet; assign each name on its own line")
+    raise where.error(target, "only assignment to a plain name is supported")
+
+
+def _small_statements(statement, where: Located):
+    if isinstance(statement, cst.SimpleStatementLine):
+        return list(statement.body)
+    return [statement]
+
+
+def _last_small(statement):
+    if isinstance(statement, cst.SimpleStatementLine):
+        return statement.body[-1]
+    return statement
+
+
+def _is_docstring(statement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _is_return(statement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[-1], cst.Return)
+
+
+def _constants(module: cst.Module, where: Located) -> dict[str, cst.BaseExpression]:
+    """Module-level `NAME = value` assignments; a name assigned twice is left out
+    (normalize reports it if the loss uses it)."""
+    seen: dict[str, list[cst.BaseExpression]] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target, value = small.targets[0].target, small.value
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                target, value = small.target, small.value
+            else:
+                continue
+            if isinstance(target, cst.Name):
+                seen.setdefault(target.value, []).append(value)
+    return {name: values[0] for name, values in seen.items() if len(values) == 1}
+
+
+class _Identifiers(cst.CSTVisitor):
+    def __init__(self):
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+
+def _identifiers(module: cst.Module) -> set[str]:
+    visitor = _Identifiers()
+    module.visit(visitor)
+    return visitor.names

@@ -1,0 +1,69 @@
+"""The pipeline, stage by stage: parse -> normalize -> analyze -> differentiate ->
+optimize -> emit. Each stage is a module with one job; this one only connects them."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from . import __version__, rules
+from .analyze import analyze
+from .differentiate import differentiate
+from .emit import emit
+from .errors import CodegenError
+from .names import Namer
+from .normalize import normalize
+from .optimize import optimize
+from .parse import parse
+
+
+def generate(
+    source: str,
+    function: str,
+    wrt: str | Sequence[str] | None = None,
+    *,
+    path: str = "<string>",
+    rules_dirs: Iterable[str] = (),
+) -> str:
+    """The text of a module with `grad_<function>` and `value_and_grad_<function>`.
+
+    `wrt` names the parameters to differentiate with respect to (a sequence, or a
+    comma-separated string); by default the first parameter, like `jax.grad`.
+    `path` is recorded in the header and used in error positions. The source is
+    parsed, never executed. Raises `CodegenError` for input outside the subset.
+    """
+    rules_dirs = tuple(str(d) for d in rules_dirs)
+    registry = rules.load(rules_dirs)
+    parsed = parse(source, function, path)
+    names = _wrt_names(parsed, wrt)
+
+    reserved = set(parsed.names) | set(registry.helpers) | {"np", "_zero_gradient"}
+    reserved |= {f"grad_{function}", f"value_and_grad_{function}"}
+    namer = Namer(reserved)
+    simple = normalize(parsed, registry, namer)
+    analysis = analyze(simple, names)
+    gradient = differentiate(simple, analysis, namer)
+    value_and_grad, grad = optimize(gradient)
+    return emit(gradient, value_and_grad, grad, registry.helpers, __version__, rules_dirs)
+
+
+def _wrt_names(parsed, wrt) -> tuple[str, ...]:
+    fn = parsed.function
+    params = [p.name.value for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params)]
+    if wrt is None or wrt == "" or wrt == []:
+        if not params:
+            raise parsed.where.error(fn.name, f"`{fn.name.value}` has no parameters to differentiate")
+        return (params[0],)
+    names = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else [str(w) for w in wrt]
+    for name in names:
+        if name not in params:
+            raise parsed.where.error(
+                fn.name,
+                f"--wrt names `{name}`, which is not a parameter of `{fn.name.value}` "
+                f"({', '.join(params)})",
+            )
+    if len(set(names)) != len(names):
+        raise parsed.where.error(fn.name, "--wrt names a parameter twice")
+    return tuple(names)
+
+
+__all__ = ["generate", "CodegenError"]
