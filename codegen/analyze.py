@@ -21,7 +21,8 @@ from typing import Mapping
 import libcst as cst
 
 from . import ir
-from .expressions import code
+from .expressions import code, dotted
+from .rules import Registry
 
 Shape = frozenset  # of parameter names / opaque tokens; empty: a scalar
 
@@ -38,7 +39,7 @@ class Analysis:
         return self.shapes.get("const:" + atom.code, frozenset({"const:" + atom.code}))
 
 
-def analyze(function: ir.Function, wrt: tuple[str, ...]) -> Analysis:
+def analyze(function: ir.Function, wrt: tuple[str, ...], registry: Registry) -> Analysis:
     varied = set(wrt)
     for step in function.steps:
         if any(_var(step, p) in varied for p in step.rule.grads):
@@ -51,7 +52,7 @@ def analyze(function: ir.Function, wrt: tuple[str, ...]) -> Analysis:
         if step.target in useful:
             useful.update(v for v in (_var(step, p) for p in step.rule.grads) if v is not None)
 
-    return Analysis(wrt=wrt, active=frozenset(varied & useful), shapes=_shapes(function))
+    return Analysis(wrt=wrt, active=frozenset(varied & useful), shapes=_shapes(function, registry))
 
 
 def _var(step: ir.Step, param: str) -> str | None:
@@ -59,35 +60,44 @@ def _var(step: ir.Step, param: str) -> str | None:
     return atom.name if isinstance(atom, ir.Var) else None
 
 
-def _is_number(node: cst.BaseExpression, scalars: set[str]) -> bool:
-    """A constant expression that is surely a Python number: literals, NumPy's
-    scalar constants, module constants that are numbers, and arithmetic on those."""
+def _is_number(node: cst.BaseExpression, scalars: set[str], registry: Registry) -> bool:
+    """A constant expression that is surely a number: literals, NumPy's scalar
+    constants, module constants that are numbers, and arithmetic and elementwise
+    NumPy functions (`np.log(2 * np.pi)`) on those."""
     if isinstance(node, (cst.Integer, cst.Float)):
         return True
     if isinstance(node, cst.UnaryOperation):
-        return _is_number(node.expression, scalars)
+        return _is_number(node.expression, scalars, registry)
     if isinstance(node, cst.BinaryOperation):
-        return _is_number(node.left, scalars) and _is_number(node.right, scalars)
+        return _is_number(node.left, scalars, registry) and _is_number(node.right, scalars, registry)
+    if isinstance(node, cst.Call):
+        name = dotted(node.func)
+        rule = None if name is None else registry.lookup("call", name.replace("np.", "numpy.", 1))
+        return (
+            rule is not None
+            and rule.elementwise
+            and all(a.keyword is None and _is_number(a.value, scalars, registry) for a in node.args)
+        )
     if isinstance(node, cst.Attribute):
         return code(node) in ("np.pi", "np.e", "np.inf", "np.nan", "np.euler_gamma")
     return isinstance(node, cst.Name) and node.value in scalars
 
 
-def _shapes(function: ir.Function) -> dict[str, Shape]:
+def _shapes(function: ir.Function, registry: Registry) -> dict[str, Shape]:
     """Every variable's shape set; constants are keyed "const:<code>"."""
     shapes: dict[str, Shape] = {}
     for p in function.params:
         shapes[p.name] = frozenset() if p.scalar else frozenset({p.name})
     scalars: set[str] = set()
     for name, value in function.constants:
-        if _is_number(value, scalars):
+        if _is_number(value, scalars, registry):
             scalars.add(name)
 
     def of(atom: ir.Atom) -> Shape:
         if isinstance(atom, ir.Var):
             return shapes[atom.name]
         key = "const:" + atom.code
-        shapes[key] = frozenset() if _is_number(atom.node, scalars) else frozenset({key})
+        shapes[key] = frozenset() if _is_number(atom.node, scalars, registry) else frozenset({key})
         return shapes[key]
 
     for step in function.steps:

@@ -7,13 +7,18 @@ contributed to it, and the step's rule turns it into contributions to its active
 arguments. The first contribution to an adjoint assigns it, later ones add to it
 (a new binding, never an in-place update, so adjoints may share arrays).
 
-Adjoint shapes. An adjoint only has to *broadcast* to its value's shape: the seed is
-the scalar 1.0 and `np.sum(x)` passes a scalar adjoint on unchanged, with no array
-of ones. Each adjoint carries a claim (a shape set from `analyze`, and whether it is
-exact). A contribution that may be larger than its operand (a broadcast operand of an
-elementwise rule) is summed back with `_unbroadcast`; a returned gradient whose shape
-is not known to be exact goes through `_fill`, which makes it exactly the shape of
-its argument (a float for a float). Nothing here simplifies; `optimize` does that.
+Adjoint shapes. An adjoint variable `d_v` may be smaller than `v` and stands for
+itself broadcast to v's shape: the seed is the scalar 1.0, and `np.sum(x)` passes its
+scalar adjoint on unchanged, with no array of ones. Elementwise rules commute with
+broadcasting, so they take such adjoints as they are; when an operand was broadcast
+in the forward step (its shape set differs from the result's), `_unbroadcast` sums
+the contribution back to its shape. Any other rule first gets a full-shape adjoint (`_fill`).
+Each adjoint carries a claim: a shape set from `analyze` it broadcasts to, and
+whether that is exactly its shape. Where only a shape is needed, the first value of
+that shape (a *witness*: often a parameter) is read instead of the value itself, so
+`grad_<f>` need not compute it. A returned gradient not known to be exact goes
+through `_fill`, which gives it exactly its argument's shape (a float for a float).
+Nothing here simplifies; `optimize` does that.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import libcst as cst
 
 from . import ir
 from .analyze import Analysis, Shape
-from .expressions import fold_static, parenthesize, reads, substitute
+from .expressions import code, fold_static, parenthesize, reads, substitute
 from .names import Namer
 from .normalize import render
 
@@ -58,6 +63,10 @@ class _Claim:
     shape: Shape
     exact: bool
 
+    def __post_init__(self):
+        if not self.shape:  # what broadcasts to a scalar is a scalar
+            object.__setattr__(self, "exact", True)
+
     def join(self, other: "_Claim") -> "_Claim":
         return _Claim(self.shape | other.shape, self.exact and other.exact)
 
@@ -83,14 +92,14 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gr
     grads, final = [], set()
     for name in analysis.wrt:
         if name not in analysis.active:  # the result does not depend on it
-            grads.append(cst.Call(cst.Name("_zero_gradient"), [cst.Arg(cst.Name(name))]))
+            grads.append(_call("_zero_gradient", cst.Name(name)))
             continue
         adjoint = namer.adjoint(name)
         claim = sweep.claims[adjoint]
         if claim.exact and claim.shape == analysis.shapes[name]:
             grads.append(cst.Name(adjoint))
         else:
-            grads.append(cst.Call(cst.Name("_fill"), [cst.Arg(cst.Name(adjoint)), cst.Arg(cst.Name(name))]))
+            grads.append(_call("_fill", cst.Name(adjoint), cst.Name(name)))
         final.add(adjoint)
     return Gradient(
         function=function,
@@ -114,6 +123,13 @@ class _ReverseSweep:
         for name in [p.name for p in function.params] + [s.target for s in function.steps]:
             self.witness.setdefault(analysis.shapes[name], name)
 
+    def _witness(self, shape: Shape) -> cst.BaseExpression:
+        """A value of the given shape that the forward sweep computes anyway (the
+        first one, so reading it keeps nothing expensive alive)."""
+        if shape in self.witness:
+            return cst.Name(self.witness[shape])
+        return cst.Float("0.0")  # a scalar shape with no scalar variable
+
     def contribute(self, var: str, value, claim: _Claim, origin, comment=None) -> None:
         adjoint = self.namer.adjoint(var)
         if adjoint in self.claims:
@@ -130,6 +146,12 @@ class _ReverseSweep:
         mapping["d_ans"] = cst.Name(d_ans)
         known = {name: _Claim(analysis.shape(atom), True) for name, atom in step.args}
         known["ans"] = _Claim(analysis.shapes[step.target], True)
+        full = _Claim(analysis.shapes[step.target], True)
+        if not rule.elementwise and self.claims[d_ans] != full:
+            # Only elementwise rules take an adjoint that merely broadcasts.
+            fill = _call("_fill", cst.Name(d_ans), self._witness(full.shape))
+            self.lines.append(Line(d_ans, fill, step.origin))
+            self.claims[d_ans] = full
         known["d_ans"] = self.claims[d_ans]
 
         for assign in rule.body:
@@ -147,14 +169,31 @@ class _ReverseSweep:
             if not isinstance(atom, ir.Var) or atom.name not in analysis.active:
                 continue
             shape = analysis.shapes[atom.name]
-            if not claim.shape <= shape:
-                if rule.elementwise:
-                    witness = cst.Name(self.witness[shape])
-                    value = cst.Call(cst.Name("_unbroadcast"), [cst.Arg(value), cst.Arg(witness)])
-                    claim = _Claim(shape, claim.exact and claim.shape >= shape)
-                else:  # a rule's contribution broadcasts to its operand's shape
-                    claim = _Claim(shape, False)
+            if not rule.elementwise:
+                # Rules may reshape; trust only that the result broadcasts to x.
+                claim = _Claim(shape, False)
+            elif shape != full.shape:
+                # The operand was (maybe) broadcast: sum the contribution back to its
+                # shape, telling `_unbroadcast` the other operands' shapes if the
+                # contribution may be smaller than the result.
+                others: dict[str, cst.BaseExpression] = {}
+                if claim != full:
+                    for other in rule.arrays:
+                        other_shape = analysis.shape(step.arg(other))
+                        if other != param and not other_shape <= shape:
+                            witness = self._witness(other_shape)
+                            others.setdefault(code(witness), witness)
+                if not shape and not others:
+                    value = _call("np.sum", value)
+                else:
+                    value = _call("_unbroadcast", value, self._witness(shape), *others.values())
+                # A contribution smaller than the result may come back still smaller.
+                claim = _Claim(shape, claim == full)
             self.contribute(atom.name, value, claim, step.origin, rule.policy)
+
+
+def _call(function: str, *args: cst.BaseExpression) -> cst.Call:
+    return cst.Call(cst.parse_expression(function), [cst.Arg(a) for a in args])
 
 
 def _claim_of(template: cst.BaseExpression, known: dict[str, _Claim]) -> _Claim:

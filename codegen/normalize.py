@@ -196,11 +196,19 @@ class _Normalizer:
                 f"no derivative rule for `{name}`{known}; add one to templates/ (or a "
                 "--rules directory), see `codegen rules`",
             )
-        positional: list[ir.Atom] = []
-        keywords: dict[str, ir.Atom] = {}
+        accepted = {p.name for p in rule.params}
         for arg in node.args:
             if arg.star:
                 raise self.where.error(arg, f"`{arg.star}` arguments are not supported; pass each one")
+            if arg.keyword is not None and arg.keyword.value not in accepted:
+                raise self.where.error(
+                    arg,
+                    f"{code(node.func)}(): argument `{arg.keyword.value}` is not supported "
+                    f"(supported: {', '.join(p.name for p in rule.params)})",
+                )
+        positional: list[ir.Atom] = []
+        keywords: dict[str, ir.Atom] = {}
+        for arg in node.args:
             atom = self._lower(arg.value)
             if arg.keyword is None:
                 if keywords:
@@ -222,10 +230,6 @@ class _Normalizer:
             )
         args = {p.name: a for p, a in zip(slots, positional)}
         for key, atom in keywords.items():
-            if key not in {p.name for p in rule.params}:
-                raise self.where.error(
-                    node, f"{name}(): argument `{key}` is not supported (supported: {accepted})"
-                )
             if key in args:
                 raise self.where.error(node, f"{name}(): argument `{key}` given twice")
             args[key] = atom

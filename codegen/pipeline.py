@@ -40,7 +40,7 @@ def generate(
     reserved |= {f"grad_{function}", f"value_and_grad_{function}"}
     namer = Namer(reserved)
     simple = normalize(parsed, registry, namer)
-    analysis = analyze(simple, names)
+    analysis = analyze(simple, names, registry)
     gradient = differentiate(simple, analysis, namer)
     value_and_grad, grad = optimize(gradient)
     return emit(gradient, value_and_grad, grad, registry.helpers, __version__, rules_dirs)

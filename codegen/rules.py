@@ -20,8 +20,10 @@ reads its text, so user rules are as safe to load as templates/.
 
 Decorator options (literals only):
     elementwise=True the result has the broadcast shape of the parameters without a
-                     default; a contribution to one of them is summed back to its
-                     shape (`_unbroadcast`) unless the shapes are known to be equal.
+                     default, and the `d_` lines are elementwise expressions of
+                     d_ans, ans and the parameters (so a scalar d_ans may stand
+                     for a constant array); a contribution to a parameter that was
+                     broadcast is summed back to its shape (`_unbroadcast`).
     reduction=True   the primitive reduces `x` over `axis` (None: all), keeping the
                      reduced axes if `keepdims`: its result is a scalar when both
                      are left at their defaults.

@@ -8,24 +8,22 @@ take that into account."""
 import numpy as np
 
 
-def _unbroadcast(d, x):
-    """Sum the adjoint `d` over the axes along which NumPy broadcast `x` (added
-    leading axes, stretched length-1 axes), so that it broadcasts to x's shape."""
-    if np.ndim(x) == 0:
-        return np.sum(d)
+def _unbroadcast(d, x, *others):
+    """The adjoint of `x` from `d`, the adjoint of a result that NumPy broadcast from
+    `x` and `others`: summed over the axes along which x was broadcast. `d` may be
+    smaller than the result (a scalar for a constant array); it is broadcast first."""
     shape = np.shape(x)
-    lead = np.ndim(d) - len(shape)
-    if lead > 0:
-        d = np.sum(d, axis=tuple(range(lead)))
-    offset = len(shape) - np.ndim(d)
-    stretched = tuple(
-        i - offset
-        for i, n in enumerate(shape)
-        if n == 1 and i >= offset and np.shape(d)[i - offset] != 1
+    full = np.broadcast_shapes(shape, np.shape(d), *(np.shape(o) for o in others))
+    if full == shape:
+        return d
+    if not shape:
+        return np.sum(np.broadcast_to(d, full))
+    lead = len(full) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and full[lead + i] != 1
     )
-    if stretched:
-        d = np.sum(d, axis=stretched, keepdims=True)
-    return d
+    summed = np.sum(np.broadcast_to(d, full), axis=axes, keepdims=True)
+    return np.reshape(summed, shape)
 
 
 def _fill(d, x):

@@ -1,0 +1,48 @@
+import importlib.util
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "generated_examples"
+
+
+def load_generated(text: str, name: str = "generated") -> types.ModuleType:
+    """Execute generated module text (tests may execute; generation never does)."""
+    module = types.ModuleType(name)
+    exec(compile(text, f"<{name}>", "exec"), module.__dict__)
+    return module
+
+
+def load_file(path: Path, name: str | None = None) -> types.ModuleType:
+    name = name or f"example_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def autograd_version(source: str) -> types.ModuleType:
+    """The same source run on autograd's NumPy wrapper (for an independent gradient)."""
+    assert "import numpy as np" in source
+    return load_generated(source.replace("import numpy as np", "import autograd.numpy as np"), "ag")
+
+
+def random_input(rng: np.random.Generator, shape, domain: str = "real"):
+    """A float64 input of `shape` in `domain`; a Python float for shape ()."""
+    if domain == "positive":
+        value = rng.uniform(0.5, 2.0, size=shape)
+    elif domain == "unit":
+        value = rng.uniform(-0.9, 0.9, size=shape)
+    elif domain == "nonzero":
+        value = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    elif domain == "real":
+        value = rng.standard_normal(size=shape)
+    else:
+        raise ValueError(f"unknown domain {domain!r}")
+    return float(value) if shape == () else value
+
+
+sys.path.insert(0, str(ROOT / "tests"))

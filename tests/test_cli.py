@@ -1,0 +1,92 @@
+"""The command line: generate, check (stale -> 1 with a diff), verify (wrong -> 1)."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+from codegen.cli import main
+from conftest import EXAMPLES, ROOT
+
+
+def _copy_example(tmp_path, name="logistic"):
+    shutil.copy(EXAMPLES / f"{name}.py", tmp_path / f"{name}.py")
+    return tmp_path / f"{name}.py"
+
+
+def test_generate_to_stdout_and_to_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _copy_example(tmp_path)
+    assert main(["generate", "logistic.py::loss", "--wrt", "beta0,beta1"]) == 0
+    printed = capsys.readouterr().out
+    assert "def grad_loss(beta0, beta1, X, y):" in printed
+    assert main(["generate", "logistic.py::loss", "--wrt", "beta0,beta1", "-o", "out.py"]) == 0
+    assert (tmp_path / "out.py").read_text() == printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["logistic.py", "out.py"]
+
+
+def test_wrt_defaults_to_the_first_parameter(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _copy_example(tmp_path)
+    assert main(["generate", "logistic.py::loss"]) == 0
+    out = capsys.readouterr().out
+    assert "# wrt: beta0\n" in out and "return L, d_beta0" in out.replace("_fill(d_beta0, beta0)", "d_beta0")
+
+
+def test_check_up_to_date_then_stale(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    source = _copy_example(tmp_path)
+    assert main(["generate", "logistic.py::loss", "--wrt", "beta0,beta1", "-o", "logistic_grad.py"]) == 0
+    assert main(["check", "logistic_grad.py"]) == 0
+    assert main(["check", "logistic.py::loss", "--wrt", "beta0,beta1", "-o", "logistic_grad.py"]) == 0
+    capsys.readouterr()
+
+    source.write_text(source.read_text().replace("1 - p", "1.0 - p"))
+    assert main(["check", "logistic_grad.py"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("--- logistic_grad.py (committed)\n+++ logistic_grad.py (generated now)")
+    assert "-# source sha256:" in captured.out and "+    t9 = 1.0 - p" in captured.out
+    assert "regenerate it with: codegen generate logistic.py::loss --wrt beta0,beta1 -o logistic_grad.py" in captured.err
+
+
+def test_check_the_committed_examples(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    modules = sorted(str(p.relative_to(ROOT)) for p in EXAMPLES.glob("*_grad.py"))
+    assert main(["check", *modules]) == 0
+
+
+def test_verify_passes_and_fails(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _copy_example(tmp_path)
+    args = ["verify", "logistic.py::loss", "--wrt", "beta0,beta1", "--inputs", "logistic.py::example_inputs"]
+    assert main(args) == 0
+    assert "ok: worst" in capsys.readouterr().out
+
+    main(["generate", "logistic.py::loss", "--wrt", "beta0,beta1", "-o", "wrong.py"])
+    wrong = (tmp_path / "wrong.py").read_text().replace("d_t2 = d_t4 * t3", "d_t2 = d_t4 * t3 * 1.01")
+    (tmp_path / "wrong.py").write_text(wrong)
+    assert main(args + ["--module", "wrong.py"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED: worst" in out and "beta1" in out
+
+
+def test_rules_lists_the_registry(capsys):
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert "np.exp(x)" in out and "x / y" in out and out.strip().endswith("primitives")
+
+
+def test_bad_arguments_exit_2(capsys):
+    assert main(["generate", "no-function-given.py"]) == 2
+    assert "expected PATH::FUNCTION" in capsys.readouterr().err
+
+
+def test_python_dash_m_and_console_script(tmp_path):
+    _copy_example(tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    run = subprocess.run(
+        [sys.executable, "-m", "codegen", "generate", "logistic.py::loss"],
+        cwd=tmp_path, capture_output=True, text=True, env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "def value_and_grad_loss(beta0, beta1, X, y):" in run.stdout

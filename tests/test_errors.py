@@ -1,0 +1,104 @@
+"""Input outside the supported subset: a positioned error that says what to do, exit
+status 2 from the CLI, and no output file (an existing one is left untouched)."""
+
+import pytest
+
+from codegen import CodegenError, generate
+from codegen.cli import main
+
+HEAD = "import numpy as np\n\n\ndef loss(x, y):\n"  # the body starts on line 5
+
+# (id, body, line, column, words the message must contain)
+ERRORS = [
+    ("subscript-assignment", "    x[0] = 1\n    return x\n", 5, 5, "in-place assignment `x[0] = ...`"),
+    ("while", "    while x > 0:\n        x = x - 1\n    return x\n", 5, 5, "`while` loops are not supported"),
+    ("for", "    for i in y:\n        x = x + i\n    return x\n", 5, 5, "`for` loops are not supported"),
+    ("if", "    if x > 0:\n        x = -x\n    return x\n", 5, 5, "np.where"),
+    ("unknown-function", "    z = np.exp(x)\n    return softplus(z)\n", 6, 12, "no derivative rule for `softplus`"),
+    ("unknown-numpy-function", "    return np.frobnicate(x)\n", 5, 12, "no derivative rule for `np.frobnicate` (numpy.frobnicate)"),
+    ("unknown-name", "    return x * scale\n", 5, 16, "unknown name `scale`"),
+    ("augmented-assignment", "    x += 1\n    return x\n", 5, 5, "write `x = x + v`"),
+    ("tuple-unpacking", "    a, b = x, y\n    return a\n", 5, 5, "tuple unpacking"),
+    ("lambda", "    g = lambda v: v\n    return g\n", 5, 9, "`lambda` is not supported"),
+    ("comprehension", "    return np.sum([v for v in x])\n", 5, 19, "comprehensions are not supported"),
+    ("indexing", "    return np.sum(x[1:])\n", 5, 19, "indexing is not supported yet"),
+    ("comparison", "    return np.sum(x > y)\n", 5, 19, "comparisons are not supported"),
+    ("string", "    return x * 'a'\n", 5, 16, "strings are not numbers"),
+    ("unsupported-argument", "    return np.sum(x, dtype=float)\n", 5, 22, "argument `dtype` is not supported"),
+    ("no-return", "    z = x * y\n", 5, 5, "must end with `return"),
+    ("early-return", "    return x\n    z = y\n    return z\n", 5, 5, "`return` before the end"),
+    ("matmul-without-rule", "    return np.sum(x @ y)\n", 5, 19, "no derivative rule for the operator `@`"),
+    ("with", "    with open(y) as h:\n        pass\n    return x\n", 5, 5, "`with` blocks"),
+    ("try", "    try:\n        z = x\n    except Exception:\n        z = y\n    return z\n", 5, 5, "`try` is not supported"),
+    ("global", "    global G\n    return x\n", 5, 5, "`global` is not supported"),
+    ("expression-statement", "    np.exp(x)\n    return x\n", 5, 5, "has no effect"),
+    ("star-args", "    return np.sum(*x)\n", 5, 19, "`*` arguments are not supported"),
+]
+
+
+@pytest.mark.parametrize("name, body, line, col, words", ERRORS, ids=[e[0] for e in ERRORS])
+def test_error_position_and_message(name, body, line, col, words):
+    with pytest.raises(CodegenError) as info:
+        generate(HEAD + body, "loss", path="losses.py")
+    error = info.value
+    assert (error.line, error.col) == (line, col), str(error)
+    assert words in error.message
+    assert str(error).startswith(f"losses.py:{line}:{col}: error: ")
+
+
+def test_syntax_error_is_positioned():
+    with pytest.raises(CodegenError) as info:
+        generate("def loss(x):\n    return (x +\n", "loss", path="broken.py")
+    assert str(info.value).startswith("broken.py:") and "syntax error" in str(info.value)
+
+
+def test_missing_function_lists_the_ones_there():
+    with pytest.raises(CodegenError, match=r"no function `nope`.*\(it defines: loss\)"):
+        generate(HEAD + "    return x\n", "nope")
+
+
+def test_unknown_wrt_name():
+    with pytest.raises(CodegenError, match=r"--wrt names `z`, which is not a parameter of `loss` \(x, y\)"):
+        generate(HEAD + "    return x\n", "loss", wrt="x,z")
+
+
+def test_unsupported_parameters():
+    with pytest.raises(CodegenError, match=r"`\*args` is not supported"):
+        generate("def loss(x, *rest):\n    return x\n", "loss")
+    with pytest.raises(CodegenError, match=r"`\*\*kwargs` is not supported"):
+        generate("def loss(x, **options):\n    return x\n", "loss")
+
+
+def test_constant_that_needs_user_code():
+    source = "import numpy as np\nfrom mylib import make\n\nK = make()\n\n\ndef loss(x):\n    return x * K\n"
+    with pytest.raises(CodegenError, match=r"`make` in a constant value") as info:
+        generate(source, "loss")
+    assert (info.value.line, info.value.col) == (4, 5)
+
+
+def test_cli_error_exit_status_and_no_output(tmp_path, capsys):
+    source = tmp_path / "loss.py"
+    source.write_text(HEAD + "    x[0] = 1\n    return x\n")
+    out = tmp_path / "loss_grad.py"
+    status = main(["generate", f"{source}::loss", "-o", str(out)])
+    assert status == 2
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [source]  # no temporary file left behind either
+    assert capsys.readouterr().err.strip() == (
+        f"{source.as_posix()}:5:5: error: in-place assignment `x[0] = ...` is not supported; "
+        "build a new array with np.where or np.concatenate"
+    )
+
+
+def test_cli_error_leaves_existing_output_untouched(tmp_path):
+    source = tmp_path / "loss.py"
+    source.write_text(HEAD + "    while x:\n        pass\n    return x\n")
+    out = tmp_path / "loss_grad.py"
+    out.write_text("previous contents\n")
+    assert main(["generate", f"{source}::loss", "-o", str(out)]) == 2
+    assert out.read_text() == "previous contents\n"
+
+
+def test_cli_missing_file(tmp_path, capsys):
+    assert main(["generate", f"{tmp_path}/absent.py::loss"]) == 2
+    assert "cannot read" in capsys.readouterr().err
