@@ -84,4 +84,3 @@ class Function:
     result: Atom
     result_origin: Origin
     constants: tuple[tuple[str, cst.BaseExpression], ...]  # module constants used
-    taken: frozenset[str]  # names already in use; new names must avoid them

@@ -9,7 +9,9 @@ Every new name in generated code comes from a `Namer`, so names are deterministi
 - the adjoint of `x` is `d_x`;
 - the value of a returned expression is `value`.
 
-A candidate already in use gets a numeric suffix until it is free.
+A candidate already in use gets a numeric suffix until it is free. Names the
+generated module defines itself (`np`, helpers, `grad_<f>`) are *reserved*: a user
+variable with such a name gets a fresh one, so it cannot hide them.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Iterable
 
 
 class Namer:
-    def __init__(self, taken: Iterable[str] = ()):
-        self._taken = set(taken)
+    def __init__(self, taken: Iterable[str] = (), reserved: Iterable[str] = ()):
+        self._reserved = frozenset(reserved)
+        self._taken = set(taken) | self._reserved
         self._temps = 0
         self._versions: dict[str, int] = {}
         self._adjoints: dict[str, str] = {}
@@ -28,8 +31,8 @@ class Namer:
     def taken(self) -> frozenset[str]:
         return frozenset(self._taken)
 
-    def reserve(self, name: str) -> None:
-        self._taken.add(name)
+    def is_reserved(self, name: str) -> bool:
+        return name in self._reserved
 
     def fresh(self, base: str) -> str:
         """`base` if it is free, else `base_2`, `base_3`, ..."""
@@ -53,7 +56,7 @@ class Namer:
         its first; the user's own names count as theirs, so the first is `name`)."""
         count = self._versions.get(name, 0) + 1
         self._versions[name] = count
-        if count == 1:
+        if count == 1 and name not in self._reserved:
             self._taken.add(name)
             return name
         return self.fresh(f"{name}_{count}")

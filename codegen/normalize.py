@@ -71,8 +71,12 @@ class _Normalizer:
     def run(self) -> ir.Function:
         fn = self.parsed.function
         params = []
-        for p in (*fn.params.params, *fn.params.kwonly_params, *fn.params.posonly_params):
+        for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
             name = p.name.value
+            if self.namer.is_reserved(name):
+                raise self.where.error(
+                    p, f"parameter `{name}` would hide a name the generated module needs; rename it"
+                )
             self.env[name] = ir.Var(self.namer.version(name))
             default = None if p.default is None else self._constant(p.default)
             scalar = p.annotation is not None and code(p.annotation.annotation) in _SCALAR_ANNOTATIONS
@@ -105,7 +109,6 @@ class _Normalizer:
             constants=tuple(
                 (name, self.constants[name]) for name in self.parsed.constants if name in self.constants
             ),
-            taken=self.namer.taken,
         )
 
     def _origin(self, statement: cst.SimpleStatementLine) -> ir.Origin:

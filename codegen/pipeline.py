@@ -36,9 +36,8 @@ def generate(
     parsed = parse(source, function, path)
     names = _wrt_names(parsed, wrt)
 
-    reserved = set(parsed.names) | set(registry.helpers) | {"np", "_zero_gradient"}
-    reserved |= {f"grad_{function}", f"value_and_grad_{function}"}
-    namer = Namer(reserved)
+    reserved = {"np", f"grad_{function}", f"value_and_grad_{function}", *registry.helpers}
+    namer = Namer(taken=parsed.names, reserved=reserved)
     simple = normalize(parsed, registry, namer)
     analysis = analyze(simple, names, registry)
     gradient = differentiate(simple, analysis, namer)

@@ -226,9 +226,7 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located) 
     decorator = next(d for d in fn.decorators if _decorator_name(d) == "rule")
     options = _options(decorator, where)
     ps = fn.params
-    if ps.star_arg not in (cst.MaybeSentinel.DEFAULT, None) and not isinstance(ps.star_arg, cst.ParamStar):
-        raise where.error(fn, "a rule cannot take *args")
-    if ps.star_kwarg is not None or ps.posonly_params:
+    if isinstance(ps.star_arg, cst.Param) or ps.star_kwarg is not None or ps.posonly_params:
         raise where.error(fn, "a rule takes plain and keyword-only parameters only")
     params = tuple(
         Param(p.name.value, p.default, keyword_only=kw)

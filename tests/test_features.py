@@ -163,3 +163,17 @@ def test_gradient_kinds():
     assert isinstance(d_a, float) and d_a == 6.0
     assert isinstance(d_x, np.ndarray) and d_x.shape == (2, 3) and d_x.flags.writeable
     np.testing.assert_array_equal(d_x, np.full((2, 3), 2.0))
+
+
+def test_user_names_cannot_hide_generated_names():
+    source = IMPORT + "def f(x):\n    np_ = 1.0\n    _fill = x * 2.0\n    grad_f = np.exp(_fill)\n    return np.sum(grad_f + np_)\n"
+    module = load_generated(generate(source, "f"))
+    x = np.array([0.5, -1.0])
+    np.testing.assert_allclose(module.grad_f(x), 2.0 * np.exp(2.0 * x), rtol=1e-14)
+
+
+def test_parameter_named_like_numpy_is_an_error():
+    from codegen import CodegenError
+
+    with pytest.raises(CodegenError, match="parameter `np` would hide"):
+        generate("import numpy\n\n\ndef f(np):\n    return numpy.exp(np)\n", "f")
