@@ -36,13 +36,19 @@ class Analysis:
     def shape(self, atom: ir.Atom) -> Shape:
         if isinstance(atom, ir.Var):
             return self.shapes[atom.name]
-        return self.shapes.get("const:" + atom.code, frozenset({"const:" + atom.code}))
+        key = _key(atom)
+        return self.shapes.get(key, frozenset({key}))
+
+
+def _key(atom: ir.Atom) -> str:
+    """The shape-table key of a constant or sequence atom."""
+    return "const:" + code(ir.node_of(atom))
 
 
 def analyze(function: ir.Function, wrt: tuple[str, ...], registry: Registry) -> Analysis:
     varied = set(wrt)
     for step in function.steps:
-        if any(_var(step, p) in varied for p in step.rule.grads):
+        if any(v in varied for p in step.rule.grads for v in step.vars(p)):
             varied.add(step.target)
 
     useful = set()
@@ -50,14 +56,9 @@ def analyze(function: ir.Function, wrt: tuple[str, ...], registry: Registry) -> 
         useful.add(function.result.name)
     for step in reversed(function.steps):
         if step.target in useful:
-            useful.update(v for v in (_var(step, p) for p in step.rule.grads) if v is not None)
+            useful.update(v for p in step.rule.grads for v in step.vars(p))
 
     return Analysis(wrt=wrt, active=frozenset(varied & useful), shapes=_shapes(function, registry))
-
-
-def _var(step: ir.Step, param: str) -> str | None:
-    atom = step.arg(param)
-    return atom.name if isinstance(atom, ir.Var) else None
 
 
 def _is_number(node: cst.BaseExpression, scalars: set[str], registry: Registry) -> bool:
@@ -96,8 +97,9 @@ def _shapes(function: ir.Function, registry: Registry) -> dict[str, Shape]:
     def of(atom: ir.Atom) -> Shape:
         if isinstance(atom, ir.Var):
             return shapes[atom.name]
-        key = "const:" + atom.code
-        shapes[key] = frozenset() if _is_number(atom.node, scalars, registry) else frozenset({key})
+        key = _key(atom)
+        number = isinstance(atom, ir.Const) and _is_number(atom.node, scalars, registry)
+        shapes[key] = frozenset() if number else frozenset({key})
         return shapes[key]
 
     for step in function.steps:

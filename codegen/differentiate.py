@@ -71,10 +71,6 @@ class _Claim:
         return _Claim(self.shape | other.shape, self.exact and other.exact)
 
 
-def atom_node(atom: ir.Atom) -> cst.BaseExpression:
-    return atom.node if isinstance(atom, ir.Const) else cst.Name(atom.name)
-
-
 def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gradient:
     forward = tuple(
         Line(step.target, render(step.rule, step.args, step.given), step.origin)
@@ -106,7 +102,7 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gr
         wrt=analysis.wrt,
         forward=forward,
         reverse=tuple(sweep.lines),
-        value=atom_node(result),
+        value=ir.node_of(result),
         grads=tuple(grads),
         final=frozenset(final),
     )
@@ -141,7 +137,7 @@ class _ReverseSweep:
     def step(self, step: ir.Step) -> None:
         rule, analysis = step.rule, self.analysis
         d_ans = self.namer.adjoint(step.target)
-        mapping = {name: atom_node(atom) for name, atom in step.args}
+        mapping = {name: ir.node_of(atom) for name, atom in step.args}
         mapping["ans"] = cst.Name(step.target)
         mapping["d_ans"] = cst.Name(d_ans)
         known = {name: _Claim(analysis.shape(atom), True) for name, atom in step.args}
@@ -166,6 +162,9 @@ class _ReverseSweep:
                 self.lines.append(Line(local, value, step.origin))
                 continue
             atom = step.arg(param)
+            if isinstance(atom, ir.Seq):
+                self._sequence(atom, param, value, step, rule)
+                continue
             if not isinstance(atom, ir.Var) or atom.name not in analysis.active:
                 continue
             shape = analysis.shapes[atom.name]
@@ -190,6 +189,18 @@ class _ReverseSweep:
                 # A contribution smaller than the result may come back still smaller.
                 claim = _Claim(shape, claim == full)
             self.contribute(atom.name, value, claim, step.origin, rule.policy)
+
+
+    def _sequence(self, seq: ir.Seq, param: str, value, step: ir.Step, rule) -> None:
+        """A contribution to a list or tuple parameter is a sequence: one part per item."""
+        active = [(i, a.name) for i, a in enumerate(seq.items) if isinstance(a, ir.Var) and a.name in self.analysis.active]
+        if not active:
+            return
+        parts = self.namer.fresh(f"d_{param}")
+        self.lines.append(Line(parts, value, step.origin))
+        for index, name in active:
+            part = cst.Subscript(cst.Name(parts), [cst.SubscriptElement(cst.Index(cst.Integer(str(index))))])
+            self.contribute(name, part, _Claim(self.analysis.shapes[name], False), step.origin, rule.policy)
 
 
 def _call(function: str, *args: cst.BaseExpression) -> cst.Call:

@@ -53,7 +53,7 @@ def emit(
     out.append(
         f'"""Reverse-mode gradient of `{fn.name}` from {fn.path}, with respect to {wrt}."""'
     )
-    out += ["", "import numpy as np", ""]
+    out += ["", "import numpy as np"] + [f"import {m}" for m in fn.imports] + [""]
     for name, value in fn.constants:
         out.append(f"{name} = {code(value)}")
     grads_doc = gradient.wrt[0] if len(gradient.wrt) == 1 else f"({wrt})"

@@ -20,7 +20,7 @@ import libcst as cst
 
 from . import ir
 from .errors import Located
-from .expressions import attribute, canonical, code, qualified, substitute
+from .expressions import attribute, canonical, code, qualified, reads, substitute
 from .names import Namer
 from .parse import Parsed
 from .rules import Registry, Rule, operator_key
@@ -31,20 +31,14 @@ NUMPY_CONSTANTS = {"pi", "e", "inf", "nan", "euler_gamma", "newaxis"}
 _SCALAR_ANNOTATIONS = {"float", "int"}
 
 _UNSUPPORTED_EXPRESSIONS = {
-    cst.Subscript: "indexing is not supported yet; use whole-array operations",
-    cst.Comparison: "comparisons are not supported yet",
-    cst.BooleanOperation: "`and`/`or` are not supported yet",
     cst.IfExp: "conditional expressions are not supported yet; use np.where(cond, a, b)",
     cst.Lambda: "`lambda` is not supported; define a function at module level",
     cst.ListComp: "comprehensions are not supported; use array operations",
     cst.SetComp: "comprehensions are not supported; use array operations",
     cst.DictComp: "comprehensions are not supported; use array operations",
     cst.GeneratorExp: "generator expressions are not supported; use array operations",
-    cst.SimpleString: "strings are not numbers",
-    cst.FormattedString: "strings are not numbers",
-    cst.ConcatenatedString: "strings are not numbers",
+    cst.FormattedString: "f-strings are not numbers",
     cst.Imaginary: "complex numbers are not supported",
-    cst.List: "lists are not supported; use np.array outside the loss and pass it in",
     cst.Dict: "dicts are not supported inside a loss",
     cst.Set: "sets are not supported inside a loss",
     cst.Await: "`await` is not supported",
@@ -67,6 +61,8 @@ class _Normalizer:
         self.steps: list[ir.Step] = []
         self.constants: dict[str, cst.BaseExpression] = {}
         self.origin: ir.Origin | None = None
+        self.vars: set[str] = set()  # every variable name assigned so far
+        self.imports: set[str] = set()  # modules (besides NumPy) the forward calls into
 
     def run(self) -> ir.Function:
         fn = self.parsed.function
@@ -78,6 +74,7 @@ class _Normalizer:
                     p, f"parameter `{name}` would hide a name the generated module needs; rename it"
                 )
             self.env[name] = ir.Var(self.namer.version(name))
+            self.vars.add(self.env[name].name)
             default = None if p.default is None else self._constant(p.default)
             scalar = p.annotation is not None and code(p.annotation.annotation) in _SCALAR_ANNOTATIONS
             params.append(ir.Param(name, default, scalar))
@@ -106,6 +103,7 @@ class _Normalizer:
             steps=tuple(self.steps),
             result=result,
             result_origin=result_origin,
+            imports=tuple(sorted(self.imports)),
             constants=tuple(
                 (name, self.constants[name]) for name in self.parsed.constants if name in self.constants
             ),
@@ -126,20 +124,34 @@ class _Normalizer:
         `target()` names the outermost step (temporaries name the inner ones)."""
         if isinstance(node, cst.Name):
             return self._name(node)
-        if isinstance(node, (cst.Integer, cst.Float)):
+        if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)):
             return ir.Const(node.with_changes(lpar=[], rpar=[]))
+        if isinstance(node, cst.Ellipsis):
+            return ir.Const(cst.Ellipsis())
         if isinstance(node, cst.Attribute):
-            return self._attribute(node)
-        if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation)):
+            return self._attribute(node, target)
+        if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison)):
             return self._operator(node, target)
         if isinstance(node, cst.Call):
             return self._call(node, target)
-        if isinstance(node, cst.Tuple):
-            return self._tuple(node)
+        if isinstance(node, (cst.Tuple, cst.List)):
+            return self._sequence(node)
+        if isinstance(node, cst.Subscript):
+            return self._subscript(node, target)
+        if isinstance(node, cst.BooleanOperation):
+            raise self.where.error(
+                node, "`and`/`or` are not supported; for arrays use `&`/`|` (np.logical_and, np.logical_or)"
+            )
         for kind, message in _UNSUPPORTED_EXPRESSIONS.items():
             if isinstance(node, kind):
                 raise self.where.error(node, message)
         raise self.where.error(node, f"`{code(node)}` is not supported")
+
+    def _is_value(self, node: cst.BaseExpression) -> bool:
+        """Whether a dotted expression starts at a value (`x.T`) rather than a module."""
+        while isinstance(node, cst.Attribute):
+            node = node.value
+        return not isinstance(node, cst.Name) or node.value in self.env or node.value not in self.parsed.aliases
 
     def _name(self, node: cst.Name) -> ir.Atom:
         name = node.value
@@ -158,12 +170,17 @@ class _Normalizer:
             return ir.Const(cst.Name(name))
         raise self.where.error(node, f"unknown name `{name}`")
 
-    def _attribute(self, node: cst.Attribute) -> ir.Atom:
+    def _attribute(self, node: cst.Attribute, target) -> ir.Atom:
+        if self._is_value(node.value):
+            rule = self.registry.lookup("attribute", node.attr.value)
+            if rule is None:
+                raise self.where.error(node, f"attribute `.{node.attr.value}` is not supported")
+            return self._step(rule, {rule.params[0].name: self._lower(node.value)}, target)
         qual = qualified(node, self.parsed.aliases)
         const = None if qual is None else self._numpy_constant(qual)
         if const is not None:
             return const
-        raise self.where.error(node, f"attribute `{code(node)}` is not supported yet")
+        raise self.where.error(node, f"`{code(node)}` is not a supported constant")
 
     def _numpy_constant(self, qual: str) -> ir.Const | None:
         head, _, attr = qual.rpartition(".")
@@ -172,32 +189,53 @@ class _Normalizer:
         return None
 
     def _operator(self, node, target) -> ir.Atom:
+        if isinstance(node, cst.Comparison) and len(node.comparisons) != 1:
+            raise self.where.error(node, "chained comparisons are not supported; write (a < b) & (b < c)")
         key = operator_key(node)
         rule = None if key is None else self.registry.lookup(*key)
         if rule is None:
-            symbol = code(node.operator).strip() if key is None else key[1]
+            symbol = key[1] if key else code(getattr(node, "operator", node)).strip()
             raise self.where.error(
                 node,
                 f"no derivative rule for the operator `{symbol}`; add one to templates/ "
                 "(or a --rules directory)",
             )
         if isinstance(node, cst.BinaryOperation):
-            operands = [self._lower(node.left), self._lower(node.right)]
+            parts = [node.left, node.right]
+        elif isinstance(node, cst.Comparison):
+            parts = [node.left, node.comparisons[0].comparator]
         else:
-            operands = [self._lower(node.expression)]
-        args = dict(zip(rule.arrays, operands))
-        return self._step(rule, args, set(args), target)
+            parts = [node.expression]
+        operands = []
+        for part in parts:
+            atom = self._lower(part)
+            if isinstance(atom, ir.Const) and isinstance(atom.node, (cst.SimpleString, cst.ConcatenatedString)):
+                raise self.where.error(part, "strings are not numbers")
+            operands.append(atom)
+        return self._step(rule, dict(zip(rule.arrays, operands)), target)
 
     def _call(self, node: cst.Call, target) -> ir.Atom:
-        qual = qualified(node.func, self.parsed.aliases)
-        rule = None if qual is None else self.registry.lookup("call", qual)
+        func = node.func
+        method = isinstance(func, cst.Attribute) and self._is_value(func.value)
+        if method:
+            rule = self.registry.lookup("method", func.attr.value)
+            name = f".{func.attr.value}()"
+        else:
+            qual = qualified(func, self.parsed.aliases)
+            if qual is None and isinstance(func, cst.Name) and func.value not in self.env:
+                qual = "builtins." + func.value
+            rule = None if qual is None else self.registry.lookup("call", qual)
+            name = code(func)
         if rule is None:
-            name = code(node.func)
-            known = "" if qual is None else f" ({qual})"
+            if isinstance(func, cst.Name) and func.value in self.parsed.functions:
+                raise self.where.error(
+                    func, f"calls to `{func.value}` (defined in this file) are not supported yet; inline it"
+                )
+            known = "" if method or qual is None or qual.startswith("builtins.") else f" ({qual})"
             raise self.where.error(
-                node.func,
-                f"no derivative rule for `{name}`{known}; add one to templates/ (or a "
-                "--rules directory), see `codegen rules`",
+                func,
+                f"no derivative rule for `{name}`{known}; add one to templates/ (or a --rules "
+                "directory: see `codegen rules`)",
             )
         accepted = {p.name for p in rule.params}
         for arg in node.args:
@@ -206,10 +244,10 @@ class _Normalizer:
             if arg.keyword is not None and arg.keyword.value not in accepted:
                 raise self.where.error(
                     arg,
-                    f"{code(node.func)}(): argument `{arg.keyword.value}` is not supported "
+                    f"{name}: argument `{arg.keyword.value}` is not supported "
                     f"(supported: {', '.join(p.name for p in rule.params)})",
                 )
-        positional: list[ir.Atom] = []
+        positional: list[ir.Atom] = [self._lower(func.value)] if method else []
         keywords: dict[str, ir.Atom] = {}
         for arg in node.args:
             atom = self._lower(arg.value)
@@ -219,47 +257,91 @@ class _Normalizer:
                 positional.append(atom)
             else:
                 keywords[arg.keyword.value] = atom
-        args = self._bind(rule, positional, keywords, node)
-        return self._step(rule, args, set(args), target)
+        slots = [p for p in rule.params if not p.keyword_only]
+        if method and len(positional) > len(slots) > 1:
+            # `x.reshape(2, 3)` means `np.reshape(x, (2, 3))`.
+            extra = positional[len(slots) - 1 :]
+            positional = positional[: len(slots) - 1] + [self._pack(extra)]
+        args = self._bind(rule, positional, keywords, node, name)
+        return self._step(rule, args, target)
 
-    def _bind(self, rule: Rule, positional, keywords, node) -> dict[str, ir.Atom]:
+    def _pack(self, atoms: list[ir.Atom]) -> ir.Atom:
+        if all(isinstance(a, ir.Const) for a in atoms):
+            return ir.Const(cst.Tuple([cst.Element(a.node) for a in atoms]))
+        return ir.Seq(tuple(atoms), "tuple")
+
+    def _bind(self, rule: Rule, positional, keywords, node, name) -> dict[str, ir.Atom]:
         """Match a call's arguments to the rule's parameters, as Python would."""
-        name = code(node.func)
         accepted = ", ".join(p.name for p in rule.params)
         slots = [p for p in rule.params if not p.keyword_only]
         if len(positional) > len(slots):
             raise self.where.error(
-                node, f"{name}() takes at most {len(slots)} positional argument(s) here ({accepted})"
+                node, f"{name} takes at most {len(slots)} positional argument(s) here ({accepted})"
             )
         args = {p.name: a for p, a in zip(slots, positional)}
         for key, atom in keywords.items():
             if key in args:
-                raise self.where.error(node, f"{name}(): argument `{key}` given twice")
+                raise self.where.error(node, f"{name}: argument `{key}` given twice")
             args[key] = atom
         missing = [p.name for p in rule.params if p.default is None and p.name not in args]
         if missing:
-            raise self.where.error(node, f"{name}(): missing argument `{missing[0]}`")
+            raise self.where.error(node, f"{name}: missing argument `{missing[0]}`")
         return args
 
-    def _tuple(self, node: cst.Tuple) -> ir.Atom:
+    def _sequence(self, node) -> ir.Atom:
         items = []
         for element in node.elements:
             if isinstance(element, cst.StarredElement):
                 raise self.where.error(element, "starred elements are not supported")
-            atom = self._lower(element.value)
-            if not isinstance(atom, ir.Const):
-                raise self.where.error(element, "tuples of arrays are not supported yet")
-            items.append(cst.Element(atom.node))
-        return ir.Const(cst.Tuple(items))
+            items.append(self._lower(element.value))
+        brackets = "list" if isinstance(node, cst.List) else "tuple"
+        if all(isinstance(a, ir.Const) and not self._reads_vars(a) for a in items):
+            return ir.Const(ir.node_of(ir.Seq(tuple(items), brackets)))
+        return ir.Seq(tuple(items), brackets)
 
-    def _step(self, rule: Rule, given: dict[str, ir.Atom], given_names, target) -> ir.Atom:
+    def _subscript(self, node: cst.Subscript, target) -> ir.Atom:
+        """`x[1:, idx]`: a step whose index is a constant `np.s_[1:, idx]` (the index
+        may read variables; no derivative flows into it)."""
+        value = self._lower(node.value)
+        elements = []
+        for element in node.slice:
+            inner = element.slice
+            if isinstance(inner, cst.Index):
+                inner = inner.with_changes(value=self._index_part(inner.value))
+            else:
+                inner = inner.with_changes(
+                    lower=None if inner.lower is None else self._index_part(inner.lower),
+                    upper=None if inner.upper is None else self._index_part(inner.upper),
+                    step=None if inner.step is None else self._index_part(inner.step),
+                )
+            elements.append(element.with_changes(slice=inner))
+        index = cst.Subscript(attribute("numpy.s_"), elements)
+        rule = self.registry.lookup("subscript", "[]")
+        if rule is None:
+            raise self.where.error(node, "indexing has no rule; add one to templates/")
+        return self._step(rule, {rule.params[0].name: value, rule.params[1].name: ir.Const(index)}, target)
+
+    def _index_part(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        atom = self._lower(node)
+        if isinstance(atom, ir.Seq):
+            raise self.where.error(node, "an index that is a list of variables is not supported")
+        return ir.node_of(atom)
+
+    def _reads_vars(self, atom: ir.Atom) -> bool:
+        return bool(reads(ir.node_of(atom)) & self.vars)
+
+    def _step(self, rule: Rule, given: dict[str, ir.Atom], target) -> ir.Atom:
         args = tuple(
             (p.name, given[p.name] if p.name in given else ir.Const(p.default)) for p in rule.params
         )
-        if all(isinstance(a, ir.Const) for _, a in args):
-            return ir.Const(render(rule, args, frozenset(given_names)))
+        if all(isinstance(a, ir.Const) and not self._reads_vars(a) for _, a in args):
+            return ir.Const(render(rule, args, frozenset(given)))
         name = target() if target is not None else self.namer.temp()
-        self.steps.append(ir.Step(name, rule, args, frozenset(given_names), self.origin))
+        self.vars.add(name)
+        kind, qual = rule.key
+        if kind == "call" and rule.compute is None and not qual.startswith(("numpy.", "builtins.")):
+            self.imports.add(qual.rpartition(".")[0])
+        self.steps.append(ir.Step(name, rule, args, frozenset(given), self.origin))
         return ir.Var(name)
 
     # -- module constants --------------------------------------------------------------
@@ -318,9 +400,9 @@ class _ConstantChecker(cst.CSTVisitor):
 def render(rule: Rule, args, given: frozenset[str]) -> cst.BaseExpression:
     """The primitive written out: the rule's forward expression with the arguments in
     place, leaving out keyword arguments the user did not give."""
-    values = {name: atom.node if isinstance(atom, ir.Const) else cst.Name(atom.name) for name, atom in args}
-    forward = rule.forward
-    if isinstance(forward, cst.Call):
+    values = {name: ir.node_of(atom) for name, atom in args}
+    forward = rule.compute or rule.forward
+    if isinstance(forward, cst.Call) and rule.compute is None:
         kept = []
         for arg in forward.args:
             if (
@@ -334,7 +416,22 @@ def render(rule: Rule, args, given: frozenset[str]) -> cst.BaseExpression:
         if kept:
             kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         forward = forward.with_changes(args=kept)
-    return substitute(forward, values)
+    return _splice_index(substitute(forward, values))
+
+
+class _SpliceIndex(cst.CSTTransformer):
+    """`x[np.s_[1:, i]]` -> `x[1:, i]`: an index constant printed as written."""
+
+    def leave_Subscript(self, original_node, updated_node):
+        if len(updated_node.slice) == 1 and isinstance(updated_node.slice[0].slice, cst.Index):
+            inner = updated_node.slice[0].slice.value
+            if isinstance(inner, cst.Subscript) and code(inner.value) == "np.s_":
+                return updated_node.with_changes(slice=inner.slice)
+        return updated_node
+
+
+def _splice_index(node):
+    return node.visit(_SpliceIndex())
 
 
 def _plain_signature(params: cst.Parameters, normalizer: _Normalizer) -> cst.Parameters:

@@ -26,6 +26,7 @@ class Parsed:
     aliases: Mapping[str, str]  # local name -> qualified name, from the imports
     constants: Mapping[str, cst.BaseExpression]  # module-level NAME = value
     names: frozenset[str]  # every identifier in the file
+    functions: frozenset[str]  # functions defined at the top level
     source_sha256: str  # of the function's own text
 
 
@@ -81,6 +82,7 @@ def parse(source: str, function: str, path: str = "<string>") -> Parsed:
         aliases=imports(module),
         constants=_constants(module, where),
         names=frozenset(_identifiers(module)),
+        functions=frozenset(s.name.value for s in module.body if isinstance(s, cst.FunctionDef)),
         source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
 

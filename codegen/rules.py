@@ -34,6 +34,15 @@ Decorator options (literals only):
                      by default the forward line on scalar, vector, matrix and, for
                      binary elementwise rules, broadcast shapes.
     policy="..."     the subgradient chosen at a kink, printed beside its use.
+    aliases=[...]    other qualified names for the same primitive ("numpy.add" for
+                     `+`, "builtins.abs" for np.abs).
+    method="sum"     `x.sum(...)` means this primitive with x first (a list for
+                     several names); extra positional arguments are packed into
+                     the last positional parameter (`x.reshape(2, 3)`).
+    attribute="T"    `x.T` means this primitive applied to x.
+    compute="..."    how generated code computes the primitive, when that differs
+                     from the first line (`_expit(x)` for scipy.special.expit, so
+                     generated code needs no SciPy).
 
 Functions in `runtime.py` of a rule directory are helpers that rules may call;
 generated modules get a copy of those they use.
@@ -43,17 +52,21 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
 import libcst as cst
+import numpy as np
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .errors import CodegenError, Located
-from .expressions import canonical, code, imports, qualified
+from .expressions import attribute, canonical, code, imports, qualified
 
 RUNTIME_FILE = "runtime.py"
+_BUILTINS = {"abs", "len", "max", "min", "sum", "float", "int", "round", "pow"}
 
 # Shapes the checks use when a rule names none: a Python float, a vector, a matrix,
 # and for broadcasting primitives the pairs where earlier tools went wrong
@@ -82,8 +95,10 @@ class Param:
 class Rule:
     name: str  # the template function's name, e.g. "truediv"
     key: tuple[str, str]  # ("binary", "/"), ("unary", "-"), ("call", "numpy.exp")
+    keys: tuple[tuple[str, str], ...]  # every spelling: key, aliases, methods, attribute
     params: tuple[Param, ...]
     forward: cst.BaseExpression  # right-hand side of `ans = ...`
+    compute: cst.BaseExpression | None  # what generated code evaluates, if not `forward`
     body: tuple[cst.Assign, ...]  # the adjoint lines, in order
     grads: tuple[str, ...]  # parameters that receive a gradient
     elementwise: bool = False
@@ -91,6 +106,7 @@ class Rule:
     domain: Mapping[str, str] = field(default_factory=dict)
     checks: tuple[tuple[str, tuple[Mapping[str, tuple[int, ...]], ...]], ...] = ()
     policy: str | None = None
+    imports: tuple[str, ...] = ()  # the rule file's import lines (for its checks)
     doc: str = ""
     path: str = ""
     line: int = 0
@@ -104,6 +120,25 @@ class Rule:
     def display(self) -> str:
         """How the primitive is written: `x / y`, `-x`, `np.exp(x)`."""
         return code(self.forward)
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """Every way to write the primitive in a loss: `x + y`, `np.add`, `x.sum()`."""
+        out = []
+        for kind, name in self.keys:
+            if kind == "call":
+                out.append(name.replace("numpy.", "np.", 1).replace("builtins.", "", 1))
+            elif kind == "method":
+                out.append(f"x.{name}()")
+            elif kind == "attribute":
+                out.append(f"x.{name}")
+            elif kind == "subscript":
+                out.append("x[index]")
+            elif kind == "unary":
+                out.append(f"{name}x")
+            else:
+                out.append(f"x {name} y")
+        return tuple(out)
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -121,27 +156,37 @@ class Registry:
         return self.rules.get((kind, name))
 
     def __iter__(self):
-        return iter(sorted(self.rules.values(), key=lambda r: (r.key[0], r.key[1])))
+        """Each rule once, in a stable order."""
+        unique = {id(r): r for r in self.rules.values()}.values()
+        return iter(sorted(unique, key=lambda r: (r.key[0], r.key[1])))
 
     def __len__(self):
-        return len(self.rules)
+        return len({id(r) for r in self.rules.values()})
 
 
 _OPERATORS = {
     cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.Divide: "/",
     cst.Power: "**", cst.MatrixMultiply: "@", cst.FloorDivide: "//", cst.Modulo: "%",
+    cst.BitAnd: "&", cst.BitOr: "|", cst.BitXor: "^",
+    cst.LessThan: "<", cst.LessThanEqual: "<=", cst.GreaterThan: ">",
+    cst.GreaterThanEqual: ">=", cst.Equal: "==", cst.NotEqual: "!=",
 }
-_UNARY_OPERATORS = {cst.Minus: "-", cst.Plus: "+"}
+_UNARY_OPERATORS = {cst.Minus: "-", cst.Plus: "+", cst.BitInvert: "~"}
 
 
 def operator_key(node: cst.BaseExpression) -> tuple[str, str] | None:
-    """The registry key of an operator expression, or None if it is not one."""
+    """The registry key of an operator, comparison or subscript, or None."""
     if isinstance(node, cst.BinaryOperation):
         symbol = _OPERATORS.get(type(node.operator))
+        return None if symbol is None else ("binary", symbol)
+    if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
+        symbol = _OPERATORS.get(type(node.comparisons[0].operator))
         return None if symbol is None else ("binary", symbol)
     if isinstance(node, cst.UnaryOperation):
         symbol = _UNARY_OPERATORS.get(type(node.operator))
         return None if symbol is None else ("unary", symbol)
+    if isinstance(node, cst.Subscript):
+        return ("subscript", "[]")
     return None
 
 
@@ -166,12 +211,13 @@ def _load(extra_dirs: tuple[str, ...]) -> Registry:
     for directory in (builtin_dir(), *map(Path, extra_dirs)):
         if not directory.is_dir():
             raise CodegenError(f"rules directory {directory} does not exist", str(directory))
+        user = directory != builtin_dir()
         for path in sorted(directory.glob("*.py")):
-            _load_file(path, rules, helpers)
+            _load_file(path, rules, helpers, check_signatures=user)
     return Registry(rules=rules, helpers=helpers)
 
 
-def _load_file(path: Path, rules: dict, helpers: dict) -> None:
+def _load_file(path: Path, rules: dict, helpers: dict, check_signatures: bool) -> None:
     try:
         module = cst.parse_module(path.read_text(encoding="utf-8"))
     except cst.ParserSyntaxError as exc:
@@ -187,14 +233,28 @@ def _load_file(path: Path, rules: dict, helpers: dict) -> None:
             continue
         if not any(_decorator_name(d) == "rule" for d in statement.decorators):
             continue
-        rule = _read_rule(statement, aliases, where)
-        if rule.key in rules:
-            other = rules[rule.key]
-            raise where.error(
-                statement,
-                f"a second rule for {rule.display} (the first is {other.path}:{other.line})",
-            )
-        rules[rule.key] = rule
+        rule = _read_rule(statement, aliases, where, _import_lines(wrapper.module))
+        problem = signature_problem(rule) if check_signatures else None
+        if problem:
+            raise where.error(statement, f"rule `{rule.name}` does not fit: {problem}")
+        for key in rule.keys:
+            if key in rules:
+                other = rules[key]
+                raise where.error(
+                    statement,
+                    f"a second rule for {key[1]} (the first is {other.path}:{other.line})",
+                )
+            rules[key] = rule
+
+
+def _import_lines(module: cst.Module) -> tuple[str, ...]:
+    lines = []
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine) and isinstance(
+            statement.body[0], (cst.Import, cst.ImportFrom)
+        ):
+            lines.append(code(statement.with_changes(leading_lines=())).strip())
+    return tuple(lines)
 
 
 def _decorator_name(decorator: cst.Decorator) -> str | None:
@@ -216,13 +276,15 @@ def _options(decorator: cst.Decorator, where: Located) -> dict:
             options[arg.keyword.value] = ast.literal_eval(code(arg.value))
         except (ValueError, SyntaxError):
             raise where.error(arg.value, "@rule options must be literals")
-    unknown = set(options) - {"elementwise", "reduction", "domain", "checks", "policy"}
+    unknown = set(options) - {
+        "elementwise", "reduction", "domain", "checks", "policy", "aliases", "method", "attribute", "compute",
+    }
     if unknown:
         raise where.error(node, f"unknown @rule option(s): {', '.join(sorted(unknown))}")
     return options
 
 
-def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located) -> Rule:
+def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, import_lines) -> Rule:
     decorator = next(d for d in fn.decorators if _decorator_name(d) == "rule")
     options = _options(decorator, where)
     ps = fn.params
@@ -257,7 +319,12 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located) 
     key = operator_key(forward)
     if key is None and isinstance(forward, cst.Call):
         name = qualified(forward.func, aliases)
+        if name is None and isinstance(forward.func, cst.Name) and forward.func.value in _BUILTINS:
+            name = "builtins." + forward.func.value
         key = None if name is None else ("call", name)
+        if name is not None and not name.startswith("builtins."):
+            # Generated code calls it by its full name (np.exp, mylib.softplus).
+            forward = forward.with_changes(func=attribute(name))
     if key is None:
         raise where.error(forward, "`ans = ...` must apply an operator or an imported function")
 
@@ -276,11 +343,24 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located) 
     for param in domain:
         if param not in names:
             raise where.error(decorator, f"domain names `{param}`, which is not a parameter")
+    keys = [key] + [("call", a) for a in options.get("aliases", [])]
+    methods = options.get("method", [])
+    keys += [("method", m) for m in ([methods] if isinstance(methods, str) else methods)]
+    if "attribute" in options:
+        keys.append(("attribute", options["attribute"]))
+    compute = None
+    if "compute" in options:
+        try:
+            compute = canonical(cst.parse_expression(options["compute"]), aliases)
+        except cst.ParserSyntaxError:
+            raise where.error(decorator, "compute= must be an expression")
     return Rule(
         name=fn.name.value,
         key=key,
+        keys=tuple(keys),
         params=params,
         forward=canonical(forward, aliases),
+        compute=compute,
         body=tuple(canonical(a, aliases) for a in assigns[1:]),
         grads=tuple(g for g in (p.name for p in params) if g in grads),
         elementwise=bool(options.get("elementwise", False)),
@@ -288,6 +368,7 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located) 
         domain=domain,
         checks=_checks(options.get("checks"), forward, params, options, where, decorator),
         policy=options.get("policy"),
+        imports=import_lines,
         doc=doc,
         path=where.path,
         line=where.position(fn)[0],
@@ -308,3 +389,45 @@ def _checks(given, forward, params, options, where, decorator):
     if len(arrays) == 2 and options.get("elementwise"):
         return ((call, tuple(dict(zip(arrays, pair)) for pair in BROADCAST_SHAPES)),)
     return ((call, tuple({a: s for a in arrays} for s in SHAPES)),)
+
+
+def signature_problem(rule: Rule, import_user_modules: bool = False) -> str | None:
+    """Why the rule's parameters do not fit the function it claims, or None.
+
+    A required parameter matches by position (the rule may name it `x` where NumPy
+    says `a`); a parameter with a default must exist under its name, as the user
+    passes it by keyword. NumPy is introspected always; other modules only when
+    `import_user_modules` (that executes them)."""
+    kind, qual = rule.key
+    if kind != "call" or qual.startswith("builtins."):
+        return None
+    module_name, _, attr = qual.rpartition(".")
+    if not module_name.startswith("numpy") and not import_user_modules:
+        return None
+    try:
+        target = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError):
+        return f"{qual} does not exist"
+    required = [p for p in rule.params if p.default is None]
+    optional = [p for p in rule.params if p.default is not None]
+    if isinstance(target, np.ufunc):
+        if len(required) != target.nin:
+            return f"{qual} takes {target.nin} array argument(s), the rule {len(required)}"
+        allowed = {"out", "where", "casting", "order", "dtype", "subok"}
+        bad = [p.name for p in optional if p.name not in allowed]
+        return f"{qual} has no parameter {bad[0]}" if bad else None
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return None  # a builtin without introspectable parameters: nothing to compare
+    params = list(signature.parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    variadic = any(p.kind == p.VAR_POSITIONAL for p in params)
+    if len(required) > len(positional) and not variadic:
+        return f"{qual} takes {len(positional)} positional argument(s), the rule requires {len(required)}"
+    names = {p.name for p in params}
+    takes_kwargs = any(p.kind == p.VAR_KEYWORD for p in params)
+    for p in optional:
+        if p.name not in names and not takes_kwargs:
+            return f"{qual} has no parameter `{p.name}` (it has: {', '.join(names)})"
+    return None

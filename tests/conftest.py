@@ -30,19 +30,7 @@ def autograd_version(source: str) -> types.ModuleType:
     return load_generated(source.replace("import numpy as np", "import autograd.numpy as np"), "ag")
 
 
-def random_input(rng: np.random.Generator, shape, domain: str = "real"):
-    """A float64 input of `shape` in `domain`; a Python float for shape ()."""
-    if domain == "positive":
-        value = rng.uniform(0.5, 2.0, size=shape)
-    elif domain == "unit":
-        value = rng.uniform(-0.9, 0.9, size=shape)
-    elif domain == "nonzero":
-        value = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
-    elif domain == "real":
-        value = rng.standard_normal(size=shape)
-    else:
-        raise ValueError(f"unknown domain {domain!r}")
-    return float(value) if shape == () else value
+from codegen.rulecheck import random_input  # noqa: E402,F401  (tests share it)
 
 
 sys.path.insert(0, str(ROOT / "tests"))

@@ -1,0 +1,184 @@
+"""Checking rules: each rule's cases against central finite differences (and against
+autograd when asked), and each rule's signature against the function it claims.
+
+Used by the registry-driven test for templates/ and by `codegen rules --check DIR`
+for user rules. Checking executes code (the rule's checks and the generated
+modules), so it runs only when asked, never while generating.
+"""
+
+from __future__ import annotations
+
+import types
+import zlib
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from . import rules as rules_module
+from .errors import CodegenError
+from .pipeline import generate
+from .rules import Rule
+from .verify import Report, check_gradient
+
+AUTOGRAD_RTOL = 1e-10
+
+
+@dataclass
+class Case:
+    rule: Rule
+    call: str  # an expression using the primitive
+    inputs: dict  # name -> shape tuple (a float64 input) or a literal (data)
+    wrt: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        shapes = ",".join(f"{k}{list(v) if isinstance(v, tuple) else '=' + repr(v)}" for k, v in self.inputs.items())
+        return f"{self.rule.name}:{self.call}:{shapes}"
+
+
+@dataclass
+class Result:
+    case: Case
+    report: Report | None = None
+    error: str | None = None  # generation or execution failed
+    autograd: str | None = None  # "" agrees; else why it does not (or was not run)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.report is not None and self.report.ok and not self.autograd
+
+
+def cases(rule: Rule) -> list[Case]:
+    out = []
+    for entry in rule.checks:
+        call, shape_list = entry[0], entry[1]
+        for inputs in shape_list:
+            floats = [k for k, v in inputs.items() if isinstance(v, tuple)]
+            if len(entry) > 2:
+                wrt = tuple(entry[2])
+            elif rule.grads:
+                wrt = tuple(k for k in floats if k in rule.grads)
+            else:
+                wrt = tuple(floats)
+            out.append(Case(rule, call, dict(inputs), wrt))
+    return out
+
+
+def _header(rule: Rule) -> str:
+    lines = ["import numpy as np"] + [line for line in rule.imports if line != "import numpy as np"]
+    return "\n".join(lines) + "\n\n\n"
+
+
+def setup(case: Case, seed_text: str = "") -> tuple[str, dict]:
+    """Source of `f(<inputs>, cotangent) = sum((<call>) * cotangent)` and its inputs.
+    The random cotangent makes every element of the result matter."""
+    rule = case.rule
+    rng = np.random.default_rng(zlib.crc32(f"{case.label}{seed_text}".encode()))
+    kwargs = {}
+    for name, spec in case.inputs.items():
+        if isinstance(spec, tuple):
+            kwargs[name] = random_input(rng, spec, rule.domain.get(name, "real"))
+        else:
+            kwargs[name] = np.array(spec) if isinstance(spec, list) else spec
+    header = _header(rule)
+    namespace: dict = {}
+    exec(compile(header, "<rule header>", "exec"), namespace)
+    result = eval(case.call, namespace, dict(kwargs))
+    kwargs["cotangent"] = random_input(rng, np.shape(result), "real")
+    params = ", ".join(kwargs)
+    source = f"{header}def f({params}):\n    return np.sum(({case.call}) * cotangent)\n"
+    return source, kwargs
+
+
+def random_input(rng: np.random.Generator, shape, domain: str = "real"):
+    """A float64 input of `shape` in `domain`; a Python float for shape ()."""
+    if domain == "positive":
+        value = rng.uniform(0.5, 2.0, size=shape)
+    elif domain == "unit":
+        value = rng.uniform(-0.9, 0.9, size=shape)
+    elif domain == "nonzero":
+        value = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    elif domain == "above1":
+        value = rng.uniform(1.2, 3.0, size=shape)
+    elif domain == "real":
+        value = rng.standard_normal(size=shape)
+    elif domain == "spd":  # symmetric positive definite matrices (last two axes)
+        a = rng.standard_normal(size=shape)
+        value = a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+    elif domain == "distinct":  # no ties (for max, min, sort-like kinks)
+        value = rng.permutation(np.prod(shape, dtype=int)).reshape(shape) * 0.37 + rng.uniform(0, 0.1, size=shape)
+    else:
+        raise ValueError(f"unknown domain {domain!r}")
+    return float(value) if shape == () else value
+
+
+def _load(text: str, name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    exec(compile(text, f"<{name}>", "exec"), module.__dict__)
+    return module
+
+
+def check_case(case: Case, rules_dirs: Sequence[str] = (), autograd: bool = False) -> Result:
+    result = Result(case)
+    if not case.wrt:
+        result.error = "nothing to differentiate in this case"
+        return result
+    try:
+        source, kwargs = setup(case)
+        original = _load(source, "original").f
+        subsets = [list(case.wrt)] + ([[w] for w in case.wrt] if len(case.wrt) > 1 else [])
+        for names in subsets:
+            module = _load(generate(source, "f", names, rules_dirs=rules_dirs), "generated")
+            report = check_gradient(original, module.value_and_grad_f, kwargs, names, directions=3)
+            if result.report is None or not report.ok:
+                result.report = report
+            grads, only = module.value_and_grad_f(**kwargs)[1], module.grad_f(**kwargs)
+            if len(names) == 1:
+                grads, only = (grads,), (only,)
+            if not all(np.array_equal(a, b) for a, b in zip(grads, only)):
+                result.error = "grad_f and value_and_grad_f disagree"
+        if autograd:
+            result.autograd = _against_autograd(source, kwargs, case.wrt, rules_dirs)
+    except CodegenError as error:
+        result.error = str(error)
+    except Exception as error:  # the check reports; it does not crash on one rule
+        result.error = f"{type(error).__name__}: {error}"
+    return result
+
+
+def _against_autograd(source, kwargs, wrt, rules_dirs) -> str:
+    """"" if autograd's gradient agrees to AUTOGRAD_RTOL, else what happened."""
+    try:
+        import autograd
+    except ImportError:
+        return "skipped: autograd is not installed"
+    module = _load(generate(source, "f", list(wrt), rules_dirs=rules_dirs), "generated")
+    ours = module.grad_f(**kwargs)
+    ours = (ours,) if len(wrt) == 1 else ours
+    try:
+        f = _load(source.replace("import numpy as np", "import autograd.numpy as np"), "ag").f
+        names = list(kwargs)
+        for name, mine in zip(wrt, ours):
+            theirs = autograd.grad(f, names.index(name))(*kwargs.values())
+            if not np.allclose(mine, theirs, rtol=AUTOGRAD_RTOL, atol=1e-13):
+                worst = np.max(np.abs(np.asarray(mine) - theirs))
+                return f"differs from autograd in d_{name} by {worst:.3e}"
+    except Exception as error:  # autograd's own limits
+        return f"skipped: autograd cannot run it ({type(error).__name__}: {error})"
+    return ""
+
+
+def check_directory(directory: str, autograd: bool = False) -> tuple[list[Rule], list[Result]]:
+    """Load the user rules in `directory` (with the built-ins) and check each one.
+    Raises CodegenError, positioned at the rule, for a signature that does not fit."""
+    builtin = {id(r) for r in rules_module.load()}
+    registry = rules_module.load([directory])
+    mine = [r for r in registry if id(r) not in builtin]
+    for rule in mine:
+        problem = rules_module.signature_problem(rule, import_user_modules=True)
+        if problem:
+            raise CodegenError(f"rule `{rule.name}` does not fit: {problem}", rule.path, rule.line, 1)
+    results = [check_case(c, [directory], autograd) for rule in mine for c in cases(rule)]
+    return mine, results
