@@ -22,6 +22,7 @@ import libcst as cst
 
 from . import ir
 from .expressions import code, dotted
+from .errors import CodegenError
 from .rules import Registry
 
 Shape = frozenset  # of parameter names / opaque tokens; empty: a scalar
@@ -48,8 +49,19 @@ def _key(atom: ir.Atom) -> str:
 def analyze(function: ir.Function, wrt: tuple[str, ...], registry: Registry) -> Analysis:
     varied = set(wrt)
     for step in function.steps:
-        if any(v in varied for p in step.rule.grads for v in step.vars(p)):
+        rule = step.rule
+        if any(v in varied for p in rule.grads for v in step.vars(p)):
             varied.add(step.target)
+        for param, _ in step.args:
+            if param in rule.grads or param in rule.zero_gradient:
+                continue
+            if any(v in varied for v in step.vars(param)):
+                line, col = step.position
+                raise CodegenError(
+                    f"{rule.display}: no derivative with respect to argument `{param}`, which "
+                    f"depends on {', '.join(wrt)}; codegen cannot differentiate through it",
+                    function.path, line, col,
+                )
 
     useful = set()
     if isinstance(function.result, ir.Var):

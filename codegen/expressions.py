@@ -222,7 +222,7 @@ def _static(node: cst.BaseExpression):
     _UNKNOWN when it depends on anything computed at run time."""
     if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[node.value]
-    if isinstance(node, (cst.Integer, cst.Float)):
+    if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
         return ast.literal_eval(node.value)
     if isinstance(node, cst.Tuple):
         items = [_static(e.value) for e in node.elements]

@@ -91,6 +91,7 @@ class Step:
     args: tuple[tuple[str, Atom], ...]
     given: frozenset[str]
     origin: Origin
+    position: tuple[int, int] = (0, 0)  # line, column of the expression (for errors)
 
     def arg(self, param: str) -> Atom:
         return dict(self.args)[param]

@@ -20,10 +20,10 @@ import libcst as cst
 
 from . import ir
 from .errors import Located
-from .expressions import attribute, canonical, code, qualified, reads, substitute
+from .expressions import attribute, canonical, code, fold_static, qualified, reads, substitute
 from .names import Namer
 from .parse import Parsed
-from .rules import Registry, Rule, operator_key
+from .rules import Registry, Rule, operator_key, projection_key
 
 # NumPy names that are constants rather than functions.
 NUMPY_CONSTANTS = {"pi", "e", "inf", "nan", "euler_gamma", "newaxis"}
@@ -170,12 +170,24 @@ class _Normalizer:
             return ir.Const(cst.Name(name))
         raise self.where.error(node, f"unknown name `{name}`")
 
+    def _projection(self, node, target) -> ir.Atom | None:
+        """`np.linalg.slogdet(x)[1]`: one part of a tuple result, as a primitive."""
+        key = projection_key(node, self.parsed.aliases)
+        rule = None if key is None else self.registry.lookup(*key)
+        if rule is None:
+            return None
+        call = node.value
+        return self._call(call.with_changes(func=call.func), target, rule=rule, spelled=code(node))
+
     def _attribute(self, node: cst.Attribute, target) -> ir.Atom:
+        projected = self._projection(node, target)
+        if projected is not None:
+            return projected
         if self._is_value(node.value):
             rule = self.registry.lookup("attribute", node.attr.value)
             if rule is None:
                 raise self.where.error(node, f"attribute `.{node.attr.value}` is not supported")
-            return self._step(rule, {rule.params[0].name: self._lower(node.value)}, target)
+            return self._step(rule, {rule.params[0].name: self._lower(node.value)}, target, node)
         qual = qualified(node, self.parsed.aliases)
         const = None if qual is None else self._numpy_constant(qual)
         if const is not None:
@@ -212,12 +224,15 @@ class _Normalizer:
             if isinstance(atom, ir.Const) and isinstance(atom.node, (cst.SimpleString, cst.ConcatenatedString)):
                 raise self.where.error(part, "strings are not numbers")
             operands.append(atom)
-        return self._step(rule, dict(zip(rule.arrays, operands)), target)
+        return self._step(rule, dict(zip(rule.arrays, operands)), target, node)
 
-    def _call(self, node: cst.Call, target) -> ir.Atom:
+    def _call(self, node: cst.Call, target, rule: Rule | None = None, spelled: str | None = None) -> ir.Atom:
         func = node.func
-        method = isinstance(func, cst.Attribute) and self._is_value(func.value)
-        if method:
+        method = rule is None and isinstance(func, cst.Attribute) and self._is_value(func.value)
+        qual = None
+        if rule is not None:
+            name = spelled
+        elif method:
             rule = self.registry.lookup("method", func.attr.value)
             name = f".{func.attr.value}()"
         else:
@@ -227,6 +242,12 @@ class _Normalizer:
             rule = None if qual is None else self.registry.lookup("call", qual)
             name = code(func)
         if rule is None:
+            parts = sorted(k[1] for k in self.registry.rules if k[0] == "projection" and qual and k[1].startswith(qual + "["))
+            if parts:
+                raise self.where.error(
+                    func, f"`{name}` returns a tuple; use one part of it: "
+                    + ", ".join(p.replace("numpy.", "np.").replace("[", "(...)[") for p in parts),
+                )
             if isinstance(func, cst.Name) and func.value in self.parsed.functions:
                 raise self.where.error(
                     func, f"calls to `{func.value}` (defined in this file) are not supported yet; inline it"
@@ -258,12 +279,12 @@ class _Normalizer:
             else:
                 keywords[arg.keyword.value] = atom
         slots = [p for p in rule.params if not p.keyword_only]
-        if method and len(positional) > len(slots) > 1:
+        if method and not rule.variadic and len(positional) > len(slots) > 1:
             # `x.reshape(2, 3)` means `np.reshape(x, (2, 3))`.
             extra = positional[len(slots) - 1 :]
             positional = positional[: len(slots) - 1] + [self._pack(extra)]
         args = self._bind(rule, positional, keywords, node, name)
-        return self._step(rule, args, target)
+        return self._step(rule, args, target, node, name)
 
     def _pack(self, atoms: list[ir.Atom]) -> ir.Atom:
         if all(isinstance(a, ir.Const) for a in atoms):
@@ -273,7 +294,11 @@ class _Normalizer:
     def _bind(self, rule: Rule, positional, keywords, node, name) -> dict[str, ir.Atom]:
         """Match a call's arguments to the rule's parameters, as Python would."""
         accepted = ", ".join(p.name for p in rule.params)
-        slots = [p for p in rule.params if not p.keyword_only]
+        slots = [p for p in rule.params if not p.keyword_only and p.name != rule.variadic]
+        if rule.variadic:
+            extra = positional[len(slots):]
+            positional = positional[: len(slots)]
+            keywords = {**keywords, rule.variadic: ir.Seq(tuple(extra), "tuple")}
         if len(positional) > len(slots):
             raise self.where.error(
                 node, f"{name} takes at most {len(slots)} positional argument(s) here ({accepted})"
@@ -302,6 +327,9 @@ class _Normalizer:
     def _subscript(self, node: cst.Subscript, target) -> ir.Atom:
         """`x[1:, idx]`: a step whose index is a constant `np.s_[1:, idx]` (the index
         may read variables; no derivative flows into it)."""
+        projected = self._projection(node, target)
+        if projected is not None:
+            return projected
         value = self._lower(node.value)
         elements = []
         for element in node.slice:
@@ -319,7 +347,7 @@ class _Normalizer:
         rule = self.registry.lookup("subscript", "[]")
         if rule is None:
             raise self.where.error(node, "indexing has no rule; add one to templates/")
-        return self._step(rule, {rule.params[0].name: value, rule.params[1].name: ir.Const(index)}, target)
+        return self._step(rule, {rule.params[0].name: value, rule.params[1].name: ir.Const(index)}, target, node)
 
     def _index_part(self, node: cst.BaseExpression) -> cst.BaseExpression:
         atom = self._lower(node)
@@ -330,10 +358,17 @@ class _Normalizer:
     def _reads_vars(self, atom: ir.Atom) -> bool:
         return bool(reads(ir.node_of(atom)) & self.vars)
 
-    def _step(self, rule: Rule, given: dict[str, ir.Atom], target) -> ir.Atom:
+    def _step(self, rule: Rule, given: dict[str, ir.Atom], target, node, name=None) -> ir.Atom:
         args = tuple(
             (p.name, given[p.name] if p.name in given else ir.Const(p.default)) for p in rule.params
         )
+        if rule.requires is not None:
+            test = fold_static(cst.IfExp(substitute(rule.requires, {n: ir.node_of(a) for n, a in args}),
+                                          cst.Name("True"), cst.Name("False")))
+            if not (isinstance(test, cst.Name) and test.value == "True"):
+                raise self.where.error(
+                    node, f"{name or rule.display}: only supported when {code(rule.requires)}"
+                )
         if all(isinstance(a, ir.Const) and not self._reads_vars(a) for _, a in args):
             return ir.Const(render(rule, args, frozenset(given)))
         name = target() if target is not None else self.namer.temp()
@@ -341,7 +376,7 @@ class _Normalizer:
         kind, qual = rule.key
         if kind == "call" and rule.compute is None and not qual.startswith(("numpy.", "builtins.")):
             self.imports.add(qual.rpartition(".")[0])
-        self.steps.append(ir.Step(name, rule, args, frozenset(given), self.origin))
+        self.steps.append(ir.Step(name, rule, args, frozenset(given), self.origin, self.where.position(node)))
         return ir.Var(name)
 
     # -- module constants --------------------------------------------------------------
@@ -413,9 +448,16 @@ def render(rule: Rule, args, given: frozenset[str]) -> cst.BaseExpression:
             ):
                 continue
             kept.append(arg)
-        if kept:
-            kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        forward = forward.with_changes(args=kept)
+        spliced = []
+        for arg in kept:
+            variadic = arg.star == "*" and isinstance(arg.value, cst.Name) and arg.value.value == rule.variadic
+            if variadic and isinstance(dict(args)[rule.variadic], ir.Seq):
+                spliced += [cst.Arg(ir.node_of(item)) for item in dict(args)[rule.variadic].items]
+            else:
+                spliced.append(arg)
+        if spliced:
+            spliced[-1] = spliced[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        forward = forward.with_changes(args=spliced)
     return _splice_index(substitute(forward, values))
 
 

@@ -18,7 +18,7 @@ is decided when the rule is applied, so the generated line is the specialised on
 gradient (it is data, an axis, a flag). The rule file is never imported: the loader
 reads its text, so user rules are as safe to load as templates/.
 
-Decorator options (literals only):
+Decorator options (literals, or names of module-level literal constants):
     elementwise=True the result has the broadcast shape of the parameters without a
                      default, and the `d_` lines are elementwise expressions of
                      d_ans, ans and the parameters (so a scalar d_ans may stand
@@ -40,12 +40,21 @@ Decorator options (literals only):
                      several names); extra positional arguments are packed into
                      the last positional parameter (`x.reshape(2, 3)`).
     attribute="T"    `x.T` means this primitive applied to x.
+    requires="..."   a condition on arguments that must hold when the rule is used
+                     (`ord is None`); codegen refuses calls where it does not.
+    zero_gradient=[...] parameters the result is locally constant in (a where
+                     condition, a comparison's operands); True for all of them.
+                     A value that depends on `wrt` may flow into a parameter
+                     without a `d_` line only if it is listed here; anywhere else
+                     codegen refuses, rather than drop that gradient silently.
     compute="..."    how generated code computes the primitive, when that differs
                      from the first line (`_expit(x)` for scipy.special.expit, so
                      generated code needs no SciPy).
 
-Functions in `runtime.py` of a rule directory are helpers that rules may call;
-generated modules get a copy of those they use.
+Undecorated functions whose names start with `_` are helpers that rules may call
+(keep one beside the rule that needs it; shared ones are in runtime.py); generated
+modules get a copy of those they use. A parameter `*xs` takes the remaining
+positional arguments as a sequence (`np.einsum(subscripts, *operands)`).
 """
 
 from __future__ import annotations
@@ -65,7 +74,6 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .errors import CodegenError, Located
 from .expressions import attribute, canonical, code, imports, qualified
 
-RUNTIME_FILE = "runtime.py"
 _BUILTINS = {"abs", "len", "max", "min", "sum", "float", "int", "round", "pow"}
 
 # Shapes the checks use when a rule names none: a Python float, a vector, a matrix,
@@ -99,6 +107,9 @@ class Rule:
     params: tuple[Param, ...]
     forward: cst.BaseExpression  # right-hand side of `ans = ...`
     compute: cst.BaseExpression | None  # what generated code evaluates, if not `forward`
+    requires: cst.BaseExpression | None  # a condition on the arguments, checked statically
+    zero_gradient: frozenset[str]  # parameters the result is locally constant in
+    variadic: str | None  # the `*xs` parameter, if any
     body: tuple[cst.Assign, ...]  # the adjoint lines, in order
     grads: tuple[str, ...]  # parameters that receive a gradient
     elementwise: bool = False
@@ -134,6 +145,11 @@ class Rule:
                 out.append(f"x.{name}")
             elif kind == "subscript":
                 out.append("x[index]")
+            elif kind == "projection":
+                out.append(name.replace("numpy.", "np.", 1).replace("(", "").replace("[", "(x)["))
+                if "[" not in name:
+                    head, _, attr = out[-1].rpartition(".")
+                    out[-1] = f"{head}(x).{attr}"
             elif kind == "unary":
                 out.append(f"{name}x")
             else:
@@ -190,6 +206,22 @@ def operator_key(node: cst.BaseExpression) -> tuple[str, str] | None:
     return None
 
 
+def projection_key(node: cst.BaseExpression, aliases: Mapping[str, str]) -> tuple[str, str] | None:
+    """The key of one part of a function's tuple result: `np.linalg.slogdet(x)[1]` ->
+    ("projection", "numpy.linalg.slogdet[1]"), `.logabsdet` -> "...slogdet.logabsdet"."""
+    if not isinstance(node, (cst.Subscript, cst.Attribute)) or not isinstance(node.value, cst.Call):
+        return None
+    function = qualified(node.value.func, aliases)
+    if function is None:
+        return None
+    if isinstance(node, cst.Attribute):
+        return ("projection", f"{function}.{node.attr.value}")
+    index = node.slice[0].slice if len(node.slice) == 1 else None
+    if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
+        return ("projection", f"{function}[{index.value.value}]")
+    return None
+
+
 def builtin_dir() -> Path:
     """templates/: inside the installed package (wheel), else at the repository root."""
     here = Path(__file__).resolve().parent
@@ -228,12 +260,13 @@ def _load_file(path: Path, rules: dict, helpers: dict, check_signatures: bool) -
     for statement in wrapper.module.body:
         if not isinstance(statement, cst.FunctionDef):
             continue
-        if path.name == RUNTIME_FILE:
-            helpers[statement.name.value] = statement
-            continue
         if not any(_decorator_name(d) == "rule" for d in statement.decorators):
+            if statement.name.value.startswith("_"):
+                if statement.name.value in helpers:
+                    raise where.error(statement, f"a second helper named {statement.name.value}")
+                helpers[statement.name.value] = statement
             continue
-        rule = _read_rule(statement, aliases, where, _import_lines(wrapper.module))
+        rule = _read_rule(statement, aliases, where, _import_lines(wrapper.module), _literals(wrapper.module))
         problem = signature_problem(rule) if check_signatures else None
         if problem:
             raise where.error(statement, f"rule `{rule.name}` does not fit: {problem}")
@@ -245,6 +278,15 @@ def _load_file(path: Path, rules: dict, helpers: dict, check_signatures: bool) -
                     f"a second rule for {key[1]} (the first is {other.path}:{other.line})",
                 )
             rules[key] = rule
+
+
+def _expression_option(options, key, aliases, where, decorator):
+    if key not in options:
+        return None
+    try:
+        return canonical(cst.parse_expression(options[key]), aliases)
+    except (cst.ParserSyntaxError, TypeError):
+        raise where.error(decorator, f"{key}= must be an expression in a string") from None
 
 
 def _import_lines(module: cst.Module) -> tuple[str, ...]:
@@ -264,7 +306,34 @@ def _decorator_name(decorator: cst.Decorator) -> str | None:
     return node.value if isinstance(node, cst.Name) else None
 
 
-def _options(decorator: cst.Decorator, where: Located) -> dict:
+def _literals(module: cst.Module) -> dict[str, cst.BaseExpression]:
+    """Module-level `NAME = <literal>` assignments, which rule options may name."""
+    found = {}
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.Assign):
+            assign = statement.body[0]
+            if len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name):
+                found[assign.targets[0].target.value] = assign.value
+    return found
+
+
+class _InlineLiterals(cst.CSTTransformer):
+    def __init__(self, literals):
+        self.literals = literals
+
+    def leave_Name(self, original_node, updated_node):
+        value = self.literals.get(original_node.value)
+        return updated_node if value is None else value.visit(self)
+
+    def leave_BinaryOperation(self, original_node, updated_node):
+        left, right = updated_node.left, updated_node.right
+        if isinstance(updated_node.operator, cst.Add) and isinstance(left, cst.List) and isinstance(right, cst.List):
+            items = [e.with_changes(comma=cst.Comma()) for e in (*left.elements, *right.elements)]
+            return cst.List(items)  # list + list, so checks can extend a shared table
+        return updated_node
+
+
+def _options(decorator: cst.Decorator, where: Located, literals) -> dict:
     node = decorator.decorator
     if not isinstance(node, cst.Call):
         return {}
@@ -273,28 +342,30 @@ def _options(decorator: cst.Decorator, where: Located) -> dict:
         if arg.keyword is None:
             raise where.error(arg, "@rule takes keyword options only")
         try:
-            options[arg.keyword.value] = ast.literal_eval(code(arg.value))
-        except (ValueError, SyntaxError):
-            raise where.error(arg.value, "@rule options must be literals")
+            value = arg.value.visit(_InlineLiterals(literals))
+            options[arg.keyword.value] = ast.literal_eval(code(value))
+        except (ValueError, SyntaxError, RecursionError):
+            raise where.error(arg.value, "@rule options must be literals (or names of module-level literals)")
     unknown = set(options) - {
-        "elementwise", "reduction", "domain", "checks", "policy", "aliases", "method", "attribute", "compute",
+        "elementwise", "reduction", "domain", "checks", "policy", "aliases", "method", "attribute",
+        "compute", "requires", "zero_gradient",
     }
     if unknown:
         raise where.error(node, f"unknown @rule option(s): {', '.join(sorted(unknown))}")
     return options
 
 
-def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, import_lines) -> Rule:
+def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, import_lines, literals) -> Rule:
     decorator = next(d for d in fn.decorators if _decorator_name(d) == "rule")
-    options = _options(decorator, where)
+    options = _options(decorator, where, literals)
     ps = fn.params
-    if isinstance(ps.star_arg, cst.Param) or ps.star_kwarg is not None or ps.posonly_params:
-        raise where.error(fn, "a rule takes plain and keyword-only parameters only")
-    params = tuple(
-        Param(p.name.value, p.default, keyword_only=kw)
-        for kw, group in ((False, ps.params), (True, ps.kwonly_params))
-        for p in group
-    )
+    if ps.star_kwarg is not None or ps.posonly_params:
+        raise where.error(fn, "a rule takes plain, `*xs` and keyword-only parameters only")
+    variadic = ps.star_arg.name.value if isinstance(ps.star_arg, cst.Param) else None
+    params = tuple(Param(p.name.value, p.default, keyword_only=False) for p in ps.params)
+    if variadic:
+        params += (Param(variadic, None, keyword_only=False),)
+    params += tuple(Param(p.name.value, p.default, keyword_only=True) for p in ps.kwonly_params)
     names = {p.name for p in params}
 
     statements = list(fn.body.body)
@@ -315,8 +386,8 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
     if not assigns or assigns[0].targets[0].target.value != "ans":
         raise where.error(fn, "a rule starts with `ans = <the primitive>`")
 
-    forward = assigns[0].value
-    key = operator_key(forward)
+    forward = written = assigns[0].value
+    key = projection_key(forward, aliases) or operator_key(forward)
     if key is None and isinstance(forward, cst.Call):
         name = qualified(forward.func, aliases)
         if name is None and isinstance(forward.func, cst.Name) and forward.func.value in _BUILTINS:
@@ -343,17 +414,17 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
     for param in domain:
         if param not in names:
             raise where.error(decorator, f"domain names `{param}`, which is not a parameter")
-    keys = [key] + [("call", a) for a in options.get("aliases", [])]
+    alias_kind = "projection" if key[0] == "projection" else "call"
+    keys = [key] + [(alias_kind, a) for a in options.get("aliases", [])]
     methods = options.get("method", [])
     keys += [("method", m) for m in ([methods] if isinstance(methods, str) else methods)]
     if "attribute" in options:
         keys.append(("attribute", options["attribute"]))
-    compute = None
-    if "compute" in options:
-        try:
-            compute = canonical(cst.parse_expression(options["compute"]), aliases)
-        except cst.ParserSyntaxError:
-            raise where.error(decorator, "compute= must be an expression")
+    compute, requires = (_expression_option(options, k, aliases, where, decorator) for k in ("compute", "requires"))
+    zero = options.get("zero_gradient", [])
+    zero = frozenset(p.name for p in params) if zero is True else frozenset(zero)
+    if zero - names:
+        raise where.error(decorator, f"zero_gradient names `{sorted(zero - names)[0]}`, not a parameter")
     return Rule(
         name=fn.name.value,
         key=key,
@@ -361,12 +432,15 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
         params=params,
         forward=canonical(forward, aliases),
         compute=compute,
+        requires=requires,
+        zero_gradient=zero,
+        variadic=variadic,
         body=tuple(canonical(a, aliases) for a in assigns[1:]),
         grads=tuple(g for g in (p.name for p in params) if g in grads),
         elementwise=bool(options.get("elementwise", False)),
         reduction=bool(options.get("reduction", False)),
         domain=domain,
-        checks=_checks(options.get("checks"), forward, params, options, where, decorator),
+        checks=_checks(options.get("checks"), written, params, options, where, decorator),
         policy=options.get("policy"),
         imports=import_lines,
         doc=doc,

@@ -6,31 +6,156 @@ back (as length 1), so `np.sum(x)` passes its scalar adjoint on as a scalar."""
 
 import numpy as np
 
+SHAPES = [{"x": ()}, {"x": (3,)}, {"x": (2, 3)}]
+MATRIX = [{"x": (2, 3)}]
+BLOCK = [{"x": (2, 3, 4)}]
 
-@rule(
-    reduction=True,
-    checks=[
-        ("np.sum(x)", [{"x": ()}, {"x": (3,)}, {"x": (2, 3)}]),
-        ("np.sum(x, axis=0)", [{"x": (3,)}, {"x": (2, 3)}]),
-        ("np.sum(x, axis=-1, keepdims=True)", [{"x": (2, 3)}]),
-        ("np.sum(x, axis=(0, 2))", [{"x": (2, 3, 4)}]),
-    ]
-)
+
+@rule(reduction=True, method="sum", checks=[("np.sum(x)", SHAPES), ("np.sum(x, axis=0)", MATRIX), ("np.sum(x, axis=-1, keepdims=True)", MATRIX), ("np.sum(x, axis=(0, 2))", BLOCK), ("x.sum(axis=1)", MATRIX)])
 def sum(x, axis=None, *, keepdims=False):
     ans = np.sum(x, axis=axis, keepdims=keepdims)
     d_x = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
 
 
-@rule(
-    reduction=True,
-    checks=[
-        ("np.mean(x)", [{"x": ()}, {"x": (3,)}, {"x": (2, 3)}]),
-        ("np.mean(x, axis=1)", [{"x": (2, 3)}]),
-        ("np.mean(x, axis=0, keepdims=True)", [{"x": (2, 3)}]),
-        ("np.mean(x, axis=(1, 2))", [{"x": (2, 3, 4)}]),
-    ]
-)
+@rule(reduction=True, method="mean", checks=[("np.mean(x)", SHAPES), ("np.mean(x, axis=0)", MATRIX), ("np.mean(x, axis=-1, keepdims=True)", MATRIX), ("np.mean(x, axis=(0, 2))", BLOCK), ("x.mean(axis=1)", MATRIX)])
 def mean(x, axis=None, *, keepdims=False):
     ans = np.mean(x, axis=axis, keepdims=keepdims)
     spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    d_x = spread * (np.size(ans) / np.size(x))
+
+
+@rule(reduction=True, checks=[("np.nansum(x)", SHAPES), ("np.nansum(x, axis=0)", MATRIX), ("np.nansum(x, axis=-1, keepdims=True)", MATRIX), ("np.nansum(x, axis=(0, 2))", BLOCK), ("np.nansum(x * z)", [{"x": (3,), "z": [1.0, 0.0, 2.0]}])])
+def nansum(x, axis=None, *, keepdims=False):
+    ans = np.nansum(x, axis=axis, keepdims=keepdims)
+    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    d_x = np.where(np.isnan(x), 0.0, spread)
+
+
+@rule(reduction=True, method="prod", checks=[("np.prod(x)", SHAPES), ("np.prod(x, axis=0)", MATRIX), ("np.prod(x, axis=-1, keepdims=True)", MATRIX), ("np.prod(x, axis=(0, 2))", BLOCK), ("x.prod(axis=1)", MATRIX)], policy="exact where x has zeros: products of the other elements")
+def prod(x, axis=None, *, keepdims=False):
+    ans = np.prod(x, axis=axis, keepdims=keepdims)
+    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    d_x = spread * _prod_of_others(x, axis)
+
+
+def _prod_of_others(x, axis):
+    """For each element of x, the product of the other elements reduced with it
+    (along `axis`, or all of x): prod's derivative, exact where x has zeros."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 0:
+        return np.ones_like(x)
+    axes = tuple(range(x.ndim)) if axis is None else np.atleast_1d(axis).tolist()
+    axes = [a % x.ndim for a in axes]
+    rest = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, rest + axes)
+    flat = np.reshape(moved, moved.shape[: len(rest)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,))
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return np.transpose(np.reshape(left * right, moved.shape), np.argsort(rest + axes))
+
+
+@rule(reduction=True, aliases=["numpy.amax"], method="max", domain={"x": "distinct"}, checks=[("np.max(x)", SHAPES), ("np.max(x, axis=0)", MATRIX), ("np.max(x, axis=-1, keepdims=True)", MATRIX), ("np.max(x, axis=(0, 2))", BLOCK), ("x.max(axis=1)", MATRIX)],
+      policy="ties split evenly among the maxima")
+def max(x, axis=None, *, keepdims=False):
+    ans = np.max(x, axis=axis, keepdims=keepdims)
+    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    top = np.expand_dims(ans, axis) if axis is not None and not keepdims else ans
+    chosen = x == top
+    d_x = spread * chosen / np.sum(chosen, axis=axis, keepdims=True)
+
+
+@rule(reduction=True, aliases=["numpy.amin"], method="min", domain={"x": "distinct"}, checks=[("np.min(x)", SHAPES), ("np.min(x, axis=0)", MATRIX), ("np.min(x, axis=-1, keepdims=True)", MATRIX), ("np.min(x, axis=(0, 2))", BLOCK), ("x.min(axis=1)", MATRIX)],
+      policy="ties split evenly among the minima")
+def min(x, axis=None, *, keepdims=False):
+    ans = np.min(x, axis=axis, keepdims=keepdims)
+    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    bottom = np.expand_dims(ans, axis) if axis is not None and not keepdims else ans
+    chosen = x == bottom
+    d_x = spread * chosen / np.sum(chosen, axis=axis, keepdims=True)
+
+
+@rule(reduction=True, method="var", checks=[("np.var(x)", MATRIX), ("np.var(x, axis=0)", MATRIX), ("np.var(x, axis=-1, keepdims=True)", MATRIX), ("np.var(x, axis=(0, 2))", BLOCK), ("x.var(axis=1)", MATRIX), ("np.var(x, ddof=1)", [{"x": (5,)}])])
+def var(x, axis=None, *, ddof=0, keepdims=False):
+    ans = np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    d_x = spread * 2.0 * centered / (np.size(x) / np.size(ans) - ddof)
+
+
+@rule(reduction=True, method="std", checks=[("np.std(x)", MATRIX), ("np.std(x, axis=0)", MATRIX), ("np.std(x, axis=-1, keepdims=True)", MATRIX), ("np.std(x, axis=(0, 2))", BLOCK), ("x.std(axis=1)", MATRIX), ("np.std(x, ddof=1)", [{"x": (5,)}])],
+      policy="requires a nonzero spread (the derivative of sqrt at 0 is infinite)")
+def std(x, axis=None, *, ddof=0, keepdims=False):
+    ans = np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    deviation = np.expand_dims(ans, axis) if axis is not None and not keepdims else ans
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    d_x = spread * centered / ((np.size(x) / np.size(ans) - ddof) * deviation)
+
+
+@rule(
+    reduction=True,
+    requires="ord is None or ord == 'fro'",
+    domain={"x": "nonzero"},
+    policy="subgradient 0 at x == 0",
+    checks=[
+        ("np.linalg.norm(x)", [{"x": (3,)}, {"x": (2, 3)}]),
+        ("np.linalg.norm(x, axis=1)", [{"x": (2, 3)}]),
+        ("np.linalg.norm(x, axis=0, keepdims=True)", [{"x": (2, 3)}]),
+        ("np.linalg.norm(x, 'fro')", [{"x": (2, 3)}]),
+    ],
+)
+def norm(x, ord=None, axis=None, keepdims=False):
+    """The 2-norm of a vector, the Frobenius norm of a matrix (`ord` None or 'fro')."""
+    ans = np.linalg.norm(x, ord, axis, keepdims)
+    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    length = np.expand_dims(ans, axis) if axis is not None and not keepdims else ans
+    d_x = spread * x / np.where(length == 0, 1.0, length)
+
+
+@rule(
+    method="cumsum",
+    checks=[("np.cumsum(x)", [{"x": (4,)}, {"x": (2, 3)}]), ("np.cumsum(x, axis=1)", [{"x": (2, 3)}]), ("x.cumsum(0)", [{"x": (3, 2)}])],
+)
+def cumsum(x, axis=None):
+    """With axis=None, over the flattened array."""
+    ans = np.cumsum(x, axis=axis)
+    d_x = np.flip(np.cumsum(np.flip(d_ans, axis), axis=axis), axis) if axis is not None else np.reshape(np.cumsum(d_ans[::-1])[::-1], np.shape(x))
+
+
+@rule(
+    method="cumprod",
+    checks=[("np.cumprod(x)", [{"x": (4,)}, {"x": (2, 3)}]), ("np.cumprod(x, axis=1)", [{"x": (2, 3)}]), ("x.cumprod(0)", [{"x": (3, 2)}])],
+    policy="exact where x has zeros",
+)
+def cumprod(x, axis=None):
+    ans = np.cumprod(x, axis=axis)
+    d_x = _cumprod_adjoint(d_ans, x, ans, axis)
+
+
+def _cumprod_adjoint(d, x, ans, axis):
+    """The adjoint of x from that of cumprod(x): reverse cumulative sums of d * ans / x,
+    or, where x has zeros, a backward recurrence that never divides."""
+    if axis is None:
+        return np.reshape(_cumprod_adjoint(d, np.ravel(x), ans, 0), np.shape(x))
+    if np.all(x != 0):
+        return np.flip(np.cumsum(np.flip(d * ans, axis), axis=axis), axis) / x
+    d, x, ans = (np.moveaxis(np.asarray(a, dtype=float), axis, 0) for a in (d, x, ans))
+    out = np.empty_like(x)
+    carry = np.zeros_like(x[0])  # sum over j >= k of d_j * prod_{k < i <= j} x_i
+    for k in range(len(x) - 1, -1, -1):
+        carry = d[k] + (x[k + 1] * carry if k + 1 < len(x) else 0.0)
+        out[k] = carry * (ans[k - 1] if k > 0 else 1.0)
+    return np.moveaxis(out, 0, axis)
+
+
+@rule(
+    zero_gradient=["weights"],
+    requires="weights is None",
+    checks=[("np.average(x)", [{"x": (3,)}]), ("np.average(x, axis=1)", MATRIX), ("np.average(x, axis=0)", MATRIX)],
+)
+def average(x, axis=None, weights=None):
+    """Without weights: the mean. (Weighted averages: write np.sum(w * x) / np.sum(w).)"""
+    ans = np.average(x, axis, weights)
+    spread = np.expand_dims(d_ans, axis) if axis is not None else d_ans
     d_x = spread * (np.size(ans) / np.size(x))

@@ -1,0 +1,208 @@
+"""Rearranging elements: transposes, reshapes, joins, repeats and indexing. Each
+adjoint moves the result's adjoint back to where its elements came from (summing
+where one element went to several places)."""
+
+import numpy as np
+
+ARRAYS = [{"x": (2, 3)}, {"x": (2, 3, 4)}]
+
+
+@rule(
+    attribute="T",
+    method="transpose",
+    zero_gradient=["axes"],
+    checks=[("np.transpose(x)", ARRAYS), ("np.transpose(x, (1, 0, 2))", [{"x": (2, 3, 4)}]), ("x.T", [{"x": (2, 3)}]), ("x.transpose(2, 0, 1)", [{"x": (2, 3, 4)}])],
+)
+def transpose(x, axes=None):
+    ans = np.transpose(x, axes)
+    d_x = np.transpose(d_ans, np.argsort(axes)) if axes is not None else np.transpose(d_ans)
+
+
+@rule(
+    method="reshape",
+    zero_gradient=["shape"],
+    checks=[("np.reshape(x, (3, 2))", [{"x": (2, 3)}]), ("np.reshape(x, -1)", ARRAYS), ("x.reshape(4, -1)", [{"x": (2, 2, 2)}])],
+)
+def reshape(x, shape):
+    ans = np.reshape(x, shape)
+    d_x = np.reshape(d_ans, np.shape(x))
+
+
+@rule(method=["ravel", "flatten"], checks=[("np.ravel(x)", ARRAYS), ("x.flatten()", [{"x": (2, 3)}])])
+def ravel(x):
+    ans = np.ravel(x)
+    d_x = np.reshape(d_ans, np.shape(x))
+
+
+@rule(method="squeeze", zero_gradient=["axis"], checks=[("np.squeeze(x)", [{"x": (2, 1, 3)}]), ("np.squeeze(x, axis=0)", [{"x": (1, 3)}])])
+def squeeze(x, axis=None):
+    ans = np.squeeze(x, axis)
+    d_x = np.reshape(d_ans, np.shape(x))
+
+
+@rule(zero_gradient=["axis"], checks=[("np.expand_dims(x, 0)", [{"x": (3,)}]), ("np.expand_dims(x, (0, 2))", [{"x": (2, 3)}])])
+def expand_dims(x, axis):
+    ans = np.expand_dims(x, axis)
+    d_x = np.reshape(d_ans, np.shape(x))
+
+
+@rule(zero_gradient=["shape"], checks=[("np.broadcast_to(x, (2, 3))", [{"x": ()}, {"x": (3,)}, {"x": (2, 1)}])])
+def broadcast_to(x, shape):
+    ans = np.broadcast_to(x, shape)
+    d_x = _unbroadcast(d_ans, x)
+
+
+@rule(
+    zero_gradient=["axis"],
+    checks=[
+        ("np.concatenate([x, y])", [{"x": (2,), "y": (3,)}, {"x": (1, 3), "y": (2, 3)}]),
+        ("np.concatenate((x, 2.0 * y, x), axis=1)", [{"x": (2, 1), "y": (2, 3)}]),
+        ("np.concatenate([x, y], axis=None)", [{"x": (2, 2), "y": (3,)}]),
+    ],
+)
+def concatenate(arrays, axis=0):
+    ans = np.concatenate(arrays, axis)
+    d_arrays = _split_like(d_ans, arrays, axis, np.asarray)
+
+
+def _split_like(d, arrays, axis, promote):
+    """Pieces of d along `axis` as long as each array (after `promote`) is there,
+    each reshaped to its array's shape: the adjoint of joining them."""
+    if axis is None:
+        d, axis, promote = np.ravel(d), 0, np.ravel
+    sizes = [np.shape(promote(np.asarray(a)))[axis] for a in arrays]
+    pieces = np.split(d, np.cumsum(sizes)[:-1], axis=axis)
+    return [np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)]
+
+
+@rule(
+    zero_gradient=["axis"],
+    checks=[("np.stack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (), "y": ()}]), ("np.stack((x, y, x), axis=1)", [{"x": (2, 2), "y": (2, 2)}])],
+)
+def stack(arrays, axis=0):
+    ans = np.stack(arrays, axis)
+    d_arrays = list(np.moveaxis(d_ans, axis, 0))
+
+
+@rule(checks=[("np.hstack([x, y])", [{"x": (2,), "y": (3,)}, {"x": (2, 1), "y": (2, 3)}, {"x": (), "y": (2,)}])])
+def hstack(tup):
+    ans = np.hstack(tup)
+    d_tup = _split_like(d_ans, tup, 0 if np.ndim(ans) == 1 else 1, np.atleast_1d)
+
+
+@rule(checks=[("np.vstack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (1, 3), "y": (2, 3)}])])
+def vstack(tup):
+    ans = np.vstack(tup)
+    d_tup = _split_like(d_ans, tup, 0, np.atleast_2d)
+
+
+@rule(zero_gradient=["reps"], checks=[("np.tile(x, 2)", [{"x": (3,)}, {"x": (2, 2)}]), ("np.tile(x, (2, 1, 3))", [{"x": (2, 3)}]), ("np.tile(x, 3)", [{"x": ()}])])
+def tile(x, reps):
+    ans = np.tile(x, reps)
+    d_x = _tile_adjoint(d_ans, x, reps)
+
+
+def _tile_adjoint(d, x, reps):
+    """Sum the tiles of d: view it as (reps0, n0, reps1, n1, ...) and sum the reps."""
+    reps = tuple(np.atleast_1d(reps))
+    shape = np.shape(x)
+    n = max(len(reps), len(shape))
+    reps = (1,) * (n - len(reps)) + reps
+    padded = (1,) * (n - len(shape)) + shape
+    split = [v for pair in zip(reps, padded) for v in pair]
+    return np.reshape(np.sum(np.reshape(d, split), axis=tuple(range(0, 2 * n, 2))), shape)
+
+
+@rule(
+    method="repeat",
+    zero_gradient=["repeats", "axis"],
+    checks=[
+        ("np.repeat(x, 2)", [{"x": (3,)}, {"x": (2, 2)}]),
+        ("np.repeat(x, 3, axis=1)", [{"x": (2, 2)}]),
+        ("np.repeat(x, r, axis=0)", [{"x": (3, 2), "r": [1, 0, 2]}]),
+        ("x.repeat(2, 0)", [{"x": (2, 3)}]),
+    ],
+)
+def repeat(x, repeats, axis=None):
+    ans = np.repeat(x, repeats, axis)
+    d_x = _repeat_adjoint(d_ans, x, repeats, axis)
+
+
+def _repeat_adjoint(d, x, repeats, axis):
+    """Sum the copies of each element of x back onto it."""
+    if axis is None:
+        return np.reshape(_repeat_adjoint(d, np.ravel(x), repeats, 0), np.shape(x))
+    n = np.shape(x)[axis]
+    source = np.repeat(np.arange(n), repeats)  # which element of x each slice of d copies
+    out = np.zeros((n,) + np.shape(np.moveaxis(d, axis, 0))[1:])
+    np.add.at(out, source, np.moveaxis(d, axis, 0))
+    return np.moveaxis(out, 0, axis)
+
+
+@rule(zero_gradient=["axis"], checks=[("np.flip(x)", ARRAYS), ("np.flip(x, 1)", [{"x": (2, 3)}])])
+def flip(x, axis=None):
+    ans = np.flip(x, axis)
+    d_x = np.flip(d_ans, axis)
+
+
+@rule(zero_gradient=["shift", "axis"], checks=[("np.roll(x, 1)", [{"x": (4,)}, {"x": (2, 3)}]), ("np.roll(x, (1, -1), axis=(0, 1))", [{"x": (2, 3)}])])
+def roll(x, shift, axis=None):
+    ans = np.roll(x, shift, axis)
+    d_x = np.roll(d_ans, np.negative(shift), axis)
+
+
+@rule(zero_gradient=["k"], checks=[("np.triu(x)", [{"x": (3, 3)}]), ("np.triu(x, 1)", [{"x": (3, 4)}])])
+def triu(x, k=0):
+    ans = np.triu(x, k)
+    d_x = np.triu(d_ans, k)
+
+
+@rule(zero_gradient=["k"], checks=[("np.tril(x)", [{"x": (3, 3)}]), ("np.tril(x, -1)", [{"x": (4, 3)}])])
+def tril(x, k=0):
+    ans = np.tril(x, k)
+    d_x = np.tril(d_ans, k)
+
+
+@rule(method="swapaxes", zero_gradient=["axis1", "axis2"], checks=[("np.swapaxes(x, 0, 2)", [{"x": (2, 3, 4)}]), ("x.swapaxes(0, 1)", [{"x": (2, 3)}])])
+def swapaxes(x, axis1, axis2):
+    ans = np.swapaxes(x, axis1, axis2)
+    d_x = np.swapaxes(d_ans, axis1, axis2)
+
+
+@rule(zero_gradient=["source", "destination"], checks=[("np.moveaxis(x, 0, -1)", [{"x": (2, 3, 4)}]), ("np.moveaxis(x, (0, 1), (2, 0))", [{"x": (2, 3, 4)}])])
+def moveaxis(x, source, destination):
+    ans = np.moveaxis(x, source, destination)
+    d_x = np.moveaxis(d_ans, destination, source)
+
+
+@rule(
+    zero_gradient=["index"],
+    policy="repeated indices accumulate",
+    checks=[
+        ("x[1:]", [{"x": (4,)}, {"x": (3, 2)}]),
+        ("x[:, 0]", [{"x": (3, 2)}]),
+        ("x[::2]", [{"x": (5,)}]),
+        ("x[..., None]", [{"x": (2, 3)}]),
+        ("x[np.newaxis, 1]", [{"x": (3, 2)}]),
+        ("x[-1]", [{"x": (3,)}]),
+        ("x[i]", [{"x": (4,), "i": [0, 2, 2, 3]}, {"x": (3, 2), "i": [1, 1]}]),
+        ("x[i, 1:]", [{"x": (3, 3), "i": [2, 0, 2]}]),
+        ("x[m]", [{"x": (4,), "m": [True, False, True, True]}]),
+        ("x[x > 0]", [{"x": (5,)}]),
+    ],
+)
+def getitem(x, index):
+    ans = x[index]
+    d_x = _index_adjoint(d_ans, x, index)
+
+
+def _index_adjoint(d, x, index):
+    """Zeros shaped like x, with d added where x[index] took its elements (np.add.at,
+    so an element taken twice gets both contributions)."""
+    out = np.zeros(np.shape(x))
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) for p in parts):
+        out[index] = d  # a basic index takes each element at most once
+    else:
+        np.add.at(out, index, d)
+    return out
