@@ -85,8 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_verify)
 
-    p = commands.add_parser("rules", help="list the supported primitives")
-    p.add_argument("--rules", action="append", default=[], metavar="DIR")
+    p = commands.add_parser("rules", help="list the supported primitives, or check user rules")
+    p.add_argument("--rules", action="append", default=[], metavar="DIR", help="include these user rules")
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
+    p.add_argument("--check", metavar="DIR", help="check the rules in DIR against finite differences")
+    p.add_argument("--autograd", action="store_true", help="with --check: compare with autograd too")
     p.set_defaults(run=_rules)
     return parser
 
@@ -212,12 +215,50 @@ def _header_wrt(text: str) -> tuple[str, ...]:
 
 
 def _rules(args) -> int:
+    if args.check:
+        return _check_rules(args.check, args.autograd)
     registry = rules.load(args.rules)
-    rows = [("primitive", "rule", "gradients to", "at a kink")]
-    for rule in registry:
-        rows.append((rule.display, rule.name, ", ".join(rule.grads) or "-", rule.policy or "-"))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3])
-    print(f"{len(registry)} primitives")
+    print(rules_table(registry, markdown=args.markdown), end="")
     return OK
+
+
+def rules_table(registry, markdown: bool = False) -> str:
+    """The supported primitives: how each is written, which arguments get gradients,
+    and the subgradient chosen at a kink."""
+    rows = []
+    for rule in registry:
+        spellings = ", ".join(f"`{s}`" if markdown else s for s in rule.spellings)
+        grads = ", ".join(rule.grads) or "none"
+        rows.append((rule.name, spellings, grads, rule.policy or ""))
+    entries = sum(len(rule.keys) for rule in registry)
+    summary = f"{len(rows)} primitives, {entries} ways to write them"
+    if markdown:
+        lines = ["| primitive | written as | gradient to | at a kink |", "|---|---|---|---|"]
+        lines += [f"| {name} | {spell} | {grads} | {policy} |" for name, spell, grads, policy in rows]
+        return "\n".join(lines) + f"\n\n{summary}.\n"
+    header = ("primitive", "written as", "gradient to", "at a kink")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(3)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3] for row in [header] + rows]
+    return "\n".join(line.rstrip() for line in lines) + f"\n{summary}\n"
+
+
+def _check_rules(directory: str, autograd: bool) -> int:
+    from .rulecheck import check_directory
+
+    added = [str(Path(directory).resolve()), str(Path.cwd())]  # so the rules' imports resolve
+    sys.path[:0] = added
+    try:
+        mine, results = check_directory(directory, autograd=autograd)
+    finally:
+        del sys.path[: len(added)]
+    failed = 0
+    for result in results:
+        if result.ok or (result.autograd or "").startswith("skipped") and result.error is None and result.report.ok:
+            status = f"ok      worst {result.report.worst:.1e}"
+        else:
+            failed += 1
+            status = "FAILED  " + (result.error or (str(result.report) if not result.report.ok else result.autograd))
+        print(f"{result.case.rule.path}:{result.case.rule.line}: {result.case.call} "
+              f"{ {k: v for k, v in result.case.inputs.items()} }: {status}")
+    print(f"{len(mine)} rule(s), {len(results)} case(s), {failed} failed", file=sys.stderr)
+    return CHECK_FAILED if failed or not results else OK

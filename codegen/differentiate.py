@@ -143,7 +143,7 @@ class _ReverseSweep:
         known = {name: _Claim(analysis.shape(atom), True) for name, atom in step.args}
         known["ans"] = _Claim(analysis.shapes[step.target], True)
         full = _Claim(analysis.shapes[step.target], True)
-        if not rule.elementwise and self.claims[d_ans] != full:
+        if not (rule.elementwise or rule.lazy_adjoint) and self.claims[d_ans] != full:
             # Only elementwise rules take an adjoint that merely broadcasts.
             fill = _call("_fill", cst.Name(d_ans), self._witness(full.shape))
             self.lines.append(Line(d_ans, fill, step.origin))

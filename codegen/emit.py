@@ -71,7 +71,7 @@ def emit(
     )
     used = _helpers_used([value_and_grad, grad], helpers)
     if used:
-        out += ["", "", "# Helpers, copied from codegen's templates/runtime.py."]
+        out += ["", "", "# Helpers, copied from codegen's templates/."]
         for name in used:
             out += ["", "", code(helpers[name].with_changes(leading_lines=())).rstrip()]
     source = "\n".join(out) + "\n"

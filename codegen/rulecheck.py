@@ -12,6 +12,7 @@ import functools
 import types
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -117,9 +118,15 @@ def random_input(rng: np.random.Generator, shape, domain: str = "real"):
     return float(value) if shape == () else value
 
 
-@functools.lru_cache(maxsize=256)
 def _generated(source: str, wrt: tuple[str, ...], rules_dirs: tuple[str, ...]) -> str:
-    return generate(source, "f", list(wrt), rules_dirs=rules_dirs)
+    if rules_dirs:  # user rules may change between calls: never cached
+        return generate(source, "f", list(wrt), rules_dirs=rules_dirs)
+    return _generated_with_builtin_rules(source, wrt)
+
+
+@functools.lru_cache(maxsize=256)
+def _generated_with_builtin_rules(source: str, wrt: tuple[str, ...]) -> str:
+    return generate(source, "f", list(wrt))
 
 
 def _load(text: str, name: str) -> types.ModuleType:
@@ -199,9 +206,9 @@ def _autograd_is_wrong(source, kwargs, name, theirs) -> str:
 def check_directory(directory: str, autograd: bool = False) -> tuple[list[Rule], list[Result]]:
     """Load the user rules in `directory` (with the built-ins) and check each one.
     Raises CodegenError, positioned at the rule, for a signature that does not fit."""
-    builtin = {id(r) for r in rules_module.load()}
     registry = rules_module.load([directory])
-    mine = [r for r in registry if id(r) not in builtin]
+    root = Path(directory).resolve()
+    mine = [r for r in registry if Path(r.path).resolve().parent == root]
     for rule in mine:
         problem = rules_module.signature_problem(rule, import_user_modules=True)
         if problem:

@@ -40,6 +40,9 @@ Decorator options (literals, or names of module-level literal constants):
                      several names); extra positional arguments are packed into
                      the last positional parameter (`x.reshape(2, 3)`).
     attribute="T"    `x.T` means this primitive applied to x.
+    lazy_adjoint=True the `d_` lines are right for any d_ans that merely broadcasts
+                     to ans's shape (elementwise rules always are), so codegen
+                     need not make d_ans full-size first.
     requires="..."   a condition on arguments that must hold when the rule is used
                      (`ord is None`); codegen refuses calls where it does not.
     zero_gradient=[...] parameters the result is locally constant in (a where
@@ -114,6 +117,7 @@ class Rule:
     grads: tuple[str, ...]  # parameters that receive a gradient
     elementwise: bool = False
     reduction: bool = False
+    lazy_adjoint: bool = False
     domain: Mapping[str, str] = field(default_factory=dict)
     checks: tuple[tuple[str, tuple[Mapping[str, tuple[int, ...]], ...]], ...] = ()
     policy: str | None = None
@@ -172,9 +176,9 @@ class Registry:
         return self.rules.get((kind, name))
 
     def __iter__(self):
-        """Each rule once, in a stable order."""
+        """Each rule once, grouped by file, in the order the files define them."""
         unique = {id(r): r for r in self.rules.values()}.values()
-        return iter(sorted(unique, key=lambda r: (r.key[0], r.key[1])))
+        return iter(sorted(unique, key=lambda r: (Path(r.path).name, r.line)))
 
     def __len__(self):
         return len({id(r) for r in self.rules.values()})
@@ -232,20 +236,30 @@ def builtin_dir() -> Path:
 
 
 def load(extra_dirs: Iterable[str | Path] = ()) -> Registry:
-    """The built-in rules plus those in `extra_dirs` (user rules, same format)."""
-    return _load(tuple(str(d) for d in extra_dirs))
+    """The built-in rules plus those in `extra_dirs` (user rules, same format).
 
-
-@functools.lru_cache(maxsize=8)
-def _load(extra_dirs: tuple[str, ...]) -> Registry:
-    rules: dict[tuple[str, str], Rule] = {}
-    helpers: dict[str, cst.FunctionDef] = {}
-    for directory in (builtin_dir(), *map(Path, extra_dirs)):
+    The built-in rules are parsed once per process; user rules are read afresh on
+    every call (they are few, and may have changed), and their signatures are checked
+    against NumPy's functions as they load."""
+    builtin = _load_builtin()
+    extra_dirs = [Path(d) for d in extra_dirs]
+    if not extra_dirs:
+        return builtin
+    rules, helpers = dict(builtin.rules), dict(builtin.helpers)
+    for directory in extra_dirs:
         if not directory.is_dir():
             raise CodegenError(f"rules directory {directory} does not exist", str(directory))
-        user = directory != builtin_dir()
         for path in sorted(directory.glob("*.py")):
-            _load_file(path, rules, helpers, check_signatures=user)
+            _load_file(path, rules, helpers, check_signatures=True)
+    return Registry(rules=rules, helpers=helpers)
+
+
+@functools.lru_cache(maxsize=1)
+def _load_builtin() -> Registry:
+    rules: dict[tuple[str, str], Rule] = {}
+    helpers: dict[str, cst.FunctionDef] = {}
+    for path in sorted(builtin_dir().glob("*.py")):
+        _load_file(path, rules, helpers, check_signatures=False)
     return Registry(rules=rules, helpers=helpers)
 
 
@@ -348,7 +362,7 @@ def _options(decorator: cst.Decorator, where: Located, literals) -> dict:
             raise where.error(arg.value, "@rule options must be literals (or names of module-level literals)")
     unknown = set(options) - {
         "elementwise", "reduction", "domain", "checks", "policy", "aliases", "method", "attribute",
-        "compute", "requires", "zero_gradient",
+        "compute", "requires", "zero_gradient", "lazy_adjoint",
     }
     if unknown:
         raise where.error(node, f"unknown @rule option(s): {', '.join(sorted(unknown))}")
@@ -439,6 +453,7 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
         grads=tuple(g for g in (p.name for p in params) if g in grads),
         elementwise=bool(options.get("elementwise", False)),
         reduction=bool(options.get("reduction", False)),
+        lazy_adjoint=bool(options.get("lazy_adjoint", False)),
         domain=domain,
         checks=_checks(options.get("checks"), written, params, options, where, decorator),
         policy=options.get("policy"),

@@ -93,7 +93,7 @@ def grad_nll(mu, log_sigma, X, weight_decay=1e-3):
     return _fill(d_mu, mu), _fill(d_log_sigma, log_sigma)
 
 
-# Helpers, copied from codegen's templates/runtime.py.
+# Helpers, copied from codegen's templates/.
 
 
 def _unbroadcast(d, x, *others):

@@ -82,7 +82,7 @@ def grad_loss(beta0, beta1, X, y):
     return _fill(d_beta0, beta0), _fill(d_beta1, beta1)
 
 
-# Helpers, copied from codegen's templates/runtime.py.
+# Helpers, copied from codegen's templates/.
 
 
 def _unbroadcast(d, x, *others):

@@ -69,7 +69,7 @@ def grad_loss(W, X, y):
     return _fill(d_W, W)
 
 
-# Helpers, copied from codegen's templates/runtime.py.
+# Helpers, copied from codegen's templates/.
 
 
 def _unbroadcast(d, x, *others):

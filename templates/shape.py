@@ -177,7 +177,7 @@ def moveaxis(x, source, destination):
 
 @rule(
     zero_gradient=["index"],
-    policy="repeated indices accumulate",
+    lazy_adjoint=True,
     checks=[
         ("x[1:]", [{"x": (4,)}, {"x": (3, 2)}]),
         ("x[:, 0]", [{"x": (3, 2)}]),
@@ -197,8 +197,8 @@ def getitem(x, index):
 
 
 def _index_adjoint(d, x, index):
-    """Zeros shaped like x, with d added where x[index] took its elements (np.add.at,
-    so an element taken twice gets both contributions)."""
+    """Zeros shaped like x, with d added where x[index] took its elements (with
+    np.add.at for integer arrays, so an element taken twice gets both)."""
     out = np.zeros(np.shape(x))
     parts = index if isinstance(index, tuple) else (index,)
     if all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) for p in parts):

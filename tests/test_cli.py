@@ -1,6 +1,7 @@
 """The command line: generate, check (stale -> 1 with a diff), verify (wrong -> 1)."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,7 +74,22 @@ def test_verify_passes_and_fails(tmp_path, capsys, monkeypatch):
 def test_rules_lists_the_registry(capsys):
     assert main(["rules"]) == 0
     out = capsys.readouterr().out
-    assert "np.exp(x)" in out and "x / y" in out and out.strip().endswith("primitives")
+    assert "np.exp" in out and "x / y" in out and "ties split evenly" in out
+    primitives, ways = re.search(r"^(\d+) primitives, (\d+) ways to write them$", out, re.M).groups()
+    assert int(primitives) >= 120 and int(ways) >= int(primitives)
+    assert len(out.strip().splitlines()) == int(primitives) + 2  # header, rows, summary
+
+
+def test_readme_table_is_the_registry(capsys):
+    """The README's table of supported NumPy is `codegen rules --markdown`."""
+    assert main(["rules", "--markdown"]) == 0
+    table = capsys.readouterr().out
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("<!-- rules-table -->\n") + len("<!-- rules-table -->\n")
+    end = readme.index("<!-- /rules-table -->")
+    assert readme[start:end].strip() == table.strip(), (
+        "README.md's rules table is stale; replace it with the output of `codegen rules --markdown`"
+    )
 
 
 def test_bad_arguments_exit_2(capsys):

@@ -116,3 +116,12 @@ def test_grad_only_skips_the_logs():
     value_and_grad, grad_only = code.split("def grad_loss", 1)
     assert value_and_grad.count("np.log(") == 2
     assert "np.log(" not in grad_only.split("\ndef ", 1)[0]
+
+
+def test_readme_example_is_the_generated_code():
+    """The README shows grad_loss of seed_chain_grad.py; it must be what is generated."""
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("```python\ndef grad_loss(W, X, y):", 1)[1].split("```", 1)[0]
+    generated = (EXAMPLES / "seed_chain_grad.py").read_text()
+    function = generated.split("def grad_loss(W, X, y):", 1)[1].split("\n\n\n", 1)[0]
+    assert shown.strip() == function.strip()
