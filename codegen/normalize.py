@@ -434,7 +434,7 @@ class _ConstantChecker(cst.CSTVisitor):
 
 def render(rule: Rule, args, given: frozenset[str]) -> cst.BaseExpression:
     """The primitive written out: the rule's forward expression with the arguments in
-    place, leaving out keyword arguments the user did not give."""
+    place, leaving out keyword and trailing arguments the user did not give."""
     values = {name: ir.node_of(atom) for name, atom in args}
     forward = rule.compute or rule.forward
     if isinstance(forward, cst.Call) and rule.compute is None:
@@ -448,6 +448,11 @@ def render(rule: Rule, args, given: frozenset[str]) -> cst.BaseExpression:
             ):
                 continue
             kept.append(arg)
+        def ungiven(arg) -> bool:
+            return isinstance(arg.value, cst.Name) and arg.value.value in values and arg.value.value not in given
+
+        while kept and kept[-1].keyword is None and not kept[-1].star and ungiven(kept[-1]):
+            kept.pop()  # trailing positional arguments left at their defaults
         spliced = []
         for arg in kept:
             variadic = arg.star == "*" and isinstance(arg.value, cst.Name) and arg.value.value == rule.variadic

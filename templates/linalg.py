@@ -88,7 +88,7 @@ def _dot_dy(d, x, y):
     ],
 )
 def tensordot(x, y, axes=2):
-    ans = np.tensordot(x, y, axes)
+    ans = np.tensordot(x, y, axes=axes)
     d_x = _tensordot_dx(d_ans, x, y, axes)
     d_y = _tensordot_dy(d_ans, x, y, axes)
 
@@ -190,7 +190,7 @@ def _einsum_adjoint(d, subscripts, operands, i):
     checks=[("np.trace(x)", [{"x": (3, 3)}, {"x": (2, 4)}]), ("np.trace(x, 1)", [{"x": (3, 3)}]), ("np.trace(x, 0, 1, 2)", [{"x": (2, 3, 3)}]), ("x.trace()", [{"x": (2, 2)}])],
 )
 def trace(x, offset=0, axis1=0, axis2=1):
-    ans = np.trace(x, offset, axis1, axis2)
+    ans = np.trace(x, offset=offset, axis1=axis1, axis2=axis2)
     d_x = _trace_adjoint(d_ans, x, offset, axis1, axis2)
 
 
@@ -203,7 +203,7 @@ def _trace_adjoint(d, x, offset, axis1, axis2):
 
 @rule(zero_gradient=["k"], checks=[("np.diag(x)", [{"x": (3,)}, {"x": (3, 3)}, {"x": (2, 4)}]), ("np.diag(x, 1)", [{"x": (3,)}, {"x": (3, 4)}]), ("np.diag(x, -1)", [{"x": (4, 3)}])])
 def diag(x, k=0):
-    ans = np.diag(x, k)
+    ans = np.diag(x, k=k)
     d_x = _diag_adjoint(d_ans, x, k)
 
 

@@ -76,7 +76,7 @@ def ceil(x):
 
 @rule(zero_gradient=True, aliases=["numpy.around"], method="round", checks=[("x * (np.round(x, 1))", ONE)])
 def round(x, decimals=0):
-    ans = np.round(x, decimals)
+    ans = np.round(x, decimals=decimals)
 
 
 @rule(zero_gradient=True, checks=[("x * (np.rint(x))", ONE)])
@@ -121,7 +121,7 @@ def shape(x):
 
 @rule(zero_gradient=True, attribute="size", checks=[("x / np.size(x)", [{"x": (2, 3)}]), ("x / x.size", [{"x": (3,)}])])
 def size(x, axis=None):
-    ans = np.size(x, axis)
+    ans = np.size(x, axis=axis)
 
 
 @rule(zero_gradient=True, attribute="ndim", checks=[("x * np.ndim(x)", [{"x": (2, 3)}]), ("x * x.ndim", [{"x": (3,)}])])
@@ -171,7 +171,7 @@ def full_like(x, fill_value):
 
 @rule(zero_gradient=True, checks=[("x @ np.eye(3)", [{"x": (2, 3)}]), ("x * np.eye(2, 3, k=1)", [{"x": (3,)}])])
 def eye(N, M=None, k=0):
-    ans = np.eye(N, M, k)
+    ans = np.eye(N, M=M, k=k)
 
 
 @rule(zero_gradient=True, checks=[("x * np.arange(3)", [{"x": ()}]), ("x * np.arange(1, 7, 2)", [{"x": (3,)}])])
@@ -188,7 +188,7 @@ def arange(start, stop=None, step=None):
 )
 def linspace(start, stop, num=50, endpoint=True):
     """Points `start + t * (stop - start)` for t from 0 to 1 (along a new first axis)."""
-    ans = np.linspace(start, stop, num, endpoint)
+    ans = np.linspace(start, stop, num=num, endpoint=endpoint)
     t = np.reshape(np.linspace(0.0, 1.0, num, endpoint), (-1,) + (1,) * (np.ndim(ans) - 1))
     d_start = _unbroadcast(np.sum(d_ans * (1.0 - t), axis=0), start)
     d_stop = _unbroadcast(np.sum(d_ans * t, axis=0), stop)

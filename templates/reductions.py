@@ -107,7 +107,7 @@ def std(x, axis=None, *, ddof=0, keepdims=False):
 )
 def norm(x, ord=None, axis=None, keepdims=False):
     """The 2-norm of a vector, the Frobenius norm of a matrix (`ord` None or 'fro')."""
-    ans = np.linalg.norm(x, ord, axis, keepdims)
+    ans = np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
     spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
     length = np.expand_dims(ans, axis) if axis is not None and not keepdims else ans
     d_x = spread * x / np.where(length == 0, 1.0, length)
@@ -150,12 +150,43 @@ def _cumprod_adjoint(d, x, ans, axis):
 
 
 @rule(
-    zero_gradient=["weights"],
-    requires="weights is None",
-    checks=[("np.average(x)", [{"x": (3,)}]), ("np.average(x, axis=1)", MATRIX), ("np.average(x, axis=0)", MATRIX)],
+    zero_gradient=["axis"],
+    domain={"weights": "positive"},
+    checks=[
+        ("np.average(x)", [{"x": (3,)}]),
+        ("np.average(x, axis=1)", MATRIX),
+        ("np.average(x, weights=weights)", [{"x": (4,), "weights": (4,)}]),
+        ("np.average(x, axis=0, weights=weights)", [{"x": (2, 3), "weights": (2,)}, {"x": (2, 3), "weights": (2, 3)}]),
+        ("np.average(x, axis=1, weights=weights)", [{"x": (2, 3), "weights": (3,)}]),
+    ],
 )
 def average(x, axis=None, weights=None):
-    """Without weights: the mean. (Weighted averages: write np.sum(w * x) / np.sum(w).)"""
-    ans = np.average(x, axis, weights)
+    """Weights have x's shape, or are 1-D along `axis`."""
+    ans = np.average(x, axis=axis, weights=weights)
     spread = np.expand_dims(d_ans, axis) if axis is not None else d_ans
-    d_x = spread * (np.size(ans) / np.size(x))
+    d_x = spread * (np.size(ans) / np.size(x) if weights is None else _average_share(x, axis, weights))
+    d_weights = _average_weights_adjoint(spread, x, axis, weights, ans)
+
+
+def _weights_like(x, axis, weights):
+    """The weights broadcastable against x (1-D weights lie along `axis`)."""
+    if np.ndim(weights) == 1 and np.ndim(x) > 1:
+        shape = [1] * np.ndim(x)
+        shape[axis] = np.size(weights)
+        return np.reshape(weights, shape)
+    return weights
+
+
+def _average_share(x, axis, weights):
+    """d average / d x: each element's weight over the total weight it is averaged with."""
+    w = np.broadcast_to(_weights_like(x, axis, weights), np.shape(x))
+    return w / np.sum(w, axis=axis, keepdims=True)
+
+
+def _average_weights_adjoint(spread, x, axis, weights, ans):
+    """d average / d weights: (x - average) / total weight, summed onto the weights."""
+    w = _weights_like(x, axis, weights)
+    total = np.sum(np.broadcast_to(w, np.shape(x)), axis=axis, keepdims=True)
+    mean = np.expand_dims(ans, axis) if axis is not None else ans
+    d = np.broadcast_to(spread * (x - mean) / total, np.shape(x))
+    return np.reshape(_unbroadcast(d, w), np.shape(weights))

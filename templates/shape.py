@@ -14,7 +14,7 @@ ARRAYS = [{"x": (2, 3)}, {"x": (2, 3, 4)}]
     checks=[("np.transpose(x)", ARRAYS), ("np.transpose(x, (1, 0, 2))", [{"x": (2, 3, 4)}]), ("x.T", [{"x": (2, 3)}]), ("x.transpose(2, 0, 1)", [{"x": (2, 3, 4)}])],
 )
 def transpose(x, axes=None):
-    ans = np.transpose(x, axes)
+    ans = np.transpose(x, axes=axes)
     d_x = np.transpose(d_ans, np.argsort(axes)) if axes is not None else np.transpose(d_ans)
 
 
@@ -36,7 +36,7 @@ def ravel(x):
 
 @rule(method="squeeze", zero_gradient=["axis"], checks=[("np.squeeze(x)", [{"x": (2, 1, 3)}]), ("np.squeeze(x, axis=0)", [{"x": (1, 3)}])])
 def squeeze(x, axis=None):
-    ans = np.squeeze(x, axis)
+    ans = np.squeeze(x, axis=axis)
     d_x = np.reshape(d_ans, np.shape(x))
 
 
@@ -61,7 +61,7 @@ def broadcast_to(x, shape):
     ],
 )
 def concatenate(arrays, axis=0):
-    ans = np.concatenate(arrays, axis)
+    ans = np.concatenate(arrays, axis=axis)
     d_arrays = _split_like(d_ans, arrays, axis, np.asarray)
 
 
@@ -80,7 +80,7 @@ def _split_like(d, arrays, axis, promote):
     checks=[("np.stack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (), "y": ()}]), ("np.stack((x, y, x), axis=1)", [{"x": (2, 2), "y": (2, 2)}])],
 )
 def stack(arrays, axis=0):
-    ans = np.stack(arrays, axis)
+    ans = np.stack(arrays, axis=axis)
     d_arrays = list(np.moveaxis(d_ans, axis, 0))
 
 
@@ -124,7 +124,7 @@ def _tile_adjoint(d, x, reps):
     ],
 )
 def repeat(x, repeats, axis=None):
-    ans = np.repeat(x, repeats, axis)
+    ans = np.repeat(x, repeats, axis=axis)
     d_x = _repeat_adjoint(d_ans, x, repeats, axis)
 
 
@@ -141,25 +141,25 @@ def _repeat_adjoint(d, x, repeats, axis):
 
 @rule(zero_gradient=["axis"], checks=[("np.flip(x)", ARRAYS), ("np.flip(x, 1)", [{"x": (2, 3)}])])
 def flip(x, axis=None):
-    ans = np.flip(x, axis)
+    ans = np.flip(x, axis=axis)
     d_x = np.flip(d_ans, axis)
 
 
 @rule(zero_gradient=["shift", "axis"], checks=[("np.roll(x, 1)", [{"x": (4,)}, {"x": (2, 3)}]), ("np.roll(x, (1, -1), axis=(0, 1))", [{"x": (2, 3)}])])
 def roll(x, shift, axis=None):
-    ans = np.roll(x, shift, axis)
+    ans = np.roll(x, shift, axis=axis)
     d_x = np.roll(d_ans, np.negative(shift), axis)
 
 
 @rule(zero_gradient=["k"], checks=[("np.triu(x)", [{"x": (3, 3)}]), ("np.triu(x, 1)", [{"x": (3, 4)}])])
 def triu(x, k=0):
-    ans = np.triu(x, k)
+    ans = np.triu(x, k=k)
     d_x = np.triu(d_ans, k)
 
 
 @rule(zero_gradient=["k"], checks=[("np.tril(x)", [{"x": (3, 3)}]), ("np.tril(x, -1)", [{"x": (4, 3)}])])
 def tril(x, k=0):
-    ans = np.tril(x, k)
+    ans = np.tril(x, k=k)
     d_x = np.tril(d_ans, k)
 
 
