@@ -21,6 +21,7 @@ from . import rules as rules_module
 from .errors import CodegenError
 from .pipeline import generate
 from .rules import Rule
+from .signatures import signature_problem
 from .verify import Report, check_gradient
 
 AUTOGRAD_RTOL = 1e-10
@@ -210,7 +211,7 @@ def check_directory(directory: str, autograd: bool = False) -> tuple[list[Rule],
     root = Path(directory).resolve()
     mine = [r for r in registry if Path(r.path).resolve().parent == root]
     for rule in mine:
-        problem = rules_module.signature_problem(rule, import_user_modules=True)
+        problem = signature_problem(rule, import_user_modules=True)
         if problem:
             raise CodegenError(f"rule `{rule.name}` does not fit: {problem}", rule.path, rule.line, 1)
     results = [check_case(c, [directory], autograd) for rule in mine for c in cases(rule)]

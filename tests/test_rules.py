@@ -6,6 +6,7 @@ the same code `codegen rules --check DIR` runs on user rules."""
 import pytest
 
 from codegen import rulecheck, rules
+from codegen.signatures import signature_problem
 
 REGISTRY = rules.load()
 CASES = [pytest.param(case, id=case.label) for rule in REGISTRY for case in rulecheck.cases(rule)]
@@ -19,7 +20,7 @@ def test_every_rule_has_cases():
 
 @pytest.mark.parametrize("rule", list(REGISTRY), ids=lambda r: r.name)
 def test_signature_fits_the_numpy_function(rule):
-    assert rules.signature_problem(rule, import_user_modules=True) is None
+    assert signature_problem(rule, import_user_modules=True) is None
 
 
 @pytest.mark.parametrize("case", CASES)
