@@ -15,6 +15,7 @@ scalar.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -47,30 +48,51 @@ def _key(atom: ir.Atom) -> str:
 
 
 def analyze(function: ir.Function, wrt: tuple[str, ...], registry: Registry) -> Analysis:
+    statements = [s for s in ir.walk(function.body) if isinstance(s, (ir.Step, ir.Assign))]
+    # Loops feed values back, so both passes repeat until nothing changes.
     varied = set(wrt)
-    for step in function.steps:
-        rule = step.rule
-        if any(v in varied for p in rule.grads for v in step.vars(p)):
-            varied.add(step.target)
-        for param, _ in step.args:
-            if param in rule.grads or param in rule.zero_gradient:
-                continue
-            if any(v in varied for v in step.vars(param)):
-                line, col = step.position
-                raise CodegenError(
-                    f"{rule.display}: no derivative with respect to argument `{param}`, which "
-                    f"depends on {', '.join(wrt)}; codegen cannot differentiate through it",
-                    function.path, line, col,
-                )
-
-    useful = set()
-    if isinstance(function.result, ir.Var):
-        useful.add(function.result.name)
-    for step in reversed(function.steps):
-        if step.target in useful:
-            useful.update(v for p in step.rule.grads for v in step.vars(p))
-
+    while True:
+        size = len(varied)
+        for s in statements:
+            sources = _sources(s)
+            if any(v in varied for v in sources):
+                varied.add(s.target)
+        if len(varied) == size:
+            break
+    useful = {function.result.name} if isinstance(function.result, ir.Var) else set()
+    while True:
+        size = len(useful)
+        for s in reversed(statements):
+            if s.target in useful:
+                useful.update(_sources(s))
+        if len(useful) == size:
+            break
+    for s in statements:
+        if isinstance(s, ir.Step):
+            _check_gradient_flows(s, varied, wrt, function.path)
     return Analysis(wrt=wrt, active=frozenset(varied & useful), shapes=_shapes(function, registry))
+
+
+def _sources(statement) -> tuple[str, ...]:
+    """The variables a statement's value depends on differentiably."""
+    if isinstance(statement, ir.Assign):
+        return ir.vars_of(statement.value)
+    return tuple(v for p in statement.rule.grads for v in statement.vars(p))
+
+
+def _check_gradient_flows(step: ir.Step, varied, wrt, path) -> None:
+    """Refuse a value that depends on wrt in an argument the rule cannot differentiate."""
+    rule = step.rule
+    for param, _ in step.args:
+        if param in rule.grads or param in rule.zero_gradient:
+            continue
+        if any(v in varied for v in step.vars(param)):
+            line, col = step.position
+            raise CodegenError(
+                f"{rule.display}: no derivative with respect to argument `{param}`, which "
+                f"depends on {', '.join(wrt)}; codegen cannot differentiate through it",
+                path, line, col,
+            )
 
 
 def _is_number(node: cst.BaseExpression, scalars: set[str], registry: Registry) -> bool:
@@ -97,32 +119,65 @@ def _is_number(node: cst.BaseExpression, scalars: set[str], registry: Registry) 
 
 
 def _shapes(function: ir.Function, registry: Registry) -> dict[str, Shape]:
-    """Every variable's shape set; constants are keyed "const:<code>"."""
-    shapes: dict[str, Shape] = {}
-    for p in function.params:
-        shapes[p.name] = frozenset() if p.scalar else frozenset({p.name})
+    """Every variable's shape set; constants are keyed "const:<code>".
+
+    A name assigned in several places (merged after an `if`, carried by a loop)
+    keeps one shape set if every assignment gives the same one; otherwise it is
+    opaque. That needs a few passes: a loop's body is first read with the carried
+    names' shapes from before the loop."""
     scalars: set[str] = set()
     for name, value in function.constants:
         if _is_number(value, scalars, registry):
             scalars.add(name)
+    counts = Counter(name for s in ir.walk(function.body) for name in ir.assigned(s))
+    settled: dict[str, Shape] = {}
+    for _ in range(8):
+        shapes = _one_pass(function, registry, scalars, counts, settled)
+        if all(shapes[n] == settled.get(n) for n, c in counts.items() if c > 1):
+            return shapes
+        settled = {n: shapes[n] for n, c in counts.items() if c > 1}
+    return _one_pass(function, registry, scalars, counts, settled, give_up=True)
+
+
+def _one_pass(function, registry, scalars, counts, settled, give_up=False) -> dict[str, Shape]:
+    shapes: dict[str, Shape] = {}
+    seen: dict[str, list[Shape]] = {}
+    for p in function.params:
+        shapes[p.name] = frozenset() if p.scalar else frozenset({p.name})
+        seen[p.name] = [shapes[p.name]]
 
     def of(atom: ir.Atom) -> Shape:
         if isinstance(atom, ir.Var):
-            return shapes[atom.name]
+            if atom.name in settled:
+                return settled[atom.name]
+            return shapes.get(atom.name, frozenset({atom.name}))
         key = _key(atom)
         number = isinstance(atom, ir.Const) and _is_number(atom.node, scalars, registry)
         shapes[key] = frozenset() if number else frozenset({key})
         return shapes[key]
 
-    for step in function.steps:
-        rule = step.rule
-        if rule.elementwise:
-            shape = frozenset().union(*(of(step.arg(p)) for p in rule.arrays))
-        elif rule.reduction and _is_default(step, "axis") and _is_default(step, "keepdims"):
-            shape = frozenset()
-        else:
-            shape = frozenset({step.target})
-        shapes[step.target] = shape
+    def define(name: str, shape: Shape) -> None:
+        seen.setdefault(name, []).append(shape)
+        if counts[name] > 1 or name in settled:
+            multiple = seen[name]
+            agreed = all(s == multiple[0] for s in multiple)
+            shape = multiple[0] if agreed and not give_up else frozenset({name})
+        shapes[name] = shape
+
+    for statement in ir.walk(function.body):
+        if isinstance(statement, ir.Assign):
+            define(statement.target, of(statement.value))
+        elif isinstance(statement, ir.Loop) and statement.index:
+            define(statement.index, frozenset())
+        elif isinstance(statement, ir.Step):
+            rule = statement.rule
+            if rule.elementwise:
+                shape = frozenset().union(*(of(statement.arg(p)) for p in rule.arrays))
+            elif rule.reduction and _is_default(statement, "axis") and _is_default(statement, "keepdims"):
+                shape = frozenset()
+            else:
+                shape = frozenset({statement.target})
+            define(statement.target, shape)
     return shapes
 
 

@@ -1,28 +1,41 @@
-"""Stage 4: simpleton form -> a forward sweep and a reverse sweep.
+"""Stage 4: simpleton form -> a forward sweep and a reverse sweep (program.py trees).
 
-The forward sweep is the primal steps. The reverse sweep walks the steps backwards
+The forward sweep is the primal statements. The reverse sweep walks them backwards
 (the chain rule read right to left, as in the lecture's reverse-mode table): the
-adjoint `d_t` of each active step's target is complete once every later step has
-contributed to it, and the step's rule turns it into contributions to its active
-arguments. The first contribution to an adjoint assigns it, later ones add to it
-(a new binding, never an in-place update, so adjoints may share arrays).
+adjoint `d_t` of each active step's target is complete once every later statement
+has contributed to it, and the step's rule turns it into contributions to its
+active arguments. The first contribution to an adjoint assigns it, later ones add
+to it (a new binding, never an in-place update, so adjoints may share arrays).
+
+Control flow is replayed backwards, as Tapenade and Tangent do:
+- an `if` replays the branch the forward sweep took (its test is a value, kept);
+- a loop runs its body's reverse once per forward iteration, last first: a range
+  loop without `break` runs `reversed(range(...))`, any other loop counts its
+  iterations;
+- a block that runs more than once (a loop body, a branch inside one) pushes, on
+  leaving, the values its reverse reads onto a list (a tape), and its reverse pops
+  them; optimize decides which values those are, so nothing unread is kept;
+- an adjoint that a branch or loop adds to but that is defined outside it starts
+  at 0.0 before it; assigning a name again (a loop's carried value) ends the life
+  of its adjoint (`d_x` then belongs to the earlier value).
 
 Adjoint shapes. An adjoint variable `d_v` may be smaller than `v` and stands for
 itself broadcast to v's shape: the seed is the scalar 1.0, and `np.sum(x)` passes its
 scalar adjoint on unchanged, with no array of ones. Elementwise rules commute with
 broadcasting, so they take such adjoints as they are; when an operand was broadcast
 in the forward step (its shape set differs from the result's), `_unbroadcast` sums
-the contribution back to its shape. Any other rule first gets a full-shape adjoint (`_fill`).
-Each adjoint carries a claim: a shape set from `analyze` it broadcasts to, and
-whether that is exactly its shape. Where only a shape is needed, the first value of
-that shape (a *witness*: often a parameter) is read instead of the value itself, so
-`grad_<f>` need not compute it. A returned gradient not known to be exact goes
-through `_fill`, which gives it exactly its argument's shape (a float for a float).
-Nothing here simplifies; `optimize` does that.
+the contribution back to its shape. Any other rule first gets a full-shape adjoint
+(`_fill`). Each adjoint carries a claim: a shape set from `analyze` it broadcasts
+to, and whether that is exactly its shape. Where only a shape is needed, the first
+value of that shape (a *witness*: often a parameter) is read instead of the value
+itself, so `grad_<f>` need not compute it. A returned gradient not known to be exact
+goes through `_fill`, which gives it exactly its argument's shape (a float for a
+float). Nothing here simplifies; `optimize` does that.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import libcst as cst
@@ -30,29 +43,26 @@ import libcst as cst
 from . import ir
 from .analyze import Analysis, Shape
 from .expressions import code, fold_static, parenthesize, reads, substitute
+from .lowering import render
 from .names import Namer
-from .normalize import render
+from dataclasses import replace
 
+from .program import Block, Jump, Node, Pop, Push, line
+from .program import walk as walk_nodes
 
-@dataclass(frozen=True)
-class Line:
-    """`target = value` in generated code, tied to the source line it comes from."""
-
-    target: str
-    value: cst.BaseExpression
-    origin: ir.Origin | None = None
-    comment: str | None = None  # said beside the line (a subgradient policy)
+FUNCTION = ("function",)
 
 
 @dataclass(frozen=True)
 class Gradient:
     function: ir.Function
     wrt: tuple[str, ...]
-    forward: tuple[Line, ...]
-    reverse: tuple[Line, ...]
+    forward: tuple[Node, ...]
+    reverse: tuple[Node, ...]
     value: cst.BaseExpression  # the function's result
     grads: tuple[cst.BaseExpression, ...]  # one per wrt name
-    final: frozenset[str]  # names returned as gradients (optimize keeps them)
+    keep: frozenset[str]  # names optimize must not propagate away (returned ones)
+    scalars: frozenset[str] = frozenset()  # parameters that are Python numbers
 
 
 @dataclass(frozen=True)
@@ -67,76 +77,330 @@ class _Claim:
         if not self.shape:  # what broadcasts to a scalar is a scalar
             object.__setattr__(self, "exact", True)
 
-    def join(self, other: "_Claim") -> "_Claim":
+    def plus(self, other: "_Claim") -> "_Claim":
+        """The claim for the sum of two adjoints."""
         return _Claim(self.shape | other.shape, self.exact and other.exact)
+
+    def either(self, other: "_Claim") -> "_Claim":
+        """The claim for one of two adjoints (after an `if`)."""
+        return _Claim(self.shape | other.shape, self.exact and other.exact and self.shape == other.shape)
+
+
+ZERO = cst.Float("0.0")
+
+
+@dataclass
+class _BlockInfo:
+    parent: tuple | None
+    repeats: bool  # runs more than once per call (inside a loop)
+    loop: ir.Loop | None  # the loop this block is the body of
+    tape: str | None = None
+
+
+class _Blocks:
+    """Where each block sits, and which block owns each name: the innermost block
+    whose every pass assigns it (a carried name, read inside its loop, belongs to
+    the loop body). A repeating block's tape saves the values it owns."""
+
+    def __init__(self, function: ir.Function, namer: Namer):
+        self.info: dict[tuple, _BlockInfo] = {}
+        self.sites: dict[str, list[tuple]] = defaultdict(list)
+        self.namer = namer
+        self._visit(function.body, FUNCTION, None, False, None)
+
+    def _visit(self, block, key, parent, repeats, loop, tapeless=False) -> None:
+        info = _BlockInfo(parent, repeats, loop)
+        if repeats and block and not tapeless:
+            info.tape = self.namer.fresh("tape")
+        self.info[key] = info
+        if loop is not None and loop.index:
+            self.sites[loop.index].append(key)
+        for statement in block:
+            if isinstance(statement, (ir.Step, ir.Assign)):
+                self.sites[statement.target].append(key)
+            elif isinstance(statement, ir.If):
+                self._visit(statement.body, (id(statement), "body"), key, repeats, None)
+                self._visit(statement.orelse, (id(statement), "orelse"), key, repeats, None)
+            elif isinstance(statement, ir.Loop):
+                # A while loop's test gets no gradient: its values are never read backwards.
+                self._visit(statement.header, (id(statement), "header"), key, True, None, tapeless=True)
+                self._visit(statement.body, (id(statement), "body"), key, True, statement)
+
+    def ancestors(self, key):
+        while key is not None:
+            yield key
+            key = self.info[key].parent
+
+    def owner(self, name: str, reading: tuple) -> tuple:
+        for key in self.ancestors(reading):
+            loop = self.info[key].loop
+            if loop is not None and (name in loop.carried or name == loop.index):
+                return key
+        sites = self.sites.get(name)
+        if not sites:
+            return FUNCTION  # a parameter
+        common = list(self.ancestors(sites[0]))
+        for site in sites[1:]:
+            mine = set(self.ancestors(site))
+            common = [k for k in common if k in mine]
+        return common[0]
+
+    def candidates(self, key) -> frozenset[str]:
+        """Names whose values the tape of block `key` may need to save."""
+        names = set()
+        for name, sites in self.sites.items():
+            if any(key in self.ancestors(site) for site in sites) and self.owner(name, key) == key:
+                names.add(name)
+        loop = self.info[key].loop
+        if loop is not None:
+            names |= set(loop.carried)
+            if loop.index and not (loop.is_while or loop.breaks):
+                names.discard(loop.index)  # the reverse loop runs over the same indices
+        return frozenset(names)
 
 
 def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gradient:
-    forward = tuple(
-        Line(step.target, render(step.rule, step.args, step.given), step.origin)
-        for step in function.steps
-    )
-    sweep = _ReverseSweep(function, analysis, namer)
-    result = function.result
-    if isinstance(result, ir.Var) and result.name in analysis.active:
-        # A scalar seed: for an array result this is the gradient of its sum.
-        sweep.contribute(result.name, cst.Float("1.0"), _Claim(frozenset(), True), function.result_origin)
-    for step in reversed(function.steps):
-        if step.target in analysis.active:
-            sweep.step(step)
+    sweep = _Sweep(function, analysis, namer)
+    forward = sweep.forward(function.body, FUNCTION)
+    value = ir.node_of(function.result)
+    keep = set()
+    in_loops = {name for s in ir.walk(function.body) if isinstance(s, ir.Loop) for b in s.body for name in ir.assigned(b)}
+    if isinstance(function.result, ir.Var) and function.result.name in in_loops:
+        # The reverse sweep restores earlier values into loop variables: keep the result.
+        captured = namer.fresh("value")
+        forward.append(line(captured, value, function.result_origin))
+        value = cst.Name(captured)
+        keep.add(captured)
+    reverse = sweep.reverse_function()
 
-    grads, final = [], set()
+    grads = []
     for name in analysis.wrt:
         if name not in analysis.active:  # the result does not depend on it
             grads.append(_call("_zero_gradient", cst.Name(name)))
             continue
         adjoint = namer.adjoint(name)
-        claim = sweep.claims[adjoint]
-        if claim.exact and claim.shape == analysis.shapes[name]:
+        claim = sweep.claims.get(adjoint)
+        if claim is not None and claim.exact and claim.shape == analysis.shapes[name]:
             grads.append(cst.Name(adjoint))
         else:
             grads.append(_call("_fill", cst.Name(adjoint), cst.Name(name)))
-        final.add(adjoint)
+        keep.add(adjoint)
     return Gradient(
         function=function,
         wrt=analysis.wrt,
-        forward=forward,
-        reverse=tuple(sweep.lines),
-        value=ir.node_of(result),
+        forward=tuple(sweep.tape_lines + forward),
+        reverse=tuple(reverse),
+        value=value,
         grads=tuple(grads),
-        final=frozenset(final),
+        keep=frozenset(keep),
+        scalars=frozenset(p.name for p in function.params if p.scalar),
     )
 
 
-class _ReverseSweep:
+class _Sweep:
     def __init__(self, function: ir.Function, analysis: Analysis, namer: Namer):
+        self.function = function
         self.analysis = analysis
         self.namer = namer
-        self.lines: list[Line] = []
+        self.blocks = _Blocks(function, namer)
         self.claims: dict[str, _Claim] = {}
-        # The first value of each shape set: a cheap stand-in when only a shape is read.
+        # Every tape starts empty at the top; nested blocks share theirs across
+        # passes of the enclosing loop (pushes and pops pair up last-in first-out).
+        self.tape_lines = [line(info.tape, cst.List([])) for info in self.blocks.info.values() if info.tape]
+        self.counters: dict[int, str] = {}  # loops that count their iterations
+        # Witnesses: parameters and values assigned once at the top level.
+        counts = Counter(name for s in ir.walk(function.body) for name in ir.assigned(s))
+        safe = [p.name for p in function.params] + [
+            s.target for s in function.body if isinstance(s, ir.Step) and counts[s.target] == 1
+        ]
         self.witness: dict[Shape, str] = {}
-        for name in [p.name for p in function.params] + [s.target for s in function.steps]:
+        for name in safe:
             self.witness.setdefault(analysis.shapes[name], name)
 
-    def _witness(self, shape: Shape) -> cst.BaseExpression:
+    # -- forward -----------------------------------------------------------------------
+
+    def forward(self, block, key) -> list:
+        out = []
+        for statement in block:
+            if isinstance(statement, ir.Step):
+                out.append(line(statement.target, render(statement.rule, statement.args, statement.given), statement.origin))
+            elif isinstance(statement, ir.Assign):
+                out.append(line(statement.target, ir.node_of(statement.value), statement.origin))
+            elif isinstance(statement, ir.If):
+                body = self.forward(statement.body, (id(statement), "body"))
+                orelse = self.forward(statement.orelse, (id(statement), "orelse"))
+                out.append(Block("if", ir.node_of(statement.test), tuple(body), tuple(orelse), origin=statement.origin))
+            elif isinstance(statement, ir.Loop):
+                out.extend(self._forward_loop(statement))
+            elif isinstance(statement, ir.Break):
+                _before_carried_copies(out, self._leaving(key, to_loop=True), self._carried(key))
+                out.append(Jump("break"))
+        if ir.falls_through(block):
+            out = _on_fallthrough(out, self._leaving(key, to_loop=False), self._carried(key))
+        return out
+
+    def _carried(self, key) -> set[str]:
+        """The names the innermost loop around block `key` carries."""
+        for k in self.blocks.ancestors(key):
+            loop = self.blocks.info[k].loop
+            if loop is not None:
+                return set(loop.carried)
+        return set()
+
+    def _leaving(self, key, to_loop: bool) -> list:
+        """What a pass through a block does as it ends: push its tape (and, at the
+        end of a loop body or at a break, count the iteration)."""
+        out = []
+        for k in self.blocks.ancestors(key):
+            info = self.blocks.info[k]
+            if info.tape:
+                out.append(Push(info.tape))
+            if info.loop is not None:
+                counter = self.counters.get(id(info.loop))
+                if counter:
+                    out.append(line(counter, cst.parse_expression(f"{counter} + 1")))
+                break
+            if not to_loop:
+                break
+        return out
+
+    def _forward_loop(self, loop: ir.Loop) -> list:
+        key = (id(loop), "body")
+        out = []
+        if loop.is_while or loop.breaks:
+            counter = self.namer.fresh("passes")
+            self.counters[id(loop)] = counter
+            out.append(line(counter, cst.Integer("0"), loop.origin))
+        body = self.forward(loop.body, key)
+        if loop.is_while:
+            header = self.forward(loop.header, (id(loop), "header"))
+            if header:
+                stop = Block("if", cst.UnaryOperation(cst.Not(), ir.node_of(loop.test)), (Jump("break"),))
+                out.append(Block("while", cst.Name("True"), tuple(header) + (stop,) + tuple(body), origin=loop.origin))
+            else:
+                out.append(Block("while", ir.node_of(loop.test), tuple(body), origin=loop.origin))
+        else:
+            out.append(Block("for", _range(loop.bounds), tuple(body), target=loop.index, origin=loop.origin))
+        return out
+
+    # -- reverse -----------------------------------------------------------------------
+
+    def reverse_function(self) -> list:
+        out = []
+        result = self.function.result
+        assigned: set[str] = set()
+        if isinstance(result, ir.Var) and result.name in self.analysis.active:
+            # A scalar seed: for an array result this is the gradient of its sum.
+            self._contribute(result.name, cst.Float("1.0"), _Claim(frozenset(), True), self.function.result_origin, out, assigned)
+        self._reverse(self.function.body, FUNCTION, out, assigned)
+        return out
+
+    def _reverse(self, block, key, out: list, assigned: set[str]) -> None:
+        info = self.blocks.info[key]
+        if info.tape:
+            out.append(Pop(info.tape, self.blocks.candidates(key)))
+        for statement in reversed(block):
+            if isinstance(statement, ir.Step):
+                if statement.target in self.analysis.active:
+                    self._step(statement, out, assigned)
+                assigned.discard(self.namer.adjoint(statement.target))
+            elif isinstance(statement, ir.Assign):
+                self._copy(statement, out, assigned)
+            elif isinstance(statement, ir.If):
+                self._reverse_if(statement, out, assigned)
+            elif isinstance(statement, ir.Loop):
+                self._reverse_loop(statement, out, assigned)
+
+    def _copy(self, statement: ir.Assign, out, assigned) -> None:
+        adjoint = self.namer.adjoint(statement.target)
+        value = statement.value
+        if adjoint in assigned and isinstance(value, ir.Var) and value.name in self.analysis.active:
+            self._contribute(value.name, cst.Name(adjoint), self.claims[adjoint], statement.origin, out, assigned)
+        assigned.discard(adjoint)
+
+    def _start_at_zero(self, statement, out, assigned) -> None:
+        """Adjoints that `statement`'s nested blocks add to but whose values are
+        defined outside them start at 0.0 here (if nothing has assigned them)."""
+        inner = list(ir.walk(statement.body)) + (list(ir.walk(statement.orelse)) if isinstance(statement, ir.If) else [])
+        defined = {name for s in inner for name in ir.assigned(s)}
+        names = set()
+        for s in inner:
+            if isinstance(s, ir.Step) and s.target in self.analysis.active:
+                names.update(v for p in s.rule.grads for v in s.vars(p))
+            elif isinstance(s, ir.Assign):
+                names.update(ir.vars_of(s.value))
+        if isinstance(statement, ir.Loop):
+            names |= set(statement.carried)
+            defined -= set(statement.carried)
+        for name in sorted((names - defined) & self.analysis.active):
+            adjoint = self.namer.adjoint(name)
+            if adjoint not in assigned:
+                out.append(line(adjoint, ZERO, statement.origin))
+                assigned.add(adjoint)
+                self.claims[adjoint] = _Claim(frozenset(), True)
+
+    def _reverse_if(self, statement: ir.If, out, assigned) -> None:
+        self._start_at_zero(statement, out, assigned)
+        before = dict(self.claims)
+        branches, states, claims = [], [], []
+        for name in ("body", "orelse"):
+            self.claims = dict(before)
+            nodes, state = [], set(assigned)
+            self._reverse(getattr(statement, name), (id(statement), name), nodes, state)
+            branches.append(tuple(nodes))
+            states.append(state)
+            claims.append(self.claims)
+        self.claims = {
+            a: claims[0][a].either(claims[1][a]) for a in claims[0] if a in claims[1]
+        }
+        assigned.intersection_update(states[0] & states[1])
+        out.append(Block("if", ir.node_of(statement.test), branches[0], branches[1], origin=statement.origin))
+
+    def _reverse_loop(self, loop: ir.Loop, out, assigned) -> None:
+        self._start_at_zero(loop, out, assigned)
+        # Across iterations an adjoint's shape is only known to broadcast to its value's.
+        carried = [c for c in loop.carried if c in self.analysis.active]
+        for name in carried:
+            self.claims[self.namer.adjoint(name)] = _Claim(self.analysis.shapes[name], False)
+        body = []
+        state = set(assigned)
+        self._reverse(loop.body, (id(loop), "body"), body, state)
+        for name in carried:
+            adjoint = self.namer.adjoint(name)
+            if adjoint not in state:  # nothing in the body read the value it started with
+                body.append(line(adjoint, ZERO, loop.origin))
+            self.claims[adjoint] = _Claim(self.analysis.shapes[name], False)
+        counter = self.counters.get(id(loop))
+        if counter:
+            head = cst.parse_expression(f"range({counter})")
+            out.append(Block("for", head, tuple(body), target="_", origin=loop.origin))
+        else:
+            head = cst.Call(cst.Name("reversed"), [cst.Arg(_range(loop.bounds))])
+            out.append(Block("for", head, tuple(body), target=loop.index, origin=loop.origin))
+
+    def _contribute(self, var: str, value, claim: _Claim, origin, out, assigned, comment=None) -> None:
+        adjoint = self.namer.adjoint(var)
+        if adjoint in assigned:
+            value = cst.BinaryOperation(cst.Name(adjoint), cst.Add(), value)
+            claim = claim.plus(self.claims[adjoint])
+        assigned.add(adjoint)
+        self.claims[adjoint] = claim
+        out.append(line(adjoint, parenthesize(value), origin, comment))
+
+    def _witness(self, shape: Shape, fallback: ir.Atom | None = None) -> cst.BaseExpression:
         """A value of the given shape that the forward sweep computes anyway (the
         first one, so reading it keeps nothing expensive alive)."""
         if shape in self.witness:
             return cst.Name(self.witness[shape])
-        return cst.Float("0.0")  # a scalar shape with no scalar variable
+        if not shape:
+            return cst.Float("0.0")  # a scalar shape with no scalar variable
+        return ir.node_of(fallback)
 
-    def contribute(self, var: str, value, claim: _Claim, origin, comment=None) -> None:
-        adjoint = self.namer.adjoint(var)
-        if adjoint in self.claims:
-            value = cst.BinaryOperation(cst.Name(adjoint), cst.Add(), value)
-            claim = claim.join(self.claims[adjoint])
-        self.claims[adjoint] = claim
-        self.lines.append(Line(adjoint, parenthesize(value), origin, comment))
-
-    def step(self, step: ir.Step) -> None:
+    def _step(self, step: ir.Step, out, assigned) -> None:
         rule, analysis = step.rule, self.analysis
         d_ans = self.namer.adjoint(step.target)
+        if d_ans not in assigned:
+            return  # nothing after it used its value (on this path)
         mapping = {name: ir.node_of(atom) for name, atom in step.args}
         mapping["ans"] = cst.Name(step.target)
         mapping["d_ans"] = cst.Name(d_ans)
@@ -145,8 +409,8 @@ class _ReverseSweep:
         full = _Claim(analysis.shapes[step.target], True)
         if not (rule.elementwise or rule.lazy_adjoint) and self.claims[d_ans] != full:
             # Only elementwise rules take an adjoint that merely broadcasts.
-            fill = _call("_fill", cst.Name(d_ans), self._witness(full.shape))
-            self.lines.append(Line(d_ans, fill, step.origin))
+            fill = _call("_fill", cst.Name(d_ans), self._witness(full.shape, ir.Var(step.target)))
+            out.append(line(d_ans, fill, step.origin))
             self.claims[d_ans] = full
         known["d_ans"] = self.claims[d_ans]
 
@@ -159,11 +423,11 @@ class _ReverseSweep:
                 local = self.namer.fresh(target)
                 mapping[target] = cst.Name(local)
                 known[target] = claim
-                self.lines.append(Line(local, value, step.origin))
+                out.append(line(local, value, step.origin))
                 continue
             atom = step.arg(param)
             if isinstance(atom, ir.Seq):
-                self._sequence(atom, param, value, step, rule)
+                self._sequence(atom, param, value, step, rule, out, assigned)
                 continue
             if not isinstance(atom, ir.Var) or atom.name not in analysis.active:
                 continue
@@ -178,29 +442,68 @@ class _ReverseSweep:
                 others: dict[str, cst.BaseExpression] = {}
                 if claim != full:
                     for other in rule.arrays:
-                        other_shape = analysis.shape(step.arg(other))
+                        other_atom = step.arg(other)
+                        other_shape = analysis.shape(other_atom)
                         if other != param and not other_shape <= shape:
-                            witness = self._witness(other_shape)
+                            witness = self._witness(other_shape, other_atom)
                             others.setdefault(code(witness), witness)
                 if not shape and not others:
                     value = _call("np.sum", value)
                 else:
-                    value = _call("_unbroadcast", value, self._witness(shape), *others.values())
+                    value = _call("_unbroadcast", value, self._witness(shape, atom), *others.values())
                 # A contribution smaller than the result may come back still smaller.
                 claim = _Claim(shape, claim == full)
-            self.contribute(atom.name, value, claim, step.origin, rule.policy)
+            self._contribute(atom.name, value, claim, step.origin, out, assigned, rule.policy)
 
-
-    def _sequence(self, seq: ir.Seq, param: str, value, step: ir.Step, rule) -> None:
+    def _sequence(self, seq: ir.Seq, param: str, value, step: ir.Step, rule, out, assigned) -> None:
         """A contribution to a list or tuple parameter is a sequence: one part per item."""
         active = [(i, a.name) for i, a in enumerate(seq.items) if isinstance(a, ir.Var) and a.name in self.analysis.active]
         if not active:
             return
         parts = self.namer.fresh(f"d_{param}")
-        self.lines.append(Line(parts, value, step.origin))
+        out.append(line(parts, value, step.origin))
         for index, name in active:
             part = cst.Subscript(cst.Name(parts), [cst.SubscriptElement(cst.Index(cst.Integer(str(index))))])
-            self.contribute(name, part, _Claim(self.analysis.shapes[name], False), step.origin, rule.policy)
+            self._contribute(name, part, _Claim(self.analysis.shapes[name], False), step.origin, out, assigned, rule.policy)
+
+
+def _on_fallthrough(out: list, nodes: list, carried: set[str]) -> list:
+    """`out` with `nodes` run where it ends normally: at its end, or, when it ends
+    with an `if` whose other paths break, at the end of the paths that do not."""
+    last = out[-1] if out else None
+    if isinstance(last, Block) and last.kind == "if" and any(isinstance(n, Jump) for n in walk_nodes([last])):
+        body = _on_fallthrough(list(last.body), nodes, carried) if _reaches_end(last.body) else list(last.body)
+        orelse = _on_fallthrough(list(last.orelse), nodes, carried) if _reaches_end(last.orelse) else list(last.orelse)
+        return out[:-1] + [replace(last, body=tuple(body), orelse=tuple(orelse))]
+    out = list(out)
+    _before_carried_copies(out, nodes, carried)
+    return out
+
+
+def _reaches_end(nodes) -> bool:
+    if not nodes:
+        return True
+    last = nodes[-1]
+    if isinstance(last, Jump):
+        return False
+    if isinstance(last, Block) and last.kind == "if":
+        return _reaches_end(last.body) or _reaches_end(last.orelse)
+    return True
+
+
+def _before_carried_copies(out: list, nodes: list, carried: set[str]) -> None:
+    """Insert `nodes` before the copies that end an iteration (`x = x_2`): a tape
+    must save the values this iteration started with."""
+    index = len(out)
+    while index and getattr(out[index - 1], "targets", ()) and out[index - 1].targets[0] in carried:
+        index -= 1
+    out[index:index] = nodes
+
+
+def _range(bounds) -> cst.Call:
+    start, stop, step = (ir.node_of(b) for b in bounds)
+    args = [stop] if code(start) == "0" and code(step) == "1" else ([start, stop] if code(step) == "1" else [start, stop, step])
+    return cst.Call(cst.Name("range"), [cst.Arg(a) for a in args])
 
 
 def _call(function: str, *args: cst.BaseExpression) -> cst.Call:
@@ -214,5 +517,5 @@ def _claim_of(template: cst.BaseExpression, known: dict[str, _Claim]) -> _Claim:
     claim = _Claim(frozenset(), True)
     for name in sorted(reads(template)):
         if name in known:
-            claim = claim.join(known[name])
+            claim = claim.plus(known[name])
     return claim

@@ -1,7 +1,10 @@
 """The simpleton form that normalize produces and the later stages read.
 
-A function becomes a straight list of `Step`s, each one primitive applied to atoms,
-like the lecture's table xi1..xin. An atom is
+A function becomes a block of statements: `Step`s, each one primitive applied to
+atoms like the lecture's table xi1..xin, copies (`Assign`), and structured control
+flow (`If`, `Loop`, `Break`) whose jumps are all at the ends of blocks. Names
+are assigned once, except names merged after an `if` (assigned once per branch) and
+names carried around a loop (rebound each iteration). An atom is
 - a `Var`: a name assigned exactly once, which may carry a derivative;
 - a `Const`: an expression that never carries one: a literal, a module constant,
   `np.pi`, a tuple of those, or an index such as `1:, idx` (which may read
@@ -12,8 +15,8 @@ Plain frozen dataclasses; no stage annotates another's nodes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Union
+from dataclasses import dataclass, replace
+from typing import Iterator, Union
 
 import libcst as cst
 
@@ -102,6 +105,113 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Assign:
+    """`target = value`: a copy (a merge after a branch, a loop's carried value)."""
+
+    target: str
+    value: Atom
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class If:
+    """Run `body` or `orelse` by `test` (no gradient flows through the test)."""
+
+    test: Atom
+    body: tuple["Statement", ...]
+    orelse: tuple["Statement", ...]
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Loop:
+    """`for index in range(*bounds)` or, with `test`, a `while` loop whose `header`
+    steps compute the test before each iteration. `carried` are the names the body
+    rebinds (their values flow from one iteration to the next)."""
+
+    body: tuple["Statement", ...]
+    carried: tuple[str, ...]
+    origin: Origin
+    index: str | None = None
+    bounds: tuple[Atom, ...] = ()
+    header: tuple["Statement", ...] = ()
+    test: Atom | None = None
+    breaks: bool = False  # the body may leave the loop early
+
+    @property
+    def is_while(self) -> bool:
+        return self.test is not None
+
+
+@dataclass(frozen=True)
+class Break:
+    """Leave the innermost loop (always the last statement of its block)."""
+
+    origin: Origin
+
+
+Statement = Union[Step, Assign, If, Loop, Break]
+
+
+def walk(block) -> "Iterator[Statement]":
+    """Every statement of a block, nested ones included, in order."""
+    for statement in block:
+        yield statement
+        if isinstance(statement, If):
+            yield from walk(statement.body)
+            yield from walk(statement.orelse)
+        elif isinstance(statement, Loop):
+            yield from walk(statement.header)
+            yield from walk(statement.body)
+
+
+def assigned(statement) -> tuple[str, ...]:
+    """The names a statement (with its nested blocks) assigns."""
+    out = []
+    for s in walk([statement]):
+        if isinstance(s, (Step, Assign)):
+            out.append(s.target)
+        elif isinstance(s, Loop) and s.index:
+            out.append(s.index)
+    return tuple(out)
+
+
+def falls_through(block) -> bool:
+    """Whether running a block can reach its end (a break always ends a block)."""
+    if not block:
+        return True
+    last = block[-1]
+    if isinstance(last, Break):
+        return False
+    if isinstance(last, If):
+        return falls_through(last.body) or falls_through(last.orelse)
+    return True
+
+
+def on_fallthrough(block, statements) -> list:
+    """`block` with `statements` added at the end of every path that falls through
+    (into the branches of a trailing `if` whose other paths break), so that they
+    run exactly when the block ends normally."""
+    block = list(block)
+    if not falls_through(block):
+        return block
+    last = block[-1] if block else None
+    if isinstance(last, If) and not (falls_through(last.body) and falls_through(last.orelse) and not _has_break(last)):
+        return block[:-1] + [
+            replace(
+                last,
+                body=tuple(on_fallthrough(last.body, statements)),
+                orelse=tuple(on_fallthrough(last.orelse, statements)),
+            )
+        ]
+    return block + list(statements)
+
+
+def _has_break(statement) -> bool:
+    return any(isinstance(s, Break) for s in walk([statement]) if not isinstance(s, Loop))
+
+
+@dataclass(frozen=True)
 class Param:
     name: str
     default: cst.BaseExpression | None
@@ -117,7 +227,7 @@ class Function:
     source_sha256: str
     params: tuple[Param, ...]
     signature: cst.Parameters  # as the user wrote it, annotations dropped
-    steps: tuple[Step, ...]
+    body: tuple[Statement, ...]
     result: Atom
     result_origin: Origin
     imports: tuple[str, ...]  # modules besides NumPy that forward lines call (user rules)

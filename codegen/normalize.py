@@ -1,17 +1,31 @@
 """Stage 2: the parsed function -> simpleton form (`ir.Function`).
 
-After normalisation the function is exactly:
+After normalisation a function body is a block of exactly these statements:
 
-- `Step(target, rule, args)`: `target = <one primitive>(<atoms>)`, one per line, in
-  evaluation order (Python's: left operand before right, arguments left to right);
-- every target is assigned once: a reassigned user name gets a fresh version
-  (`x`, `x_2`, ...), compound expressions get temporaries `t1`, `t2`, ... (names.py);
-- an atom is a `Var` or a `Const`; constant subexpressions (`2 * np.pi`,
-  `np.log(2.0)`, a module constant) stay whole as one `Const`;
-- `a = b` and `a = 2.0` create no step: `a` simply names the same atom;
-- one result atom, from the final `return`.
+- `Step(target, rule, args)`: `target = <one primitive>(<atoms>)`, in evaluation
+  order (Python's: left operand before right, arguments left to right); compound
+  expressions get temporaries `t1`, `t2`, ... (names.py);
+- `Assign(target, atom)`: a copy, only where control flow merges values: at the
+  end of each branch of an `if` (the merged name), before a loop (a carried name
+  that needs a variable of its own) and at the end of a loop body (the carried
+  name's next value);
+- `If(test, body, orelse)`: both branches end by falling through, or with a
+  `Break` (in a loop) or by setting the result (`return`); nothing follows an `if`
+  whose branches jump (structure.py moves it into the branches);
+- `Loop`: `for i in range(...)` (loops over arrays, `zip` and `enumerate` become
+  range loops with indexing) or `while`, with the names it carries;
+- `Break`, as the last statement of a block inside a loop.
 
-Expressions outside the supported subset are rejected with a positioned error.
+Names: every name is assigned once, except merged names (once per branch) and
+carried names (once before the loop and once per iteration). A reassigned user
+name gets a fresh version (`x`, `x_2`, ...). `a = b` and `a = 2.0` make no
+statement: `a` names the same atom. Calls to functions defined in the same file
+are inlined (recursion is refused). Augmented assignment `x += v` is `x = x + v`
+unless another name refers to the same array (then it would change that one too,
+and codegen refuses). The function's result is one atom.
+
+Expressions (lowering.py) and statements outside the subset are rejected with a
+positioned error that says what to write instead.
 """
 
 from __future__ import annotations
@@ -20,30 +34,20 @@ import libcst as cst
 
 from . import ir
 from .errors import Located
-from .expressions import attribute, canonical, code, fold_static, qualified, reads, substitute
+from .expressions import attribute, code
+from .lowering import ExpressionLowering
 from .names import Namer
 from .parse import Parsed
-from .rules import Registry, Rule, operator_key, projection_key
-
-# NumPy names that are constants rather than functions.
-NUMPY_CONSTANTS = {"pi", "e", "inf", "nan", "euler_gamma", "newaxis"}
+from .rules import Registry, projection_key
+from .structure import Structurer
 
 _SCALAR_ANNOTATIONS = {"float", "int"}
+RETURN = "<return>"  # the environment's name for the function's result
 
-_UNSUPPORTED_EXPRESSIONS = {
-    cst.IfExp: "conditional expressions are not supported yet; use np.where(cond, a, b)",
-    cst.Lambda: "`lambda` is not supported; define a function at module level",
-    cst.ListComp: "comprehensions are not supported; use array operations",
-    cst.SetComp: "comprehensions are not supported; use array operations",
-    cst.DictComp: "comprehensions are not supported; use array operations",
-    cst.GeneratorExp: "generator expressions are not supported; use array operations",
-    cst.FormattedString: "f-strings are not numbers",
-    cst.Imaginary: "complex numbers are not supported",
-    cst.Dict: "dicts are not supported inside a loss",
-    cst.Set: "sets are not supported inside a loss",
-    cst.Await: "`await` is not supported",
-    cst.Yield: "generators are not supported",
-    cst.NamedExpr: "`:=` is not supported; assign on its own line",
+_AUGMENTED = {
+    cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
+    cst.DivideAssign: cst.Divide, cst.PowerAssign: cst.Power, cst.MatrixMultiplyAssign: cst.MatrixMultiply,
+    cst.FloorDivideAssign: cst.FloorDivide, cst.ModuloAssign: cst.Modulo,
 }
 
 
@@ -51,18 +55,22 @@ def normalize(parsed: Parsed, registry: Registry, namer: Namer) -> ir.Function:
     return _Normalizer(parsed, registry, namer).run()
 
 
-class _Normalizer:
+class _Normalizer(ExpressionLowering):
     def __init__(self, parsed: Parsed, registry: Registry, namer: Namer):
         self.parsed = parsed
         self.registry = registry
         self.namer = namer
         self.where: Located = parsed.where
         self.env: dict[str, ir.Atom] = {}
-        self.steps: list[ir.Step] = []
+        self.block: list[ir.Statement] = []
         self.constants: dict[str, cst.BaseExpression] = {}
         self.origin: ir.Origin | None = None
         self.vars: set[str] = set()  # every variable name assigned so far
+        self.read: set[str] = set()  # variables read by some statement so far
         self.imports: set[str] = set()  # modules (besides NumPy) the forward calls into
+        self.loops: list[dict[str, str]] = []  # carried name -> its variable, innermost last
+        self.calls: list[str] = []  # functions being inlined, outermost first
+        self.structurer = Structurer(self.where)
 
     def run(self) -> ir.Function:
         fn = self.parsed.function
@@ -79,406 +87,501 @@ class _Normalizer:
             scalar = p.annotation is not None and code(p.annotation.annotation) in _SCALAR_ANNOTATIONS
             params.append(ir.Param(name, default, scalar))
 
-        result = None
-        result_origin = None
-        for statement in fn.body.body:
-            if not isinstance(statement, cst.SimpleStatementLine):
-                continue
-            for small in statement.body:
-                self.origin = self._origin(statement)
-                if isinstance(small, cst.Assign):
-                    self._assign(small.targets[0].target.value, small.value)
-                elif isinstance(small, cst.AnnAssign):
-                    self._assign(small.target.value, small.value)
-                elif isinstance(small, cst.Return):
-                    result = self._lower(small.value, target=lambda: self.namer.fresh("value"))
-                    result_origin = self.origin
-        signature = _plain_signature(fn.params, self)
+        self.calls.append(fn.name.value)
+        ending = self._body(self.structurer.block(_without_docstring(fn), in_loop=False))
+        if ending != "return" or RETURN not in self.env:
+            raise self.where.error(fn, f"`{fn.name.value}` must end with `return <loss>` on every path")
+        last = [s for s in ir.walk(self.block) if isinstance(s, (ir.Step, ir.Assign))]
         return ir.Function(
             name=fn.name.value,
             path=self.parsed.path,
             source_sha256=self.parsed.source_sha256,
             params=tuple(params),
-            signature=signature,
-            steps=tuple(self.steps),
-            result=result,
-            result_origin=result_origin,
+            signature=_plain_signature(fn.params, self),
+            body=tuple(self.block),
+            result=self.env[RETURN],
+            result_origin=self.result_origin or (last[-1].origin if last else ir.Origin(0, "")),
             imports=tuple(sorted(self.imports)),
             constants=tuple(
                 (name, self.constants[name]) for name in self.parsed.constants if name in self.constants
             ),
         )
 
-    def _origin(self, statement: cst.SimpleStatementLine) -> ir.Origin:
-        line, _ = self.where.position(statement)
-        text = " ".join(code(statement.with_changes(leading_lines=())).split())
-        return ir.Origin(line, text)
+    result_origin: ir.Origin | None = None
 
-    def _assign(self, name: str, value: cst.BaseExpression) -> None:
-        self.env[name] = self._lower(value, target=lambda: self.namer.version(name))
+    def _origin(self, statement: cst.CSTNode) -> ir.Origin:
+        node = self.structurer.origins.get(statement, statement)
+        line, _ = self.where.position(node)
+        if isinstance(node, cst.SimpleStatementLine):
+            text = code(node.with_changes(leading_lines=()))
+        else:  # a compound statement: its first line
+            text = code(node.with_changes(leading_lines=())).split("\n", 1)[0].rstrip(":") + ":"
+        return ir.Origin(line, " ".join(text.split()))
 
-    # -- expressions -----------------------------------------------------------------
+    # -- statements --------------------------------------------------------------------
 
-    def _lower(self, node: cst.BaseExpression, target=None) -> ir.Atom:
-        """Emit the steps computing `node` and return the atom holding its value.
-        `target()` names the outermost step (temporaries name the inner ones)."""
-        if isinstance(node, cst.Name):
-            return self._name(node)
-        if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)):
-            return ir.Const(node.with_changes(lpar=[], rpar=[]))
-        if isinstance(node, cst.Ellipsis):
-            return ir.Const(cst.Ellipsis())
-        if isinstance(node, cst.Attribute):
-            return self._attribute(node, target)
-        if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison)):
-            return self._operator(node, target)
-        if isinstance(node, cst.Call):
-            return self._call(node, target)
-        if isinstance(node, (cst.Tuple, cst.List)):
-            return self._sequence(node)
-        if isinstance(node, cst.Subscript):
-            return self._subscript(node, target)
-        if isinstance(node, cst.BooleanOperation):
-            raise self.where.error(
-                node, "`and`/`or` are not supported; for arrays use `&`/`|` (np.logical_and, np.logical_or)"
-            )
-        for kind, message in _UNSUPPORTED_EXPRESSIONS.items():
-            if isinstance(node, kind):
-                raise self.where.error(node, message)
-        raise self.where.error(node, f"`{code(node)}` is not supported")
+    def _body(self, statements) -> str | None:
+        """Lower a block's statements; how it ends: None (falls through), "return",
+        "break"."""
+        ending = None
+        for statement in statements:
+            ending = self._statement(statement)
+        return ending
 
-    def _is_value(self, node: cst.BaseExpression) -> bool:
-        """Whether a dotted expression starts at a value (`x.T`) rather than a module."""
-        while isinstance(node, cst.Attribute):
-            node = node.value
-        return not isinstance(node, cst.Name) or node.value in self.env or node.value not in self.parsed.aliases
-
-    def _name(self, node: cst.Name) -> ir.Atom:
-        name = node.value
-        if name in self.env:
-            return self.env[name]
-        if name in ("True", "False", "None"):
-            return ir.Const(cst.Name(name))
-        if name in self.parsed.aliases:
-            qual = self.parsed.aliases[name]
-            const = self._numpy_constant(qual)
-            if const is not None:
-                return const
-            raise self.where.error(node, f"`{name}` ({qual}) is not a number; call it or use a value")
-        if name in self.parsed.constants:
-            self._use_constant(name, node)
-            return ir.Const(cst.Name(name))
-        raise self.where.error(node, f"unknown name `{name}`")
-
-    def _projection(self, node, target) -> ir.Atom | None:
-        """`np.linalg.slogdet(x)[1]`: one part of a tuple result, as a primitive."""
-        key = projection_key(node, self.parsed.aliases)
-        rule = None if key is None else self.registry.lookup(*key)
-        if rule is None:
+    def _statement(self, statement) -> str | None:
+        self.origin = self._origin(statement)
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                ending = self._small(small)
+                if ending:
+                    return ending
             return None
-        call = node.value
-        return self._call(call.with_changes(func=call.func), target, rule=rule, spelled=code(node))
+        if isinstance(statement, cst.If):
+            return self._if(statement)
+        if isinstance(statement, cst.For):
+            self._for(statement)
+            return None
+        if isinstance(statement, cst.While):
+            self._while(statement)
+            return None
+        raise self.where.error(statement, f"`{code(statement).split()[0]}` statements are not supported")
 
-    def _attribute(self, node: cst.Attribute, target) -> ir.Atom:
-        projected = self._projection(node, target)
-        if projected is not None:
-            return projected
-        if self._is_value(node.value):
-            rule = self.registry.lookup("attribute", node.attr.value)
-            if rule is None:
-                raise self.where.error(node, f"attribute `.{node.attr.value}` is not supported")
-            return self._step(rule, {rule.params[0].name: self._lower(node.value)}, target, node)
-        qual = qualified(node, self.parsed.aliases)
-        const = None if qual is None else self._numpy_constant(qual)
-        if const is not None:
-            return const
-        raise self.where.error(node, f"`{code(node)}` is not a supported constant")
+    def _small(self, small) -> str | None:
+        if isinstance(small, cst.Assign):
+            self._assign_target(small.targets[0].target, small.value)
+        elif isinstance(small, cst.AnnAssign):
+            self._assign_target(small.target, small.value)
+        elif isinstance(small, cst.AugAssign):
+            self._augmented(small)
+        elif isinstance(small, cst.Return):
+            self.env[RETURN] = self._lower(small.value, target=lambda: self.namer.fresh(self._result_name()))
+            self.result_origin = self.origin
+            return "return"
+        elif isinstance(small, cst.Break):
+            self._break()
+            return "break"
+        return None  # pass, docstrings
 
-    def _numpy_constant(self, qual: str) -> ir.Const | None:
-        head, _, attr = qual.rpartition(".")
-        if head == "numpy" and attr in NUMPY_CONSTANTS:
-            return ir.Const(attribute(qual))
-        return None
+    def _assign_target(self, target, value) -> None:
+        if isinstance(target, cst.Name):
+            self.env[target.value] = self._lower(value, target=lambda: self.namer.version(target.value))
+        else:
+            self._unpack(target, value)
 
-    def _operator(self, node, target) -> ir.Atom:
-        if isinstance(node, cst.Comparison) and len(node.comparisons) != 1:
-            raise self.where.error(node, "chained comparisons are not supported; write (a < b) & (b < c)")
-        key = operator_key(node)
-        rule = None if key is None else self.registry.lookup(*key)
-        if rule is None:
-            symbol = key[1] if key else code(getattr(node, "operator", node)).strip()
+    def _unpack(self, target, value) -> None:
+        """`a, b = <value>`: every value is computed before any name is bound."""
+        names = [e.value for e in target.elements]
+        if any(isinstance(e, cst.StarredElement) for e in target.elements):
+            raise self.where.error(target, "starred assignment targets are not supported")
+        if isinstance(value, (cst.Tuple, cst.List)):
+            if len(value.elements) != len(names):
+                raise self.where.error(value, f"{len(value.elements)} values for {len(names)} names")
+            atoms = [self._lower(e.value) for e in value.elements]
+        elif isinstance(value, cst.Call) and projection_key(
+            cst.Subscript(value, [cst.SubscriptElement(cst.Index(cst.Integer("0")))]), self.parsed.aliases
+        ):
+            # `sign, logdet = np.linalg.slogdet(a)`: each part is its own primitive.
+            atoms = [
+                self._lower(cst.Subscript(value, [cst.SubscriptElement(cst.Index(cst.Integer(str(i))))]))
+                for i in range(len(names))
+            ]
+        else:
+            whole = self._lower(value)
+            if isinstance(whole, ir.Seq):
+                if len(whole.items) != len(names):
+                    raise self.where.error(value, f"{len(whole.items)} values for {len(names)} names")
+                atoms = list(whole.items)
+            else:  # an array: its first-axis elements
+                atoms = [self._item(whole, i, value) for i in range(len(names))]
+        for element, atom in zip(names, atoms):
+            if isinstance(element, cst.Name):
+                self.env[element.value] = atom
+            elif isinstance(element, (cst.Tuple, cst.List)):
+                self._bind_nested(element, atom, value)
+            else:
+                raise self.where.error(element, "only names can be assigned here")
+
+    def _bind_nested(self, target, atom, node) -> None:
+        items = atom.items if isinstance(atom, ir.Seq) else [self._item(atom, i, node) for i in range(len(target.elements))]
+        for element, item in zip(target.elements, items):
+            if not isinstance(element.value, cst.Name):
+                raise self.where.error(element, "only names can be assigned here")
+            self.env[element.value.value] = item
+
+    def _item(self, atom: ir.Atom, index, node) -> ir.Atom:
+        """`atom[index]` as a step (element `index` along the first axis)."""
+        rule = self.registry.lookup("subscript", "[]")
+        position = ir.Const(cst.Integer(str(index))) if isinstance(index, int) else index
+        key = cst.Subscript(attribute("numpy.s_"), [cst.SubscriptElement(cst.Index(ir.node_of(position)))])
+        return self._step(rule, {rule.params[0].name: atom, rule.params[1].name: ir.Const(key)}, None, node)
+
+    def _augmented(self, node: cst.AugAssign) -> None:
+        target = node.target
+        if not isinstance(target, cst.Name):
+            raise self.where.error(
+                target,
+                f"in-place `{code(node.operator).strip()}` on `{code(target)}` is not supported; build a "
+                "new array with np.where or np.concatenate",
+            )
+        current = self.env.get(target.value)
+        others = [n for n, a in self.env.items() if a == current and n != target.value and n != RETURN]
+        if isinstance(current, ir.Var) and others:
             raise self.where.error(
                 node,
-                f"no derivative rule for the operator `{symbol}`; add one to templates/ "
-                "(or a --rules directory)",
+                f"`{target.value} {code(node.operator).strip()} ...` would change the array that `{others[0]}` "
+                f"also names; write `{target.value} = {target.value} {_symbol(node)} ...` to make a new one",
             )
-        if isinstance(node, cst.BinaryOperation):
-            parts = [node.left, node.right]
-        elif isinstance(node, cst.Comparison):
-            parts = [node.left, node.comparisons[0].comparator]
+        value = cst.BinaryOperation(cst.Name(target.value), _AUGMENTED[type(node.operator)](), node.value)
+        self.env[target.value] = self._lower(value, target=lambda: self.namer.version(target.value))
+
+    def _result_name(self) -> str:
+        """What a return value is called: `value`, or `huber_value` in an inlined `huber`."""
+        return "value" if len(self.calls) == 1 else f"{self.calls[-1]}_value"
+
+    # -- branches ----------------------------------------------------------------------
+
+    def _if(self, node: cst.If) -> str | None:
+        test = self._lower(node.test)
+        origin = self.origin
+        before = dict(self.env)
+        then = self._branch(node.body.body, before)
+        if node.orelse is None:
+            statements = []
+        elif isinstance(node.orelse, cst.If):
+            statements = [node.orelse]
         else:
-            parts = [node.expression]
-        operands = []
-        for part in parts:
-            atom = self._lower(part)
-            if isinstance(atom, ir.Const) and isinstance(atom.node, (cst.SimpleString, cst.ConcatenatedString)):
-                raise self.where.error(part, "strings are not numbers")
-            operands.append(atom)
-        return self._step(rule, dict(zip(rule.arrays, operands)), target, node)
+            statements = node.orelse.body.body
+        orelse = self._branch(statements, before)
+        self.origin = origin
+        ending = self._merge([then, orelse], before, node)
+        self.block.append(ir.If(test, tuple(then[0]), tuple(orelse[0]), origin))
+        return ending
 
-    def _call(self, node: cst.Call, target, rule: Rule | None = None, spelled: str | None = None) -> ir.Atom:
-        func = node.func
-        method = rule is None and isinstance(func, cst.Attribute) and self._is_value(func.value)
-        qual = None
-        if rule is not None:
-            name = spelled
-        elif method:
-            rule = self.registry.lookup("method", func.attr.value)
-            name = f".{func.attr.value}()"
-        else:
-            qual = qualified(func, self.parsed.aliases)
-            if qual is None and isinstance(func, cst.Name) and func.value not in self.env:
-                qual = "builtins." + func.value
-            rule = None if qual is None else self.registry.lookup("call", qual)
-            name = code(func)
-        if rule is None:
-            parts = sorted(k[1] for k in self.registry.rules if k[0] == "projection" and qual and k[1].startswith(qual + "["))
-            if parts:
-                raise self.where.error(
-                    func, f"`{name}` returns a tuple; use one part of it: "
-                    + ", ".join(p.replace("numpy.", "np.").replace("[", "(...)[") for p in parts),
-                )
-            if isinstance(func, cst.Name) and func.value in self.parsed.functions:
-                raise self.where.error(
-                    func, f"calls to `{func.value}` (defined in this file) are not supported yet; inline it"
-                )
-            known = "" if method or qual is None or qual.startswith("builtins.") else f" ({qual})"
+    def _branch(self, statements, env):
+        outer = self.block
+        self.block, self.env = [], dict(env)
+        ending = self._body(statements)
+        branch = (self.block, self.env, ending)
+        self.block = outer
+        return branch
+
+    def _merge(self, branches, before, node) -> str | None:
+        """The environment after an `if`: a name whose value depends on the branch
+        gets a merged variable, assigned at the end of each branch."""
+        endings = {ending for _, _, ending in branches}
+        if endings == {"break"}:
+            self.env = before
+            return "break"
+        going_on = [b for b in branches if b[2] != "break"]
+        if len({ending for _, _, ending in going_on}) > 1:
             raise self.where.error(
-                func,
-                f"no derivative rule for `{name}`{known}; add one to templates/ (or a --rules "
-                "directory: see `codegen rules`)",
+                self.structurer.origins.get(node, node),
+                "some paths through this `if` return and some do not; return on every path",
             )
-        accepted = {p.name for p in rule.params}
-        for arg in node.args:
-            if arg.star:
-                raise self.where.error(arg, f"`{arg.star}` arguments are not supported; pass each one")
-            if arg.keyword is not None and arg.keyword.value not in accepted:
-                raise self.where.error(
-                    arg,
-                    f"{name}: argument `{arg.keyword.value}` is not supported "
-                    f"(supported: {', '.join(p.name for p in rule.params)})",
-                )
-        positional: list[ir.Atom] = [self._lower(func.value)] if method else []
-        keywords: dict[str, ir.Atom] = {}
-        for arg in node.args:
-            atom = self._lower(arg.value)
-            if arg.keyword is None:
-                if keywords:
-                    raise self.where.error(arg, "positional argument after a keyword argument")
-                positional.append(atom)
-            else:
-                keywords[arg.keyword.value] = atom
-        slots = [p for p in rule.params if not p.keyword_only]
-        if method and not rule.variadic and len(positional) > len(slots) > 1:
-            # `x.reshape(2, 3)` means `np.reshape(x, (2, 3))`.
-            extra = positional[len(slots) - 1 :]
-            positional = positional[: len(slots) - 1] + [self._pack(extra)]
-        args = self._bind(rule, positional, keywords, node, name)
-        return self._step(rule, args, target, node, name)
-
-    def _pack(self, atoms: list[ir.Atom]) -> ir.Atom:
-        if all(isinstance(a, ir.Const) for a in atoms):
-            return ir.Const(cst.Tuple([cst.Element(a.node) for a in atoms]))
-        return ir.Seq(tuple(atoms), "tuple")
-
-    def _bind(self, rule: Rule, positional, keywords, node, name) -> dict[str, ir.Atom]:
-        """Match a call's arguments to the rule's parameters, as Python would."""
-        accepted = ", ".join(p.name for p in rule.params)
-        slots = [p for p in rule.params if not p.keyword_only and p.name != rule.variadic]
-        if rule.variadic:
-            extra = positional[len(slots):]
-            positional = positional[: len(slots)]
-            keywords = {**keywords, rule.variadic: ir.Seq(tuple(extra), "tuple")}
-        if len(positional) > len(slots):
-            raise self.where.error(
-                node, f"{name} takes at most {len(slots)} positional argument(s) here ({accepted})"
-            )
-        args = {p.name: a for p, a in zip(slots, positional)}
-        for key, atom in keywords.items():
-            if key in args:
-                raise self.where.error(node, f"{name}: argument `{key}` given twice")
-            args[key] = atom
-        missing = [p.name for p in rule.params if p.default is None and p.name not in args]
-        if missing:
-            raise self.where.error(node, f"{name}: missing argument `{missing[0]}`")
-        return args
-
-    def _sequence(self, node) -> ir.Atom:
-        items = []
-        for element in node.elements:
-            if isinstance(element, cst.StarredElement):
-                raise self.where.error(element, "starred elements are not supported")
-            items.append(self._lower(element.value))
-        brackets = "list" if isinstance(node, cst.List) else "tuple"
-        if all(isinstance(a, ir.Const) and not self._reads_vars(a) for a in items):
-            return ir.Const(ir.node_of(ir.Seq(tuple(items), brackets)))
-        return ir.Seq(tuple(items), brackets)
-
-    def _subscript(self, node: cst.Subscript, target) -> ir.Atom:
-        """`x[1:, idx]`: a step whose index is a constant `np.s_[1:, idx]` (the index
-        may read variables; no derivative flows into it)."""
-        projected = self._projection(node, target)
-        if projected is not None:
-            return projected
-        value = self._lower(node.value)
-        elements = []
-        for element in node.slice:
-            inner = element.slice
-            if isinstance(inner, cst.Index):
-                inner = inner.with_changes(value=self._index_part(inner.value))
-            else:
-                inner = inner.with_changes(
-                    lower=None if inner.lower is None else self._index_part(inner.lower),
-                    upper=None if inner.upper is None else self._index_part(inner.upper),
-                    step=None if inner.step is None else self._index_part(inner.step),
-                )
-            elements.append(element.with_changes(slice=inner))
-        index = cst.Subscript(attribute("numpy.s_"), elements)
-        rule = self.registry.lookup("subscript", "[]")
-        if rule is None:
-            raise self.where.error(node, "indexing has no rule; add one to templates/")
-        return self._step(rule, {rule.params[0].name: value, rule.params[1].name: ir.Const(index)}, target, node)
-
-    def _index_part(self, node: cst.BaseExpression) -> cst.BaseExpression:
-        atom = self._lower(node)
-        if isinstance(atom, ir.Seq):
-            raise self.where.error(node, "an index that is a list of variables is not supported")
-        return ir.node_of(atom)
-
-    def _reads_vars(self, atom: ir.Atom) -> bool:
-        return bool(reads(ir.node_of(atom)) & self.vars)
-
-    def _step(self, rule: Rule, given: dict[str, ir.Atom], target, node, name=None) -> ir.Atom:
-        args = tuple(
-            (p.name, given[p.name] if p.name in given else ir.Const(p.default)) for p in rule.params
-        )
-        if rule.requires is not None:
-            test = fold_static(cst.IfExp(substitute(rule.requires, {n: ir.node_of(a) for n, a in args}),
-                                          cst.Name("True"), cst.Name("False")))
-            if not (isinstance(test, cst.Name) and test.value == "True"):
-                raise self.where.error(
-                    node, f"{name or rule.display}: only supported when {code(rule.requires)}"
-                )
-        if all(isinstance(a, ir.Const) and not self._reads_vars(a) for _, a in args):
-            return ir.Const(render(rule, args, frozenset(given)))
-        name = target() if target is not None else self.namer.temp()
-        self.vars.add(name)
-        kind, qual = rule.key
-        if kind == "call" and rule.compute is None and not qual.startswith(("numpy.", "builtins.")):
-            self.imports.add(qual.rpartition(".")[0])
-        self.steps.append(ir.Step(name, rule, args, frozenset(given), self.origin, self.where.position(node)))
-        return ir.Var(name)
-
-    # -- module constants --------------------------------------------------------------
-
-    def _use_constant(self, name: str, node: cst.CSTNode) -> None:
-        if name in self.constants:
-            return
-        value = self.parsed.constants[name]
-        self.constants[name] = self._constant(value, using=name)
-
-    def _constant(self, value: cst.BaseExpression, using: str | None = None) -> cst.BaseExpression:
-        """A module constant or default value, checked to be computable without the
-        user's code, and spelled as the generated module will import NumPy."""
-        checker = _ConstantChecker(self, using)
-        value.visit(checker)
-        return canonical(value, self.parsed.aliases)
-
-
-class _ConstantChecker(cst.CSTVisitor):
-    """A constant may use literals, NumPy and other module constants, nothing else."""
-
-    def __init__(self, normalizer: _Normalizer, using: str | None):
-        self.n = normalizer
-        self.using = using
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        qual = qualified(node, self.n.parsed.aliases)
-        if qual is not None and qual.startswith("numpy."):
-            return False
-        raise self.n.where.error(node, f"`{code(node)}` in a constant: only NumPy and literals can be used")
-
-    def visit_Name(self, node: cst.Name) -> None:
-        name = node.value
-        if name in ("True", "False", "None"):
-            return
-        qual = self.n.parsed.aliases.get(name)
-        if qual is not None and (qual == "numpy" or qual.startswith("numpy.")):
-            return
-        if name in self.n.parsed.constants and name != self.using:
-            self.n._use_constant(name, node)
-            return
-        raise self.n.where.error(
-            node,
-            f"`{name}` in a constant value: only literals, NumPy and module constants assigned "
-            "once can be used",
-        )
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Lambda(self, node) -> bool:
-        raise self.n.where.error(node, "`lambda` is not supported in a constant")
-
-
-def render(rule: Rule, args, given: frozenset[str]) -> cst.BaseExpression:
-    """The primitive written out: the rule's forward expression with the arguments in
-    place, leaving out keyword and trailing arguments the user did not give."""
-    values = {name: ir.node_of(atom) for name, atom in args}
-    forward = rule.compute or rule.forward
-    if isinstance(forward, cst.Call) and rule.compute is None:
-        kept = []
-        for arg in forward.args:
-            if (
-                arg.keyword is not None
-                and isinstance(arg.value, cst.Name)
-                and arg.value.value in values
-                and arg.value.value not in given
-            ):
+        names = sorted({n for _, env, _ in going_on for n in env})
+        self.env = {}
+        for name in names:
+            atoms = [env.get(name) for _, env, _ in going_on]
+            if any(a is None for a in atoms):
+                continue  # not defined on every path: unknown after the `if`
+            if all(a == atoms[0] for a in atoms):
+                self.env[name] = atoms[0]
                 continue
-            kept.append(arg)
-        def ungiven(arg) -> bool:
-            return isinstance(arg.value, cst.Name) and arg.value.value in values and arg.value.value not in given
+            merged = self.namer.fresh(self._result_name()) if name == RETURN else self.namer.version(name)
+            for (block, _, _), atom in zip(going_on, atoms):
+                block[:] = ir.on_fallthrough(block, [ir.Assign(merged, atom, self.origin)])
+                self.read.update(ir.vars_of(atom))
+            self.vars.add(merged)
+            self.env[name] = ir.Var(merged)
+        return going_on[0][2]
 
-        while kept and kept[-1].keyword is None and not kept[-1].star and ungiven(kept[-1]):
-            kept.pop()  # trailing positional arguments left at their defaults
-        spliced = []
-        for arg in kept:
-            variadic = arg.star == "*" and isinstance(arg.value, cst.Name) and arg.value.value == rule.variadic
-            if variadic and isinstance(dict(args)[rule.variadic], ir.Seq):
-                spliced += [cst.Arg(ir.node_of(item)) for item in dict(args)[rule.variadic].items]
+    def conditional(self, node: cst.IfExp, target) -> ir.Atom:
+        """`a if c else b`: only the branch taken is evaluated, as in Python."""
+        test = self._lower(node.test)
+        merged = target() if target is not None else self.namer.temp()
+        branches = []
+        for expression in (node.body, node.orelse):
+            outer = self.block
+            self.block = []
+            atom = self._lower(expression)
+            self.block.append(ir.Assign(merged, atom, self.origin))
+            self.read.update(ir.vars_of(atom))
+            branches.append(tuple(self.block))
+            self.block = outer
+        self.vars.add(merged)
+        self.block.append(ir.If(test, branches[0], branches[1], self.origin))
+        return ir.Var(merged)
+
+    # -- loops -------------------------------------------------------------------------
+
+    def _for(self, node: cst.For) -> None:
+        origin = self.origin
+        start, stop, step, index_name, bind = self._iteration(node)
+        carried = self._carry(node.body)
+        index = self.namer.version(index_name)
+        self.vars.add(index)
+        outer_env = dict(self.env)
+        self.env[index_name] = ir.Var(index)
+        body, breaks = self._loop_body(node.body.body, carried, before=lambda: bind(ir.Var(index)))
+        self.block.append(
+            ir.Loop(body, tuple(carried.values()), origin, index=index, bounds=(start, stop, step), breaks=breaks)
+        )
+        self._after_loop(outer_env, carried)
+        self.env[index_name] = ir.Var(index)
+
+    def _while(self, node: cst.While) -> None:
+        origin = self.origin
+        carried = self._carry(node.body)
+        outer_env = dict(self.env)
+        outer_block = self.block
+        self.block = []
+        test = self._lower(node.test)
+        header = tuple(self.block)
+        self.block = outer_block
+        body, breaks = self._loop_body(node.body.body, carried)
+        self.block.append(ir.Loop(body, tuple(carried.values()), origin, header=header, test=test, breaks=breaks))
+        self._after_loop(outer_env, carried)
+
+    def _iteration(self, node: cst.For):
+        """How a `for` loop iterates: range bounds, the index's user name, and a
+        function that binds the loop target(s) at the start of each iteration."""
+        target, iterable = node.target, node.iter
+        func = iterable.func if isinstance(iterable, cst.Call) else None
+        builtin = isinstance(func, cst.Name) and func.value not in self.env and func.value in ("range", "enumerate", "zip")
+        zero, one = ir.Const(cst.Integer("0")), ir.Const(cst.Integer("1"))
+        if builtin and func.value == "range":
+            if not isinstance(target, cst.Name):
+                raise self.where.error(target, "a range loop binds one name")
+            if not 1 <= len(iterable.args) <= 3 or any(a.keyword or a.star for a in iterable.args):
+                raise self.where.error(iterable, "range() takes 1 to 3 positional arguments")
+            bounds = [self._lower(a.value) for a in iterable.args]
+            start, stop, step = (zero, bounds[0], one) if len(bounds) == 1 else (bounds + [one])[:3]
+            return start, stop, step, target.value, lambda index: None
+        if builtin and func.value == "enumerate":
+            if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
+                raise self.where.error(target, "`for i, x in enumerate(xs)` binds two names")
+            sequence = self._lower(iterable.args[0].value)
+            offset = self._lower(iterable.args[1].value) if len(iterable.args) > 1 else None
+            counter, element = (e.value for e in target.elements)
+            index_name = self.namer.fresh("k")
+
+            def bind(index):
+                if offset is None:
+                    self.env[counter.value] = index
+                else:
+                    self.env[counter.value] = self._lower_binary(index, cst.Add(), offset)
+                self._bind_element(element, self._item(sequence, index, node))
+
+            return zero, self._length([sequence], node), one, index_name, bind
+        if builtin and func.value == "zip":
+            sequences = [self._lower(a.value) for a in iterable.args]
+            if not (isinstance(target, cst.Tuple) and len(target.elements) == len(sequences)):
+                raise self.where.error(target, f"`for ... in zip(...)` binds {len(sequences)} names here")
+
+            def bind(index):
+                for element, sequence in zip(target.elements, sequences):
+                    self._bind_element(element.value, self._item(sequence, index, node))
+
+            return zero, self._length(sequences, node), one, self.namer.fresh("k"), bind
+        sequence = self._lower(iterable)  # an array: its first axis
+
+        def bind(index):
+            self._bind_element(target, self._item(sequence, index, node))
+
+        return zero, self._length([sequence], node), one, self.namer.fresh("k"), bind
+
+    def _length(self, sequences, node) -> ir.Atom:
+        """The number of iterations over these sequences (the shortest one)."""
+        lengths = [f"len({code(ir.node_of(s))})" for s in sequences]
+        text = lengths[0] if len(lengths) == 1 else f"min({', '.join(lengths)})"
+        return ir.Const(cst.parse_expression(text))
+
+    def _bind_element(self, target, atom) -> None:
+        if isinstance(target, cst.Name):
+            self.env[target.value] = atom
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            self._bind_nested(target, atom, target)
+        else:
+            raise self.where.error(target, "a loop target must be a name or a tuple of names")
+
+    def _lower_binary(self, left: ir.Atom, operator, right: ir.Atom) -> ir.Atom:
+        rule = self.registry.lookup("binary", "+")
+        return self._step(rule, dict(zip(rule.arrays, [left, right])), None, None)
+
+    def _carry(self, body) -> dict[str, str]:
+        """The names a loop carries from one iteration to the next, each with the
+        variable that holds it. A name's current variable is reused when nothing
+        has read its value before the loop (else the loop would change what that
+        reader sees in the reverse sweep); otherwise it gets a copy."""
+        carried = {}
+        for name in _assigned_names(body):
+            if name not in self.env or name == RETURN:
+                continue
+            atom = self.env[name]
+            shared = [n for n, a in self.env.items() if a == atom and n != name]
+            if isinstance(atom, ir.Var) and atom.name not in self.read and not shared and not self._in_loop(atom.name):
+                carried[name] = atom.name
             else:
-                spliced.append(arg)
-        if spliced:
-            spliced[-1] = spliced[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        forward = forward.with_changes(args=spliced)
-    return _splice_index(substitute(forward, values))
+                variable = self.namer.version(name)
+                self.block.append(ir.Assign(variable, atom, self.origin))
+                self.read.update(ir.vars_of(atom))
+                self.vars.add(variable)
+                carried[name] = variable
+            self.env[name] = ir.Var(carried[name])
+        return carried
+
+    def _in_loop(self, name: str) -> bool:
+        return any(name in loop.values() for loop in self.loops)
+
+    def _loop_body(self, statements, carried: dict[str, str], before=None) -> tuple[tuple, bool]:
+        """The lowered body of a loop, and whether it can break."""
+        outer = self.block
+        self.block = []
+        self.loops.append(carried)
+        if before is not None:
+            before()
+        if self._body(statements) != "break":
+            self.block = ir.on_fallthrough(self.block, self._carry_copies(carried))
+        self.loops.pop()
+        body = tuple(self.block)
+        self.block = outer
+        return body, _breaks(body)
+
+    def _carry_copies(self, carried: dict[str, str]) -> list:
+        """At the end of an iteration: each carried name's variable takes its new value."""
+        copies = []
+        for name, variable in carried.items():
+            atom = self.env.get(name)
+            if atom is not None and atom != ir.Var(variable):
+                copies.append(ir.Assign(variable, atom, self.origin))
+                self.read.update(ir.vars_of(atom))
+                self.env[name] = ir.Var(variable)
+        return copies
+
+    def _break(self) -> None:
+        if not self.loops:
+            raise self.where.error(None, "`break` outside a loop")
+        self.block.extend(self._carry_copies(self.loops[-1]))
+        self.block.append(ir.Break(self.origin))
+
+    def _after_loop(self, outer_env, carried) -> None:
+        """After a loop, names keep the values the loop carried out; names first
+        assigned inside the loop are not defined (a loop may run no iteration)."""
+        self.env = dict(outer_env)
+        for name, variable in carried.items():
+            self.env[name] = ir.Var(variable)
+
+    # -- calls to functions of the same file ------------------------------------------
+
+    def helper(self, name: str):
+        """The function a call inlines, if `name` is one defined in this file."""
+        for statement in self.parsed.module_functions:
+            if statement.name.value == name:
+                return statement
+        return None
+
+    def inline(self, fn: cst.FunctionDef, call: cst.Call, target) -> ir.Atom:
+        """The callee's body, lowered in place with its parameters bound to the
+        arguments' values; its result is the call's value."""
+        name = fn.name.value
+        if name in self.calls:
+            chain = " -> ".join(self.calls[self.calls.index(name):] + [name])
+            raise self.where.error(call, f"recursion ({chain}) cannot be differentiated; write it as a loop")
+        from .parse import check_function
+
+        check_function(fn, self.where)
+        arguments = self._arguments(fn, call)
+        saved = (self.env, self.origin, self.result_origin, self.loops)
+        self.env, self.loops = arguments, []
+        self.calls.append(name)
+        ending = self._body(self.structurer.block(_without_docstring(fn), in_loop=False))
+        self.calls.pop()
+        if ending != "return" or RETURN not in self.env:
+            raise self.where.error(fn, f"`{name}` must return a value on every path")
+        result = self.env[RETURN]
+        self.env, self.origin, self.result_origin, self.loops = saved
+        return result
+
+    def _arguments(self, fn: cst.FunctionDef, call: cst.Call) -> dict[str, ir.Atom]:
+        params = [*fn.params.posonly_params, *fn.params.params]
+        bound: dict[str, ir.Atom] = {}
+        positional = [a for a in call.args if a.keyword is None]
+        if any(a.star for a in call.args):
+            raise self.where.error(call, "`*` arguments are not supported; pass each one")
+        if len(positional) > len(params):
+            raise self.where.error(call, f"{fn.name.value}() takes {len(params)} positional argument(s)")
+        for param, arg in zip(params, positional):
+            bound[param.name.value] = self._lower(arg.value)
+        names = {p.name.value for p in (*params, *fn.params.kwonly_params)}
+        for arg in call.args:
+            if arg.keyword is not None:
+                if arg.keyword.value not in names or arg.keyword.value in bound:
+                    raise self.where.error(arg, f"{fn.name.value}(): unexpected argument `{arg.keyword.value}`")
+                bound[arg.keyword.value] = self._lower(arg.value)
+        for param in (*params, *fn.params.kwonly_params):
+            if param.name.value not in bound:
+                if param.default is None:
+                    raise self.where.error(call, f"{fn.name.value}(): missing argument `{param.name.value}`")
+                bound[param.name.value] = self._lower(param.default)
+        return bound
 
 
-class _SpliceIndex(cst.CSTTransformer):
-    """`x[np.s_[1:, i]]` -> `x[1:, i]`: an index constant printed as written."""
+def _breaks(block) -> bool:
+    """Whether a loop body breaks (nested loops' breaks are their own)."""
+    for statement in block:
+        if isinstance(statement, ir.Break):
+            return True
+        if isinstance(statement, ir.If) and (_breaks(statement.body) or _breaks(statement.orelse)):
+            return True
+    return False
 
-    def leave_Subscript(self, original_node, updated_node):
-        if len(updated_node.slice) == 1 and isinstance(updated_node.slice[0].slice, cst.Index):
-            inner = updated_node.slice[0].slice.value
-            if isinstance(inner, cst.Subscript) and code(inner.value) == "np.s_":
-                return updated_node.with_changes(slice=inner.slice)
-        return updated_node
+
+def _without_docstring(fn: cst.FunctionDef) -> list:
+    body = list(fn.body.body)
+    first = body[0] if body else None
+    if (
+        isinstance(first, cst.SimpleStatementLine)
+        and isinstance(first.body[0], cst.Expr)
+        and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    ):
+        return body[1:]
+    return body
 
 
-def _splice_index(node):
-    return node.visit(_SpliceIndex())
+def _assigned_names(block) -> list[str]:
+    """User names a block assigns (loop targets included), in order of appearance."""
+    names: list[str] = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_AssignTarget(self, node):
+            _targets(node.target, names)
+
+        def visit_AnnAssign(self, node):
+            _targets(node.target, names)
+
+        def visit_AugAssign(self, node):
+            _targets(node.target, names)
+
+        def visit_For(self, node):
+            _targets(node.target, names)
+
+        def visit_FunctionDef(self, node):
+            return False
+
+    block.visit(Visitor())
+    return list(dict.fromkeys(names))
+
+
+def _targets(node, names: list[str]) -> None:
+    if isinstance(node, cst.Name):
+        names.append(node.value)
+    elif isinstance(node, (cst.Tuple, cst.List)):
+        for element in node.elements:
+            _targets(element.value, names)
+
+
+def _symbol(node: cst.AugAssign) -> str:
+    return code(node.operator).strip()[:-1]
 
 
 def _plain_signature(params: cst.Parameters, normalizer: _Normalizer) -> cst.Parameters:

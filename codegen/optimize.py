@@ -2,8 +2,10 @@
 
 - `simplify`: exact algebra on each expression (`a * 1`, `x ** 1`, `2 - 1`, `--a`,
   `a + -b`), so rules can be written generally and still read well when specialised;
-- copies `d_a = d_b` are propagated (rebinding never mutates, so this is safe) unless
-  `d_a` is a returned gradient;
+- copies `d_a = d_b` are propagated within straight runs of lines (rebinding never
+  mutates, so this is safe) unless `d_a` is a returned gradient;
+- tapes: each pop restores only the values the reverse sweep reads after it, and
+  the matching pushes save only those;
 - dead lines are dropped, separately for `value_and_grad_<f>` (which needs the value)
   and `grad_<f>` (which does not: the logistic loss needs no `log` for its gradient).
 """
@@ -16,29 +18,36 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 
-from .differentiate import Gradient, Line
+from .differentiate import Gradient
 from .expressions import parenthesize, reads, substitute
+from .program import Block, Jump, Line, Node, Pop, Push, map_lines, node_reads, node_writes, walk
 
 
 @dataclass(frozen=True)
 class Body:
-    """One generated function: forward lines, reverse lines, what it returns."""
+    """One generated function: forward nodes, reverse nodes, what it returns."""
 
-    forward: tuple[Line, ...]
-    reverse: tuple[Line, ...]
+    forward: tuple[Node, ...]
+    reverse: tuple[Node, ...]
     returns: cst.BaseExpression
 
 
 def optimize(gradient: Gradient) -> tuple[Body, Body]:
     """(value_and_grad body, grad body)."""
-    forward = [replace(line, value=simplify(line.value)) for line in gradient.forward]
-    reverse = [replace(line, value=simplify(line.value)) for line in gradient.reverse]
+    forward = map_lines(gradient.forward, lambda n: replace(n, value=simplify(n.value)))
+    reverse = map_lines(gradient.reverse, lambda n: replace(n, value=simplify(n.value)))
+    forward, reverse = _scalar_math(forward, reverse, gradient.scalars)
     grads = gradient.grads[0] if len(gradient.grads) == 1 else _tuple(gradient.grads, parens=False)
-    keep = gradient.final
-    n_forward = len(forward)
-    lines, aliases = _propagate_copies(forward + reverse, keep)
+    nodes, aliases = _propagate_copies(forward + (_SWEEP,) + reverse, gradient.keep)
     grads = substitute(grads, aliases)
     value = substitute(gradient.value, aliases)
+    forward, reverse = _split(nodes)
+
+    # Which values ride on each tape: what the reverse sweep reads after the pop.
+    reverse, _ = _live(reverse, reads(grads) | reads(value), {})
+    saved = _tape_contents(reverse)
+    reverse = _fill_tapes(reverse, saved)
+    forward = _fill_tapes(forward, saved)
 
     if isinstance(grads, cst.Tuple):
         both = _tuple([value, grads.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])], parens=False)
@@ -46,15 +55,18 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
         both = _tuple([value, grads], parens=False)
     bodies = []
     for returns in (both, grads):
-        live = _eliminate_dead(lines, reads(returns))
-        bodies.append(
-            Body(
-                forward=tuple(line for i, line in live if i < n_forward),
-                reverse=tuple(line for i, line in live if i >= n_forward),
-                returns=returns,
-            )
-        )
+        kept, _ = _live(forward + (_SWEEP,) + reverse, reads(returns), {})
+        kept_forward, kept_reverse = _split(kept)
+        bodies.append(Body(forward=kept_forward, reverse=kept_reverse, returns=returns))
     return bodies[0], bodies[1]
+
+
+_SWEEP = Jump("reverse sweep")  # marks where the reverse sweep starts; never emitted
+
+
+def _split(nodes) -> tuple[tuple, tuple]:
+    index = next(i for i, n in enumerate(nodes) if n is _SWEEP)
+    return tuple(nodes[:index]), tuple(nodes[index + 1 :])
 
 
 def _tuple(items, parens: bool) -> cst.Tuple:
@@ -160,37 +172,207 @@ def _strip_parens(node):
     return node.visit(_StripParens())
 
 
-# -- copies and dead code --------------------------------------------------------------
+# -- scalars ------------------------------------------------------------------------------
+
+# NumPy functions with a `math` twin that returns the same value (within 1 ulp) and,
+# like NumPy, never raises on a finite float. (math.exp, log and sqrt raise where
+# NumPy returns inf or nan, so they stay NumPy.)
+MATH = {
+    "np.sin": "math.sin", "np.cos": "math.cos", "np.tan": "math.tan", "np.tanh": "math.tanh",
+    "np.arctan": "math.atan", "np.arctan2": "math.atan2", "np.hypot": "math.hypot",
+    "np.arcsinh": "math.asinh",
+}
+_ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Power)
 
 
-def _propagate_copies(lines: list[Line], keep: frozenset[str]):
-    """Drop `a = b` lines, reading `b` wherever `a` was read. Returns the new lines and
-    the aliases still open at the end (to apply to the return expression)."""
-    out: list[Line] = []
+def _scalar_math(forward, reverse, scalars: frozenset[str]):
+    """Where every argument is a Python number, call `math` instead of NumPy: on a
+    float, `math.cos` is several times faster than `np.cos`, and it returns a float,
+    so the arithmetic around it stays in Python floats too.
+
+    A name is a Python number if every line assigning it computes one from Python
+    numbers (parameters annotated `float`/`int`, literals, arithmetic, `math`)."""
+    nodes = forward + reverse
+    definitions: dict[str, list] = {}
+    for node in walk(nodes):
+        if isinstance(node, Line) and node.target:
+            definitions.setdefault(node.target, []).append(node.value)
+        elif isinstance(node, Block) and node.target:
+            definitions.setdefault(node.target, []).append(cst.Integer("0"))  # range indices
+    numbers = set(scalars) | set(definitions)
+    while True:  # drop names with a definition that is not a number, until none is left
+        dropped = {n for n, values in definitions.items() if n in numbers and not all(_is_number(v, numbers) for v in values)}
+        if not dropped:
+            break
+        numbers -= dropped
+
+    def swap(node: Line):
+        return replace(node, value=node.value.visit(_MathCalls(numbers)))
+
+    return map_lines(forward, swap), map_lines(reverse, swap)
+
+
+def _is_number(node, numbers) -> bool:
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in numbers
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        return _is_number(node.expression, numbers)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _ARITHMETIC):
+        return _is_number(node.left, numbers) and _is_number(node.right, numbers)
+    if isinstance(node, cst.Call):
+        name = dotted_name(node.func)
+        return (name in MATH or (name or "").startswith("math.")) and all(
+            a.keyword is None and _is_number(a.value, numbers) for a in node.args
+        )
+    return False
+
+
+def dotted_name(node):
+    from .expressions import dotted
+
+    return dotted(node)
+
+
+class _MathCalls(cst.CSTTransformer):
+    def __init__(self, numbers):
+        self.numbers = numbers
+
+    def leave_Call(self, original_node, updated_node):
+        name = dotted_name(updated_node.func)
+        if name in MATH and _is_number(updated_node, self.numbers):
+            return updated_node.with_changes(func=cst.parse_expression(MATH[name]))
+        return updated_node
+
+
+# -- copies ------------------------------------------------------------------------------
+
+
+def _propagate_copies(nodes, keep: frozenset[str]):
+    """Drop `a = b` lines, reading `b` wherever `a` was read, within runs of lines.
+    Before a block (or a tape operation) the copies still pending are written out,
+    so nothing crosses control flow. Returns the nodes and the aliases still open at
+    the end (to apply to the return expression)."""
+    out: list = []
     aliases: dict[str, cst.Name] = {}
-    for line in lines:
-        value = substitute(line.value, aliases) if aliases else line.value
-        for a, b in list(aliases.items()):
-            if b.value == line.target:  # b is about to be rebound: keep a's value
-                out.append(Line(a, b, line.origin))
-                del aliases[a]
-            elif a == line.target:
-                del aliases[a]
-        if isinstance(value, cst.Name) and line.target not in keep:
-            aliases[line.target] = value
+
+    def flush():
+        for a, b in aliases.items():
+            out.append(Line((a,), b))
+        aliases.clear()
+
+    for node in nodes:
+        if node is _SWEEP:
+            out.append(node)
             continue
-        out.append(replace(line, value=value))
-    return out, aliases
+        if not isinstance(node, Line):
+            flush()
+            if isinstance(node, Block):
+                body, open_body = _propagate_copies(node.body, keep)
+                orelse, open_orelse = _propagate_copies(node.orelse, keep)
+                node = replace(node, body=body + _written(open_body), orelse=orelse + _written(open_orelse))
+            out.append(node)
+            continue
+        value = substitute(node.value, aliases) if aliases else node.value
+        for a, b in list(aliases.items()):
+            if b.value in node.targets:  # b is about to be rebound: keep a's value
+                out.append(Line((a,), b, node.origin))
+                del aliases[a]
+            elif a in node.targets:
+                del aliases[a]
+        if isinstance(value, cst.Name) and value.value == node.target:
+            continue  # `a = a`
+        if isinstance(value, cst.Name) and node.target is not None and node.target not in keep:
+            aliases[node.target] = value
+            continue
+        out.append(replace(node, value=value))
+    return tuple(out), aliases
 
 
-def _eliminate_dead(lines: list[Line], roots: set[str]) -> list[tuple[int, Line]]:
-    live = set(roots)
-    kept = []
-    for index in range(len(lines) - 1, -1, -1):
-        line = lines[index]
-        if line.target in live:
-            live.discard(line.target)
-            live |= reads(line.value)
-            kept.append((index, line))
+def _written(aliases) -> tuple:
+    return tuple(Line((a,), b) for a, b in aliases.items())
+
+
+# -- tapes ---------------------------------------------------------------------------------
+
+
+def _tape_contents(reverse) -> dict[str, tuple[str, ...]]:
+    """For each tape, the names its pops must restore: those of the pop's candidates
+    that the reverse code after it (in the same block) reads."""
+    saved: dict[str, set[str]] = {}
+
+    def visit(nodes):
+        for index, node in enumerate(nodes):
+            if isinstance(node, Pop):
+                later = set()
+                for after in walk(nodes[index + 1 :]):
+                    later |= node_reads(after)
+                saved.setdefault(node.tape, set()).update(node.candidates & later)
+            elif isinstance(node, Block):
+                visit(node.body)
+                visit(node.orelse)
+
+    visit(reverse)
+    return {tape: tuple(sorted(names)) for tape, names in saved.items()}
+
+
+def _fill_tapes(nodes, saved) -> tuple:
+    out = []
+    for node in nodes:
+        if isinstance(node, (Push, Pop)):
+            names = saved.get(node.tape, ())
+            if names:
+                out.append(replace(node, names=names))
+        elif isinstance(node, Block):
+            out.append(replace(node, body=_fill_tapes(node.body, saved), orelse=_fill_tapes(node.orelse, saved)))
+        else:
+            out.append(node)
+    return tuple(out)
+
+
+# -- dead code -----------------------------------------------------------------------------
+
+
+def _live(nodes, live_out: set[str], context: dict) -> tuple[tuple, set[str]]:
+    """The nodes that matter for `live_out`, and the names live before them.
+    `context["break"]` is what is live after the innermost loop (where a break goes)."""
+    live = set(live_out)
+    kept: list = []
+    for node in reversed(nodes):
+        if isinstance(node, Line):
+            if node.targets and not (set(node.targets) & live):
+                continue
+            live -= set(node.targets)
+            live |= node_reads(node)
+            kept.append(node)
+        elif isinstance(node, (Push, Pop)):
+            live -= node_writes(node)
+            live |= node_reads(node)
+            kept.append(node)
+        elif node is _SWEEP:
+            kept.append(node)
+        elif isinstance(node, Jump):
+            live = set(context.get("break", set()))
+            kept.append(node)
+        elif node.kind == "if":
+            body, body_in = _live(node.body, live, context)
+            orelse, orelse_in = _live(node.orelse, live, context)
+            if not body and not orelse:
+                continue
+            kept.append(replace(node, body=body, orelse=orelse))
+            live = body_in | orelse_in | node_reads(node)
+        else:  # a loop: what is live at the end of the body includes the next pass
+            inner = dict(context, **{"break": live})
+            at_end = set(live)
+            while True:
+                body, body_in = _live(node.body, at_end, inner)
+                if (body_in | at_end) == at_end:
+                    break
+                at_end |= body_in
+            if not body:
+                continue
+            kept.append(replace(node, body=body))
+            live = (live | body_in | node_reads(node)) - ({node.target} if node.target else set())
     kept.reverse()
-    return kept
+    return tuple(kept), live

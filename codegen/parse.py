@@ -27,17 +27,12 @@ class Parsed:
     constants: Mapping[str, cst.BaseExpression]  # module-level NAME = value
     names: frozenset[str]  # every identifier in the file
     functions: frozenset[str]  # functions defined at the top level
+    module_functions: tuple[cst.FunctionDef, ...]  # their definitions (calls to them are inlined)
     source_sha256: str  # of the function's own text
 
 
-# Statement kinds that are not supported yet, and what to write instead.
+# Statement kinds that are not supported, and what to write instead.
 _UNSUPPORTED_STATEMENTS = {
-    cst.If: "`if` statements are not supported yet; use np.where(cond, a, b) for a "
-    "branch on array values",
-    cst.For: "`for` loops are not supported yet; write the computation with array "
-    "operations (np.sum, broadcasting)",
-    cst.While: "`while` loops are not supported yet; write the computation with array "
-    "operations",
     cst.With: "`with` blocks are not supported; move the block out of the loss",
     cst.Try: "`try` is not supported; move error handling out of the loss",
     cst.FunctionDef: "nested functions are not supported; define helpers at module level",
@@ -49,7 +44,7 @@ _UNSUPPORTED_STATEMENTS = {
     cst.ImportFrom: "imports inside the loss are not supported; import at module level",
     cst.Raise: "`raise` is not supported inside a loss; check inputs before calling it",
     cst.Assert: "`assert` is not supported inside a loss; check inputs before calling it",
-    cst.AugAssign: "augmented assignment is not supported yet; write `x = x + v`",
+    cst.Match: "`match` is not supported; use if/elif",
 }
 
 
@@ -72,7 +67,7 @@ def parse(source: str, function: str, path: str = "<string>") -> Parsed:
         hint = f" (it defines: {', '.join(defined)})" if defined else ""
         raise CodegenError(f"no function `{function}` at the top level of {path}{hint}", path, 1, 1)
     fn = found[-1]
-    _check_function(fn, where)
+    check_function(fn, where)
 
     text = code(fn.with_changes(leading_lines=()))
     return Parsed(
@@ -83,11 +78,14 @@ def parse(source: str, function: str, path: str = "<string>") -> Parsed:
         constants=_constants(module, where),
         names=frozenset(_identifiers(module)),
         functions=frozenset(s.name.value for s in module.body if isinstance(s, cst.FunctionDef)),
+        module_functions=tuple(s for s in module.body if isinstance(s, cst.FunctionDef)),
         source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
 
 
-def _check_function(fn: cst.FunctionDef, where: Located) -> None:
+def check_function(fn: cst.FunctionDef, where: Located) -> None:
+    """Refuse, with a position, what no later stage handles: decorators, *args,
+    and statements outside the subset (at any depth)."""
     if fn.asynchronous is not None:
         raise where.error(fn, "an `async` function cannot be differentiated")
     if fn.decorators:
@@ -99,21 +97,34 @@ def _check_function(fn: cst.FunctionDef, where: Located) -> None:
         raise where.error(params.star_arg, "`*args` is not supported; name each parameter")
     if params.star_kwarg is not None:
         raise where.error(params.star_kwarg, "`**kwargs` is not supported; name each parameter")
-
-    body = list(fn.body.body)
-    if body and _is_docstring(body[0]):
-        body = body[1:]
-    if not body:
+    if not fn.body.body or all(_is_docstring(s) for s in fn.body.body):
         raise where.error(fn, f"`{fn.name.value}` has no body to differentiate")
-    for index, statement in enumerate(body):
-        last = index == len(body) - 1
-        for small in _small_statements(statement, where):
-            _check_statement(small, last and small is _last_small(statement), where)
-    if not _is_return(body[-1]):
-        raise where.error(body[-1], f"`{fn.name.value}` must end with `return <loss>`")
+    _check_block(fn.body.body, where)
 
 
-def _check_statement(node: cst.CSTNode, last: bool, where: Located) -> None:
+def _check_block(statements, where: Located) -> None:
+    for statement in statements:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                _check_statement(small, where, first=statement is statements[0])
+        elif isinstance(statement, (cst.If, cst.For, cst.While)):
+            if isinstance(statement, cst.For) and statement.asynchronous is not None:
+                raise where.error(statement, "`async for` is not supported")
+            _check_block(statement.body.body, where)
+            orelse = statement.orelse
+            while isinstance(orelse, cst.If):
+                _check_block(orelse.body.body, where)
+                orelse = orelse.orelse
+            if orelse is not None:
+                _check_block(orelse.body.body, where)
+        else:
+            for kind, message in _UNSUPPORTED_STATEMENTS.items():
+                if isinstance(statement, kind):
+                    raise where.error(statement, message)
+            raise where.error(statement, f"`{code(statement).split()[0]}` statements are not supported")
+
+
+def _check_statement(node: cst.CSTNode, where: Located, first: bool) -> None:
     if isinstance(node, cst.Assign):
         if len(node.targets) != 1:
             raise where.error(node, "chained assignment `a = b = ...` is not supported; assign once")
@@ -122,15 +133,21 @@ def _check_statement(node: cst.CSTNode, last: bool, where: Located) -> None:
         if node.value is None:
             raise where.error(node, "a bare annotation assigns nothing; give it a value")
         _check_target(node.target, where)
+    elif isinstance(node, cst.AugAssign):
+        if not isinstance(node.target, cst.Name):
+            raise where.error(
+                node.target,
+                f"in-place `{code(node.operator).strip()}` on `{code(node.target)}` is not supported; "
+                "build a new array with np.where or np.concatenate",
+            )
     elif isinstance(node, cst.Return):
         if node.value is None:
             raise where.error(node, "`return` must return the loss")
-        if not last:
-            raise where.error(node, "`return` before the end is not supported yet; return once, at the end")
-    elif isinstance(node, cst.Pass):
+    elif isinstance(node, (cst.Pass, cst.Break, cst.Continue)):
         pass
     elif isinstance(node, cst.Expr):
-        raise where.error(node, "an expression statement has no effect on the loss; assign it or remove it")
+        if not (first and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))):
+            raise where.error(node, "an expression statement has no effect on the loss; assign it or remove it")
     else:
         for kind, message in _UNSUPPORTED_STATEMENTS.items():
             if isinstance(node, kind):
@@ -150,20 +167,12 @@ def _check_target(target: cst.BaseAssignTargetExpression, where: Located) -> Non
     if isinstance(target, cst.Attribute):
         raise where.error(target, f"assignment to an attribute `{code(target)}` is not supported")
     if isinstance(target, (cst.Tuple, cst.List)):
-        raise where.error(target, "tuple unpacking is not supported yet; assign each name on its own line")
-    raise where.error(target, "only assignment to a plain name is supported")
-
-
-def _small_statements(statement, where: Located):
-    if isinstance(statement, cst.SimpleStatementLine):
-        return list(statement.body)
-    return [statement]
-
-
-def _last_small(statement):
-    if isinstance(statement, cst.SimpleStatementLine):
-        return statement.body[-1]
-    return statement
+        for element in target.elements:
+            if isinstance(element, cst.StarredElement):
+                raise where.error(element, "starred assignment targets are not supported")
+            _check_target(element.value, where)
+        return
+    raise where.error(target, "only assignment to a plain name (or a tuple of names) is supported")
 
 
 def _is_docstring(statement) -> bool:
@@ -173,10 +182,6 @@ def _is_docstring(statement) -> bool:
         and isinstance(statement.body[0], cst.Expr)
         and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
-
-
-def _is_return(statement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[-1], cst.Return)
 
 
 def _constants(module: cst.Module, where: Located) -> dict[str, cst.BaseExpression]:

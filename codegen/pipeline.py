@@ -36,7 +36,7 @@ def generate(
     parsed = parse(source, function, path)
     names = _wrt_names(parsed, wrt)
 
-    reserved = {"np", f"grad_{function}", f"value_and_grad_{function}", *registry.helpers}
+    reserved = {"np", "math", f"grad_{function}", f"value_and_grad_{function}", *registry.helpers}
     namer = Namer(taken=parsed.names, reserved=reserved)
     simple = normalize(parsed, registry, namer)
     analysis = analyze(simple, names, registry)

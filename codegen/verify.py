@@ -47,17 +47,22 @@ class Report:
 
 def directional_error(f: Callable[..., float], kwargs: Mapping, name: str, grad, direction) -> float:
     """Relative disagreement between <grad, direction> and the central difference of
-    f along `direction` in argument `name`, at the best of several step sizes."""
+    f along `direction` in argument `name`, at the best of several step sizes.
+    Relative to the larger of the two, or to 1e-6 * max(1, |f|) if both are smaller
+    (finite differences cannot resolve such a derivative)."""
     x = np.asarray(kwargs[name], dtype=np.float64)
     analytic = float(np.sum(np.asarray(grad, dtype=np.float64) * direction))
     scale = max(1.0, float(np.max(np.abs(x))) if x.size else 1.0)
+    # Central differences cannot resolve a derivative much smaller than the function
+    # itself (rounding in f); below this floor the error is measured absolutely.
+    floor = 1e-6 * max(1.0, abs(float(f(**kwargs))))
     best = math.inf
     for step in STEPS:
         h = step * scale
         plus = dict(kwargs, **{name: _like(kwargs[name], x + h * direction)})
         minus = dict(kwargs, **{name: _like(kwargs[name], x - h * direction)})
         numeric = (float(f(**plus)) - float(f(**minus))) / (2 * h)
-        denominator = max(abs(analytic), abs(numeric), 1e-8)
+        denominator = max(abs(analytic), abs(numeric), floor)
         best = min(best, abs(numeric - analytic) / denominator)
     return best
 

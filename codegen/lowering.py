@@ -1,0 +1,402 @@
+"""Expressions -> steps: the half of normalisation that turns one expression into
+simpleton steps over atoms (see normalize.py for the statement forms).
+
+`ExpressionLowering` is mixed into the normaliser: it owns nothing but the methods;
+the state (environment, current block, namer) is the normaliser's.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from . import ir
+from .expressions import attribute, canonical, code, fold_static, qualified, reads, substitute
+from .rules import Rule, operator_key, projection_key
+
+# NumPy names that are constants rather than functions.
+NUMPY_CONSTANTS = {"pi", "e", "inf", "nan", "euler_gamma", "newaxis"}
+
+_UNSUPPORTED_EXPRESSIONS = {
+    cst.Lambda: "`lambda` is not supported; define a function at module level",
+    cst.ListComp: "comprehensions are not supported; use array operations",
+    cst.SetComp: "comprehensions are not supported; use array operations",
+    cst.DictComp: "comprehensions are not supported; use array operations",
+    cst.GeneratorExp: "generator expressions are not supported; use array operations",
+    cst.FormattedString: "f-strings are not numbers",
+    cst.Imaginary: "complex numbers are not supported",
+    cst.Dict: "dicts are not supported inside a loss",
+    cst.Set: "sets are not supported inside a loss",
+    cst.Await: "`await` is not supported",
+    cst.Yield: "generators are not supported",
+    cst.NamedExpr: "`:=` is not supported; assign on its own line",
+}
+
+
+class ExpressionLowering:
+    # -- expressions -----------------------------------------------------------------
+
+    def _lower(self, node: cst.BaseExpression, target=None) -> ir.Atom:
+        """Emit the steps computing `node` and return the atom holding its value.
+        `target()` names the outermost step (temporaries name the inner ones)."""
+        if isinstance(node, cst.Name):
+            return self._name(node)
+        if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)):
+            return ir.Const(node.with_changes(lpar=[], rpar=[]))
+        if isinstance(node, cst.Ellipsis):
+            return ir.Const(cst.Ellipsis())
+        if isinstance(node, cst.Attribute):
+            return self._attribute(node, target)
+        if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison)):
+            return self._operator(node, target)
+        if isinstance(node, cst.Call):
+            return self._call(node, target)
+        if isinstance(node, (cst.Tuple, cst.List)):
+            return self._sequence(node)
+        if isinstance(node, cst.Subscript):
+            return self._subscript(node, target)
+        if isinstance(node, cst.IfExp):
+            return self.conditional(node, target)
+        if isinstance(node, cst.BooleanOperation):
+            raise self.where.error(
+                node, "`and`/`or` are not supported; for arrays use `&`/`|` (np.logical_and, np.logical_or)"
+            )
+        for kind, message in _UNSUPPORTED_EXPRESSIONS.items():
+            if isinstance(node, kind):
+                raise self.where.error(node, message)
+        raise self.where.error(node, f"`{code(node)}` is not supported")
+
+    def _is_value(self, node: cst.BaseExpression) -> bool:
+        """Whether a dotted expression starts at a value (`x.T`) rather than a module."""
+        while isinstance(node, cst.Attribute):
+            node = node.value
+        return not isinstance(node, cst.Name) or node.value in self.env or node.value not in self.parsed.aliases
+
+    def _name(self, node: cst.Name) -> ir.Atom:
+        name = node.value
+        if name in self.env:
+            return self.env[name]
+        if name in ("True", "False", "None"):
+            return ir.Const(cst.Name(name))
+        if name in self.parsed.aliases:
+            qual = self.parsed.aliases[name]
+            const = self._numpy_constant(qual)
+            if const is not None:
+                return const
+            raise self.where.error(node, f"`{name}` ({qual}) is not a number; call it or use a value")
+        if name in self.parsed.constants:
+            self._use_constant(name, node)
+            return ir.Const(cst.Name(name))
+        raise self.where.error(node, f"unknown name `{name}`")
+
+    def _projection(self, node, target) -> ir.Atom | None:
+        """`np.linalg.slogdet(x)[1]`: one part of a tuple result, as a primitive."""
+        key = projection_key(node, self.parsed.aliases)
+        rule = None if key is None else self.registry.lookup(*key)
+        if rule is None:
+            return None
+        call = node.value
+        return self._call(call.with_changes(func=call.func), target, rule=rule, spelled=code(node))
+
+    def _attribute(self, node: cst.Attribute, target) -> ir.Atom:
+        projected = self._projection(node, target)
+        if projected is not None:
+            return projected
+        if self._is_value(node.value):
+            rule = self.registry.lookup("attribute", node.attr.value)
+            if rule is None:
+                raise self.where.error(node, f"attribute `.{node.attr.value}` is not supported")
+            return self._step(rule, {rule.params[0].name: self._lower(node.value)}, target, node)
+        qual = qualified(node, self.parsed.aliases)
+        const = None if qual is None else self._numpy_constant(qual)
+        if const is not None:
+            return const
+        raise self.where.error(node, f"`{code(node)}` is not a supported constant")
+
+    def _numpy_constant(self, qual: str) -> ir.Const | None:
+        head, _, attr = qual.rpartition(".")
+        if head == "numpy" and attr in NUMPY_CONSTANTS:
+            return ir.Const(attribute(qual))
+        return None
+
+    def _operator(self, node, target) -> ir.Atom:
+        if isinstance(node, cst.Comparison) and len(node.comparisons) != 1:
+            raise self.where.error(node, "chained comparisons are not supported; write (a < b) & (b < c)")
+        key = operator_key(node)
+        rule = None if key is None else self.registry.lookup(*key)
+        if rule is None:
+            symbol = key[1] if key else code(getattr(node, "operator", node)).strip()
+            raise self.where.error(
+                node,
+                f"no derivative rule for the operator `{symbol}`; add one to templates/ "
+                "(or a --rules directory)",
+            )
+        if isinstance(node, cst.BinaryOperation):
+            parts = [node.left, node.right]
+        elif isinstance(node, cst.Comparison):
+            parts = [node.left, node.comparisons[0].comparator]
+        else:
+            parts = [node.expression]
+        operands = []
+        for part in parts:
+            atom = self._lower(part)
+            if isinstance(atom, ir.Const) and isinstance(atom.node, (cst.SimpleString, cst.ConcatenatedString)):
+                raise self.where.error(part, "strings are not numbers")
+            operands.append(atom)
+        return self._step(rule, dict(zip(rule.arrays, operands)), target, node)
+
+    def _call(self, node: cst.Call, target, rule: Rule | None = None, spelled: str | None = None) -> ir.Atom:
+        func = node.func
+        if rule is None and isinstance(func, cst.Name) and func.value not in self.env:
+            callee = self.helper(func.value)
+            if callee is not None:
+                return self.inline(callee, node, target)
+        method = rule is None and isinstance(func, cst.Attribute) and self._is_value(func.value)
+        qual = None
+        if rule is not None:
+            name = spelled
+        elif method:
+            rule = self.registry.lookup("method", func.attr.value)
+            name = f".{func.attr.value}()"
+        else:
+            qual = qualified(func, self.parsed.aliases)
+            if qual is None and isinstance(func, cst.Name) and func.value not in self.env:
+                qual = "builtins." + func.value
+            rule = None if qual is None else self.registry.lookup("call", qual)
+            name = code(func)
+        if rule is None:
+            parts = sorted(k[1] for k in self.registry.rules if k[0] == "projection" and qual and k[1].startswith(qual + "["))
+            if parts:
+                raise self.where.error(
+                    func, f"`{name}` returns a tuple; use one part of it: "
+                    + ", ".join(p.replace("numpy.", "np.").replace("[", "(...)[") for p in parts),
+                )
+            known = "" if method or qual is None or qual.startswith("builtins.") else f" ({qual})"
+            raise self.where.error(
+                func,
+                f"no derivative rule for `{name}`{known}; add one to templates/ (or a --rules "
+                "directory: see `codegen rules`)",
+            )
+        accepted = {p.name for p in rule.params}
+        for arg in node.args:
+            if arg.star:
+                raise self.where.error(arg, f"`{arg.star}` arguments are not supported; pass each one")
+            if arg.keyword is not None and arg.keyword.value not in accepted:
+                raise self.where.error(
+                    arg,
+                    f"{name}: argument `{arg.keyword.value}` is not supported "
+                    f"(supported: {', '.join(p.name for p in rule.params)})",
+                )
+        positional: list[ir.Atom] = [self._lower(func.value)] if method else []
+        keywords: dict[str, ir.Atom] = {}
+        for arg in node.args:
+            atom = self._lower(arg.value)
+            if arg.keyword is None:
+                if keywords:
+                    raise self.where.error(arg, "positional argument after a keyword argument")
+                positional.append(atom)
+            else:
+                keywords[arg.keyword.value] = atom
+        slots = [p for p in rule.params if not p.keyword_only]
+        if method and not rule.variadic and len(positional) > len(slots) > 1:
+            # `x.reshape(2, 3)` means `np.reshape(x, (2, 3))`.
+            extra = positional[len(slots) - 1 :]
+            positional = positional[: len(slots) - 1] + [self._pack(extra)]
+        args = self._bind(rule, positional, keywords, node, name)
+        return self._step(rule, args, target, node, name)
+
+    def _pack(self, atoms: list[ir.Atom]) -> ir.Atom:
+        if all(isinstance(a, ir.Const) for a in atoms):
+            return ir.Const(cst.Tuple([cst.Element(a.node) for a in atoms]))
+        return ir.Seq(tuple(atoms), "tuple")
+
+    def _bind(self, rule: Rule, positional, keywords, node, name) -> dict[str, ir.Atom]:
+        """Match a call's arguments to the rule's parameters, as Python would."""
+        accepted = ", ".join(p.name for p in rule.params)
+        slots = [p for p in rule.params if not p.keyword_only and p.name != rule.variadic]
+        if rule.variadic:
+            extra = positional[len(slots):]
+            positional = positional[: len(slots)]
+            keywords = {**keywords, rule.variadic: ir.Seq(tuple(extra), "tuple")}
+        if len(positional) > len(slots):
+            raise self.where.error(
+                node, f"{name} takes at most {len(slots)} positional argument(s) here ({accepted})"
+            )
+        args = {p.name: a for p, a in zip(slots, positional)}
+        for key, atom in keywords.items():
+            if key in args:
+                raise self.where.error(node, f"{name}: argument `{key}` given twice")
+            args[key] = atom
+        missing = [p.name for p in rule.params if p.default is None and p.name not in args]
+        if missing:
+            raise self.where.error(node, f"{name}: missing argument `{missing[0]}`")
+        return args
+
+    def _sequence(self, node) -> ir.Atom:
+        items = []
+        for element in node.elements:
+            if isinstance(element, cst.StarredElement):
+                raise self.where.error(element, "starred elements are not supported")
+            items.append(self._lower(element.value))
+        brackets = "list" if isinstance(node, cst.List) else "tuple"
+        if all(isinstance(a, ir.Const) and not self._reads_vars(a) for a in items):
+            return ir.Const(ir.node_of(ir.Seq(tuple(items), brackets)))
+        return ir.Seq(tuple(items), brackets)
+
+    def _subscript(self, node: cst.Subscript, target) -> ir.Atom:
+        """`x[1:, idx]`: a step whose index is a constant `np.s_[1:, idx]` (the index
+        may read variables; no derivative flows into it)."""
+        projected = self._projection(node, target)
+        if projected is not None:
+            return projected
+        value = self._lower(node.value)
+        elements = []
+        for element in node.slice:
+            inner = element.slice
+            if isinstance(inner, cst.Index):
+                inner = inner.with_changes(value=self._index_part(inner.value))
+            else:
+                inner = inner.with_changes(
+                    lower=None if inner.lower is None else self._index_part(inner.lower),
+                    upper=None if inner.upper is None else self._index_part(inner.upper),
+                    step=None if inner.step is None else self._index_part(inner.step),
+                )
+            elements.append(element.with_changes(slice=inner))
+        index = cst.Subscript(attribute("numpy.s_"), elements)
+        rule = self.registry.lookup("subscript", "[]")
+        if rule is None:
+            raise self.where.error(node, "indexing has no rule; add one to templates/")
+        return self._step(rule, {rule.params[0].name: value, rule.params[1].name: ir.Const(index)}, target, node)
+
+    def _index_part(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        atom = self._lower(node)
+        if isinstance(atom, ir.Seq):
+            raise self.where.error(node, "an index that is a list of variables is not supported")
+        return ir.node_of(atom)
+
+    def _reads_vars(self, atom: ir.Atom) -> bool:
+        return bool(reads(ir.node_of(atom)) & self.vars)
+
+    def _step(self, rule: Rule, given: dict[str, ir.Atom], target, node, name=None) -> ir.Atom:
+        args = tuple(
+            (p.name, given[p.name] if p.name in given else ir.Const(p.default)) for p in rule.params
+        )
+        if rule.requires is not None:
+            test = fold_static(cst.IfExp(substitute(rule.requires, {n: ir.node_of(a) for n, a in args}),
+                                          cst.Name("True"), cst.Name("False")))
+            if not (isinstance(test, cst.Name) and test.value == "True"):
+                raise self.where.error(
+                    node, f"{name or rule.display}: only supported when {code(rule.requires)}"
+                )
+        if all(isinstance(a, ir.Const) and not self._reads_vars(a) for _, a in args):
+            return ir.Const(render(rule, args, frozenset(given)))
+        name = target() if target is not None else self.namer.temp()
+        self.vars.add(name)
+        kind, qual = rule.key
+        if kind == "call" and rule.compute is None and not qual.startswith(("numpy.", "builtins.")):
+            self.imports.add(qual.rpartition(".")[0])
+        self.block.append(ir.Step(name, rule, args, frozenset(given), self.origin, self.where.position(node)))
+        self.read.update(v for _, a in args for v in reads(ir.node_of(a)) if v in self.vars)
+        return ir.Var(name)
+
+    # -- module constants --------------------------------------------------------------
+
+    def _use_constant(self, name: str, node: cst.CSTNode) -> None:
+        if name in self.constants:
+            return
+        value = self.parsed.constants[name]
+        self.constants[name] = self._constant(value, using=name)
+
+    def _constant(self, value: cst.BaseExpression, using: str | None = None) -> cst.BaseExpression:
+        """A module constant or default value, checked to be computable without the
+        user's code, and spelled as the generated module will import NumPy."""
+        checker = _ConstantChecker(self, using)
+        value.visit(checker)
+        return canonical(value, self.parsed.aliases)
+
+
+class _ConstantChecker(cst.CSTVisitor):
+    """A constant may use literals, NumPy and other module constants, nothing else."""
+
+    def __init__(self, normalizer: _Normalizer, using: str | None):
+        self.n = normalizer
+        self.using = using
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        qual = qualified(node, self.n.parsed.aliases)
+        if qual is not None and qual.startswith("numpy."):
+            return False
+        raise self.n.where.error(node, f"`{code(node)}` in a constant: only NumPy and literals can be used")
+
+    def visit_Name(self, node: cst.Name) -> None:
+        name = node.value
+        if name in ("True", "False", "None"):
+            return
+        qual = self.n.parsed.aliases.get(name)
+        if qual is not None and (qual == "numpy" or qual.startswith("numpy.")):
+            return
+        if name in self.n.parsed.constants and name != self.using:
+            self.n._use_constant(name, node)
+            return
+        raise self.n.where.error(
+            node,
+            f"`{name}` in a constant value: only literals, NumPy and module constants assigned "
+            "once can be used",
+        )
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Lambda(self, node) -> bool:
+        raise self.n.where.error(node, "`lambda` is not supported in a constant")
+
+
+def render(rule: Rule, args, given: frozenset[str]) -> cst.BaseExpression:
+    """The primitive written out: the rule's forward expression with the arguments in
+    place, leaving out keyword and trailing arguments the user did not give."""
+    values = {name: ir.node_of(atom) for name, atom in args}
+    forward = rule.compute or rule.forward
+    if isinstance(forward, cst.Call) and rule.compute is None:
+        kept = []
+        for arg in forward.args:
+            if (
+                arg.keyword is not None
+                and isinstance(arg.value, cst.Name)
+                and arg.value.value in values
+                and arg.value.value not in given
+            ):
+                continue
+            kept.append(arg)
+        def ungiven(arg) -> bool:
+            return isinstance(arg.value, cst.Name) and arg.value.value in values and arg.value.value not in given
+
+        while kept and kept[-1].keyword is None and not kept[-1].star and ungiven(kept[-1]):
+            kept.pop()  # trailing positional arguments left at their defaults
+        spliced = []
+        for arg in kept:
+            variadic = arg.star == "*" and isinstance(arg.value, cst.Name) and arg.value.value == rule.variadic
+            if variadic and isinstance(dict(args)[rule.variadic], ir.Seq):
+                spliced += [cst.Arg(ir.node_of(item)) for item in dict(args)[rule.variadic].items]
+            else:
+                spliced.append(arg)
+        if spliced:
+            spliced[-1] = spliced[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        forward = forward.with_changes(args=spliced)
+    return _splice_index(substitute(forward, values))
+
+
+class _SpliceIndex(cst.CSTTransformer):
+    """`x[np.s_[1:, i]]` -> `x[1:, i]`: an index constant printed as written."""
+
+    def leave_Subscript(self, original_node, updated_node):
+        if len(updated_node.slice) == 1 and isinstance(updated_node.slice[0].slice, cst.Index):
+            inner = updated_node.slice[0].slice.value
+            if isinstance(inner, cst.Subscript) and code(inner.value) == "np.s_":
+                return updated_node.with_changes(slice=inner.slice)
+        return updated_node
+
+
+def _splice_index(node):
+    return node.visit(_SpliceIndex())
+
+

@@ -1,0 +1,121 @@
+"""The code of a generated function, as differentiate makes it and optimize and
+emit read it: a tree of lines and blocks, with the names each node reads and writes.
+
+- `Line`: `target = value` (or `a, b = value`, or an expression statement);
+- `Block`: `if head:` / `for target in head:` / `while head:` with nested nodes;
+- `Push` / `Pop`: save and restore values across loop iterations on a list (a
+  tape): the forward sweep pushes at the end of each pass through a block, the
+  reverse sweep pops when it replays that pass. Which names they carry is decided
+  by `optimize`, from what the reverse sweep reads (only what it needs is kept);
+- `Jump`: `break`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterator, Union
+
+import libcst as cst
+
+from . import ir
+from .expressions import reads
+
+
+@dataclass(frozen=True)
+class Line:
+    """`targets = value`: one name, several (`a, b = ...`), or none (a statement)."""
+
+    targets: tuple[str, ...]
+    value: cst.BaseExpression
+    origin: ir.Origin | None = None
+    comment: str | None = None  # said beside the line (a subgradient policy)
+
+    @property
+    def target(self) -> str | None:
+        return self.targets[0] if len(self.targets) == 1 else None
+
+
+def line(target: str, value: cst.BaseExpression, origin=None, comment=None) -> Line:
+    return Line((target,), value, origin, comment)
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "if", "for" or "while"
+    head: cst.BaseExpression  # the test, or what a for loop iterates over
+    body: tuple["Node", ...]
+    orelse: tuple["Node", ...] = ()
+    target: str | None = None  # a for loop's variable
+    origin: ir.Origin | None = None
+
+
+@dataclass(frozen=True)
+class Push:
+    """`tape.append((names...))`; `names` is filled in by optimize."""
+
+    tape: str
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pop:
+    """`names... = tape.pop()`; `candidates` are the names the matching pushes may
+    save (those the block defines); optimize keeps the ones the reverse reads."""
+
+    tape: str
+    candidates: frozenset[str] = field(default_factory=frozenset)
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Jump:
+    word: str  # "break"
+
+
+Node = Union[Line, Block, Push, Pop, Jump]
+
+
+def node_reads(node: Node) -> set[str]:
+    """Names a node reads itself (a block: its head only)."""
+    if isinstance(node, Line):
+        return reads(node.value)
+    if isinstance(node, Block):
+        return reads(node.head)
+    if isinstance(node, Push):
+        return set(node.names) | {node.tape}
+    if isinstance(node, Pop):
+        return {node.tape}
+    return set()
+
+
+def node_writes(node: Node) -> set[str]:
+    if isinstance(node, Line):
+        return set(node.targets)
+    if isinstance(node, Block) and node.target:
+        return {node.target}
+    if isinstance(node, Pop):
+        return set(node.names)
+    return set()
+
+
+def walk(nodes) -> Iterator[Node]:
+    for node in nodes:
+        yield node
+        if isinstance(node, Block):
+            yield from walk(node.body)
+            yield from walk(node.orelse)
+
+
+def map_lines(nodes, function) -> tuple:
+    """The tree with `function` applied to every Line (returning a Line or None)."""
+    out = []
+    for node in nodes:
+        if isinstance(node, Line):
+            new = function(node)
+            if new is not None:
+                out.append(new)
+        elif isinstance(node, Block):
+            out.append(replace(node, body=map_lines(node.body, function), orelse=map_lines(node.orelse, function)))
+        else:
+            out.append(node)
+    return tuple(out)

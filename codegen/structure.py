@@ -1,0 +1,153 @@
+"""Part of normalisation: make every jump the last statement of its block.
+
+`return`, `break` and `continue` may appear anywhere in a branch. This pass moves
+the statements that follow an `if` whose branches may jump into the branches that
+fall through (tail duplication), so that afterwards
+- a `return` or `break` is always the last statement of its block, and nothing
+  follows the `if` that contains it;
+- `continue` is gone: it would be the last statement of the loop body anyway;
+- a `return` inside a loop is refused (write a `break` and return after the loop).
+
+The reverse sweep can then replay any path through a function or a loop body
+from the branch decisions alone, with no flags. Positions of restructured `if`
+statements are kept in `origins` (new node -> the user's node) for error messages
+and comments.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from .errors import Located
+
+_JUMPS = (cst.Return, cst.Break, cst.Continue)
+
+
+class Structurer:
+    def __init__(self, where: Located):
+        self.where = where
+        self.origins: dict[cst.CSTNode, cst.CSTNode] = {}
+
+    def block(self, statements, in_loop: bool) -> list:
+        """The statements of one block with jumps moved to block ends."""
+        statements = list(statements)
+        out = []
+        for index, statement in enumerate(statements):
+            rest = statements[index + 1 :]
+            jump = _jump(statement)
+            if jump is not None:
+                if isinstance(jump, cst.Continue) and not in_loop:
+                    raise self.where.error(jump, "`continue` outside a loop")
+                if rest:
+                    raise self.where.error(rest[0], "unreachable code after `" + _word(jump) + "`")
+                if not isinstance(jump, cst.Continue):
+                    out.append(statement)
+                elif len(statement.body) > 1:  # `a = 1; continue`
+                    out.append(statement.with_changes(body=statement.body[:-1]))
+                return out
+            if isinstance(statement, cst.If) and _may_jump(statement, in_loop):
+                out.append(self._if(statement, rest, in_loop))
+                return out
+            if isinstance(statement, (cst.For, cst.While)):
+                if statement.orelse is not None:
+                    raise self.where.error(statement.orelse, "`else` on a loop is not supported")
+                if _returns(statement.body.body):
+                    raise self.where.error(
+                        _returns(statement.body.body),
+                        "`return` inside a loop is not supported yet; `break` and return after the loop",
+                    )
+                body = self.block(statement.body.body, in_loop=True)
+                new = statement.with_changes(body=statement.body.with_changes(body=body))
+                self.origins[new] = self.origins.get(statement, statement)
+                statement = new
+            elif isinstance(statement, cst.If):
+                statement = self._if(statement, [], in_loop)
+            out.append(statement)
+        return out
+
+    def _if(self, node: cst.If, rest: list, in_loop: bool) -> cst.If:
+        """The `if` with the statements after it moved into each branch that falls
+        through (so nothing follows it)."""
+        body = self.block(_then(node.body.body, rest), in_loop)
+        if node.orelse is None:
+            orelse_statements = list(rest)
+        elif isinstance(node.orelse, cst.If):  # elif
+            orelse_statements = _then([node.orelse], rest)
+        else:
+            orelse_statements = _then(node.orelse.body.body, rest)
+        orelse = self.block(orelse_statements, in_loop)
+        new = node.with_changes(
+            body=node.body.with_changes(body=body),
+            orelse=cst.Else(body=cst.IndentedBlock(body=orelse)) if orelse else None,
+        )
+        self.origins[new] = self.origins.get(node, node)
+        return new
+
+
+def _then(statements, rest) -> list:
+    """`statements` followed by `rest`, unless they never fall through to it."""
+    statements = list(statements)
+    return statements + list(rest) if _falls_through(statements) else statements
+
+
+def _falls_through(statements) -> bool:
+    if not statements:
+        return True
+    last = statements[-1]
+    if _jump(last) is not None:
+        return False
+    if isinstance(last, cst.If):
+        if last.orelse is None:
+            return True
+        orelse = [last.orelse] if isinstance(last.orelse, cst.If) else last.orelse.body.body
+        return _falls_through(last.body.body) or _falls_through(orelse)
+    return True
+
+
+def _jump(statement):
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            if isinstance(small, _JUMPS):
+                return small
+    return None
+
+
+def _word(jump) -> str:
+    return {cst.Return: "return", cst.Break: "break", cst.Continue: "continue"}[type(jump)]
+
+
+def _may_jump(node: cst.CSTNode, in_loop: bool) -> bool:
+    """Whether a return (or, in a loop, a break/continue) can happen inside `node`,
+    not counting loops nested in it (their jumps stay inside them)."""
+    if isinstance(node, (cst.For, cst.While)):
+        return False
+    if isinstance(node, cst.SimpleStatementLine):
+        return any(isinstance(s, cst.Return) or (in_loop and isinstance(s, (cst.Break, cst.Continue))) for s in node.body)
+    if isinstance(node, cst.If):
+        branches = [node.body] + ([node.orelse] if node.orelse is not None else [])
+        return any(_may_jump(branch, in_loop) for branch in branches)
+    if isinstance(node, (cst.IndentedBlock, cst.Else)):
+        body = node.body.body if isinstance(node, cst.Else) else node.body
+        return any(_may_jump(s, in_loop) for s in body)
+    return False
+
+
+def _returns(statements):
+    """The first `return` in these statements, at any depth (loops included)."""
+    for statement in statements:
+        found = _find_return(statement)
+        if found is not None:
+            return found
+    return None
+
+
+def _find_return(node: cst.CSTNode):
+    if isinstance(node, cst.Return):
+        return node
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        return None
+    for child in node.children:
+        found = _find_return(child)
+        if found is not None:
+            return found
+    return None
