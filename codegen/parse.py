@@ -146,6 +146,8 @@ def _check_statement(node: cst.CSTNode, where: Located, first: bool) -> None:
     elif isinstance(node, (cst.Pass, cst.Break, cst.Continue)):
         pass
     elif isinstance(node, cst.Expr):
+        if isinstance(node.value, cst.Yield):
+            raise where.error(node, "generators are not supported; return the loss")
         if not (first and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))):
             raise where.error(node, "an expression statement has no effect on the loss; assign it or remove it")
     else:

@@ -44,6 +44,10 @@ ERRORS = [
         "    return helper(x, 3)\n\n\ndef helper(v, n):\n    return helper(v * 2.0, n)\n",
         9, 12, "recursion (helper -> helper) cannot be differentiated; write it as a loop",
     ),
+    ("generator", "    yield x\n    return x\n", 5, 5, "generators are not supported"),
+    ("nonlocal", "    nonlocal y\n    return x\n", 5, 5, "`nonlocal` is not supported"),
+    ("class", "    class C:\n        pass\n    return x\n", 5, 5, "classes are not supported inside a loss"),
+    ("comprehension-in-loop", "    for i in range(2):\n        x = np.sum([x * j for j in range(3)])\n    return x\n", 6, 20, "comprehensions are not supported"),
     ("while-else", "    while x > 0:\n        x = x - 1\n    else:\n        x = 0\n    return x\n", 7, 5, "`else` on a loop is not supported"),
 ]
 
