@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--wrt", help="parameters to differentiate, comma-separated (default: the first)")
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
     p.add_argument("--rules", action="append", default=[], metavar="DIR", help="extra rule directory")
+    p.add_argument("--include", action="append", default=[], metavar="FILE",
+                   help="a file whose functions the loss imports (they are inlined)")
     p.set_defaults(run=_generate)
 
     p = commands.add_parser("check", help="exit 1 with a diff if a generated module is stale")
@@ -70,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--wrt")
     p.add_argument("-o", "--output", metavar="OUT", help="the module to compare (with PATH::FUNC)")
     p.add_argument("--rules", action="append", default=[], metavar="DIR")
+    p.add_argument("--include", action="append", default=[], metavar="FILE")
     p.set_defaults(run=_check)
 
     p = commands.add_parser("verify", help="compare the gradient with finite differences")
@@ -80,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--module", metavar="GENERATED.py", help="check this generated module "
                    "(default: generate one in memory)")
     p.add_argument("--rules", action="append", default=[], metavar="DIR")
+    p.add_argument("--include", action="append", default=[], metavar="FILE")
     p.add_argument("--tolerance", type=float, default=1e-6)
     p.add_argument("--directions", type=int, default=4)
     p.add_argument("--seed", type=int, default=0)
@@ -108,9 +112,13 @@ def _read(path: str) -> str:
         raise CodegenError(f"cannot read: {error.strerror}", path) from None
 
 
+def _includes(paths) -> dict[str, str]:
+    return {Path(p).as_posix(): _read(p) for p in paths}
+
+
 def _generate(args) -> int:
     path, function = _split(args.target)
-    text = generate(_read(path), function, args.wrt, path=path, rules_dirs=args.rules)
+    text = generate(_read(path), function, args.wrt, path=path, rules_dirs=args.rules, include=_includes(args.include))
     if args.output:
         write_atomically(args.output, text)
     else:
@@ -122,16 +130,17 @@ _HEADER = {
     "source": re.compile(r"^# source: (?P<value>.+)$", re.M),
     "wrt": re.compile(r"^# wrt: (?P<value>.+)$", re.M),
     "rules": re.compile(r"^# rules: (?P<value>.+)$", re.M),
+    "include": re.compile(r"^# include: (?P<value>.+)$", re.M),
 }
 
 
 def _check(args) -> int:
-    jobs = []  # (module path, source path, function, wrt, rules)
+    jobs = []  # (module path, source path, function, wrt, rules, include)
     if any("::" in t for t in args.targets):
         if len(args.targets) != 1 or not args.output:
             raise CodegenError("check PATH::FUNC takes one target and -o OUT", args.targets[0])
         path, function = _split(args.targets[0])
-        jobs.append((args.output, path, function, args.wrt, args.rules))
+        jobs.append((args.output, path, function, args.wrt, args.rules, args.include))
     else:
         for module in args.targets:
             header = _read(module)
@@ -140,11 +149,12 @@ def _check(args) -> int:
                 raise CodegenError("no codegen header (# source: ..., # wrt: ...) found", module)
             path, function = _split(found["source"]["value"])
             rules_dirs = found["rules"]["value"].split(",") if found["rules"] else []
-            jobs.append((module, path, function, found["wrt"]["value"], rules_dirs))
+            include = found["include"]["value"].split(",") if found["include"] else []
+            jobs.append((module, path, function, found["wrt"]["value"], rules_dirs, include))
 
     stale = 0
-    for module, path, function, wrt, rules_dirs in jobs:
-        fresh = generate(_read(path), function, wrt, path=path, rules_dirs=rules_dirs)
+    for module, path, function, wrt, rules_dirs, include in jobs:
+        fresh = generate(_read(path), function, wrt, path=path, rules_dirs=rules_dirs, include=_includes(include))
         try:
             committed = Path(module).read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -186,7 +196,7 @@ def _verify(args) -> int:
     inputs_path, maker = _split(args.inputs)
     source = _read(path)
     text = _read(args.module) if args.module else generate(
-        source, function, args.wrt, path=path, rules_dirs=args.rules
+        source, function, args.wrt, path=path, rules_dirs=args.rules, include=_includes(args.include)
     )
     generated = types.ModuleType(f"codegen_generated_{function}")
     exec(compile(text, args.module or f"<generated from {path}>", "exec"), generated.__dict__)

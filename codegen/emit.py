@@ -23,10 +23,10 @@ BLACK_MODE = black.Mode(line_length=88)
 _COMMENT_WIDTH = 64
 
 
-def header_lines(gradient: Gradient, version: str, rules_dirs: Iterable[str] = (), kept=()) -> list[str]:
+def header_lines(gradient: Gradient, version: str, rules_dirs: Iterable[str] = (), kept=(), include=()) -> list[str]:
     fn = gradient.function
     wrt = ",".join(gradient.wrt)
-    rules = "".join(f" --rules {d}" for d in rules_dirs)
+    rules = "".join(f" --rules {d}" for d in rules_dirs) + "".join(f" --include {p}" for p in include)
     memory = [
         f"# kept for the reverse sweep: {count} value{'s' if count != 1 else ''} per iteration of the loop at line {line}"
         for line, count in kept
@@ -37,6 +37,7 @@ def header_lines(gradient: Gradient, version: str, rules_dirs: Iterable[str] = (
         f"# source: {fn.path}::{fn.name}",
         f"# wrt: {wrt}",
         *([f"# rules: {','.join(rules_dirs)}"] if rules_dirs else []),
+        *([f"# include: {','.join(include)}"] if include else []),
         f"# source sha256: {fn.source_sha256}",
         *memory,
     ]
@@ -71,12 +72,14 @@ def emit(
     helpers: Mapping[str, cst.FunctionDef],
     version: str,
     rules_dirs: Iterable[str] = (),
+    include: Iterable[str] = (),
 ) -> str:
     fn = gradient.function
     wrt = ", ".join(gradient.wrt)
     signature = code(cst.FunctionDef(cst.Name("f"), fn.signature, cst.IndentedBlock([]))).split("(", 1)[1]
     signature = signature.rsplit(")", 1)[0]
-    out = header_lines(gradient, version, rules_dirs, kept_per_iteration(value_and_grad.forward))
+    include = list(include)
+    out = header_lines(gradient, version, rules_dirs, kept_per_iteration(value_and_grad.forward), include)
     out.append(
         f'"""Reverse-mode gradient of `{fn.name}` from {fn.path}, with respect to {wrt}."""'
     )

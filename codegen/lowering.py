@@ -146,8 +146,8 @@ class ExpressionLowering:
 
     def _call(self, node: cst.Call, target, rule: Rule | None = None, spelled: str | None = None) -> ir.Atom:
         func = node.func
-        if rule is None and isinstance(func, cst.Name) and func.value not in self.env:
-            callee = self.helper(func.value)
+        if rule is None:
+            callee = self.helper(func)
             if callee is not None:
                 return self.inline(callee, node, target)
         method = rule is None and isinstance(func, cst.Attribute) and self._is_value(func.value)
@@ -301,10 +301,12 @@ class ExpressionLowering:
     # -- module constants --------------------------------------------------------------
 
     def _use_constant(self, name: str, node: cst.CSTNode) -> None:
+        value = self._constant(self.parsed.constants[name], using=name)
         if name in self.constants:
+            if code(self.constants[name]) != code(value):
+                raise self.where.error(node, f"the constant `{name}` has different values in two files; rename one")
             return
-        value = self.parsed.constants[name]
-        self.constants[name] = self._constant(value, using=name)
+        self.constants[name] = value  # after the constants it uses: definition order
 
     def _constant(self, value: cst.BaseExpression, using: str | None = None) -> cst.BaseExpression:
         """A module constant or default value, checked to be computable without the

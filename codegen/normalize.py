@@ -34,7 +34,7 @@ import libcst as cst
 
 from . import ir
 from .errors import Located
-from .expressions import attribute, code
+from .expressions import attribute, code, qualified
 from .lowering import ExpressionLowering
 from .names import Namer
 from .parse import Parsed
@@ -51,13 +51,16 @@ _AUGMENTED = {
 }
 
 
-def normalize(parsed: Parsed, registry: Registry, namer: Namer) -> ir.Function:
-    return _Normalizer(parsed, registry, namer).run()
+def normalize(parsed: Parsed, registry: Registry, namer: Namer, included=()) -> ir.Function:
+    """`included`: parsed files (`--include`) whose functions the loss may call,
+    through an import (`from mylosses import softplus`)."""
+    return _Normalizer(parsed, registry, namer, included).run()
 
 
 class _Normalizer(ExpressionLowering):
-    def __init__(self, parsed: Parsed, registry: Registry, namer: Namer):
+    def __init__(self, parsed: Parsed, registry: Registry, namer: Namer, included=()):
         self.parsed = parsed
+        self.included = {_module_name(p.path): p for p in included}
         self.registry = registry
         self.namer = namer
         self.where: Located = parsed.where
@@ -102,9 +105,7 @@ class _Normalizer(ExpressionLowering):
             result=self.env[RETURN],
             result_origin=self.result_origin or (last[-1].origin if last else ir.Origin(0, "")),
             imports=tuple(sorted(self.imports)),
-            constants=tuple(
-                (name, self.constants[name]) for name in self.parsed.constants if name in self.constants
-            ),
+            constants=tuple(self.constants.items()),
         )
 
     result_origin: ir.Origin | None = None
@@ -473,25 +474,38 @@ class _Normalizer(ExpressionLowering):
 
     # -- calls to functions of the same file ------------------------------------------
 
-    def helper(self, name: str):
-        """The function a call inlines, if `name` is one defined in this file."""
-        for statement in self.parsed.module_functions:
-            if statement.name.value == name:
-                return statement
+    def helper(self, func: cst.BaseExpression):
+        """(file, function) a call inlines: a function of this file, or of an
+        included file that this one imports it from. None if it is neither."""
+        if isinstance(func, cst.Name) and func.value not in self.env:
+            for statement in self.parsed.module_functions:
+                if statement.name.value == func.value:
+                    return self.parsed, statement
+        qual = qualified(func, self.parsed.aliases)
+        if qual is not None:
+            module, _, name = qual.rpartition(".")
+            parsed = self.included.get(module)
+            for statement in parsed.module_functions if parsed else ():
+                if statement.name.value == name:
+                    return parsed, statement
         return None
 
-    def inline(self, fn: cst.FunctionDef, call: cst.Call, target) -> ir.Atom:
+    def inline(self, callee, call: cst.Call, target) -> ir.Atom:
         """The callee's body, lowered in place with its parameters bound to the
-        arguments' values; its result is the call's value."""
+        arguments' values; its result is the call's value. A callee from another
+        file is read in that file's context (its imports, constants, positions)."""
+        parsed, fn = callee
         name = fn.name.value
         if name in self.calls:
             chain = " -> ".join(self.calls[self.calls.index(name):] + [name])
             raise self.where.error(call, f"recursion ({chain}) cannot be differentiated; write it as a loop")
         from .parse import check_function
 
-        check_function(fn, self.where)
         arguments = self._arguments(fn, call)
-        saved = (self.env, self.origin, self.result_origin, self.loops)
+        saved = (self.env, self.origin, self.result_origin, self.loops, self.parsed, self.where, self.structurer)
+        if parsed is not self.parsed:
+            self.parsed, self.where, self.structurer = parsed, parsed.where, Structurer(parsed.where)
+        check_function(fn, self.where)
         self.env, self.loops = arguments, []
         self.calls.append(name)
         ending = self._body(self.structurer.block(_without_docstring(fn), in_loop=False))
@@ -499,7 +513,7 @@ class _Normalizer(ExpressionLowering):
         if ending != "return" or RETURN not in self.env:
             raise self.where.error(fn, f"`{name}` must return a value on every path")
         result = self.env[RETURN]
-        self.env, self.origin, self.result_origin, self.loops = saved
+        self.env, self.origin, self.result_origin, self.loops, self.parsed, self.where, self.structurer = saved
         return result
 
     def _arguments(self, fn: cst.FunctionDef, call: cst.Call) -> dict[str, ir.Atom]:
@@ -524,6 +538,11 @@ class _Normalizer(ExpressionLowering):
                     raise self.where.error(call, f"{fn.name.value}(): missing argument `{param.name.value}`")
                 bound[param.name.value] = self._lower(param.default)
         return bound
+
+
+def _module_name(path: str) -> str:
+    """The module an included file is imported as: `lib/mylosses.py` -> mylosses."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
 
 
 def _breaks(block) -> bool:

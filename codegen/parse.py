@@ -21,7 +21,7 @@ from .expressions import code, imports
 @dataclass(frozen=True)
 class Parsed:
     path: str
-    function: cst.FunctionDef
+    function: cst.FunctionDef | None
     where: Located
     aliases: Mapping[str, str]  # local name -> qualified name, from the imports
     constants: Mapping[str, cst.BaseExpression]  # module-level NAME = value
@@ -48,7 +48,9 @@ _UNSUPPORTED_STATEMENTS = {
 }
 
 
-def parse(source: str, function: str, path: str = "<string>") -> Parsed:
+def parse(source: str, function: str | None, path: str = "<string>") -> Parsed:
+    """The file's function `function` with its context; with `function=None`, only the
+    context (a file whose functions a loss calls: `--include`)."""
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -62,14 +64,16 @@ def parse(source: str, function: str, path: str = "<string>") -> Parsed:
     found = [
         s for s in module.body if isinstance(s, cst.FunctionDef) and s.name.value == function
     ]
-    if not found:
+    if function is None:
+        found = [None]
+    elif not found:
         defined = sorted(s.name.value for s in module.body if isinstance(s, cst.FunctionDef))
         hint = f" (it defines: {', '.join(defined)})" if defined else ""
         raise CodegenError(f"no function `{function}` at the top level of {path}{hint}", path, 1, 1)
     fn = found[-1]
-    check_function(fn, where)
-
-    text = code(fn.with_changes(leading_lines=()))
+    if fn is not None:
+        check_function(fn, where)
+    text = "" if fn is None else code(fn.with_changes(leading_lines=()))
     return Parsed(
         path=path,
         function=fn,

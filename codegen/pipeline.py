@@ -3,7 +3,7 @@ optimize -> emit. Each stage is a module with one job; this one only connects th
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from . import __version__, rules
 from .analyze import analyze
@@ -23,26 +23,31 @@ def generate(
     *,
     path: str = "<string>",
     rules_dirs: Iterable[str] = (),
+    include: Mapping[str, str] | None = None,
 ) -> str:
     """The text of a module with `grad_<function>` and `value_and_grad_<function>`.
 
     `wrt` names the parameters to differentiate with respect to (a sequence, or a
     comma-separated string); by default the first parameter, like `jax.grad`.
-    `path` is recorded in the header and used in error positions. The source is
-    parsed, never executed. Raises `CodegenError` for input outside the subset.
+    `path` is recorded in the header and used in error positions. `include` maps
+    the paths of other files to their sources: functions the loss imports from
+    them (`from mylosses import softplus`) are inlined too. The sources are parsed,
+    never executed. Raises `CodegenError` for input outside the subset.
     """
     rules_dirs = tuple(str(d) for d in rules_dirs)
     registry = rules.load(rules_dirs)
     parsed = parse(source, function, path)
+    included = [parse(text, None, other) for other, text in sorted((include or {}).items())]
     names = _wrt_names(parsed, wrt)
 
     reserved = {"np", "math", f"grad_{function}", f"value_and_grad_{function}", *registry.helpers}
-    namer = Namer(taken=parsed.names, reserved=reserved)
-    simple = normalize(parsed, registry, namer)
+    taken = set(parsed.names).union(*(p.names for p in included))
+    namer = Namer(taken=taken, reserved=reserved)
+    simple = normalize(parsed, registry, namer, included)
     analysis = analyze(simple, names, registry)
     gradient = differentiate(simple, analysis, namer)
     value_and_grad, grad = optimize(gradient)
-    return emit(gradient, value_and_grad, grad, registry.helpers, __version__, rules_dirs)
+    return emit(gradient, value_and_grad, grad, registry.helpers, __version__, rules_dirs, sorted(include or {}))
 
 
 def _wrt_names(parsed, wrt) -> tuple[str, ...]:

@@ -150,3 +150,39 @@ def test_tape_keeps_only_what_the_reverse_reads():
     text = generate(IMPORT + CASES[0][1], "f", "x,a")
     assert "tape.append((t1, t3, x))" in text  # not t2, t4 or x_2: no adjoint reads them
     assert "# kept for the reverse sweep: 3 values per iteration of the loop at line 5" in text
+
+
+def test_functions_from_an_included_file(tmp_path, monkeypatch, capsys):
+    from codegen import CodegenError
+    from codegen.cli import main
+
+    library = "import numpy as np\n\nSCALE = 2.0\n\n\ndef softplus(z):\n    return np.logaddexp(0.0, z * SCALE) / SCALE\n"
+    source = (
+        "import numpy as np\nfrom mylosses import softplus\nimport mylosses\n\n\n"
+        "def loss(w, X):\n    return np.sum(softplus(X @ w)) + np.sum(mylosses.softplus(w))\n"
+    )
+    text = generate(source, "loss", include={"lib/mylosses.py": library})
+    assert "SCALE = 2.0" in text and "# include: lib/mylosses.py" in text
+    module = load_generated(text)
+    kwargs = {"w": RNG.normal(size=3), "X": RNG.normal(size=(4, 3))}
+    namespace = {"np": np}
+    exec(library, namespace)
+    original = load_generated(source.replace("from mylosses import softplus\nimport mylosses\n", ""), "o")
+    original.softplus = namespace["softplus"]
+    original.mylosses = type("M", (), {"softplus": staticmethod(namespace["softplus"])})
+    report = check_gradient(original.loss, module.value_and_grad_loss, kwargs, ["w"])
+    assert report.ok, str(report)
+
+    broken = library.replace("    return", "    z[0] = 1.0\n    return")
+    with pytest.raises(CodegenError, match=r"^lib/mylosses.py:7:5: error: in-place assignment"):
+        generate(source, "loss", include={"lib/mylosses.py": broken})
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "mylosses.py").write_text(library)
+    (tmp_path / "loss.py").write_text(source)
+    assert main(["generate", "loss.py::loss", "--include", "lib/mylosses.py", "-o", "loss_grad.py"]) == 0
+    assert main(["check", "loss_grad.py"]) == 0
+    (tmp_path / "lib" / "mylosses.py").write_text(library.replace("2.0", "3.0"))
+    assert main(["check", "loss_grad.py"]) == 1
+    capsys.readouterr()
