@@ -42,7 +42,7 @@ import libcst as cst
 
 from . import ir
 from .analyze import Analysis, Shape
-from .expressions import code, fold_static, parenthesize, reads, substitute
+from .expressions import code, fold_static, reads, substitute
 from .lowering import render
 from .names import Namer
 from dataclasses import replace
@@ -204,6 +204,10 @@ class _Sweep:
         self.namer = namer
         self.blocks = _Blocks(function, namer)
         self.claims: dict[str, _Claim] = {}
+        self.conditional = {
+            a for s in ir.walk(function.body) if isinstance(s, ir.Step) for a in s.rule.body
+            if "IfExp" in {type(n).__name__ for n in _nodes(a.value)}
+        }
         # Every tape starts empty at the top; nested blocks share theirs across
         # passes of the enclosing loop (pushes and pops pair up last-in first-out).
         self.tape_lines = [line(info.tape, cst.List([])) for info in self.blocks.info.values() if info.tape]
@@ -385,7 +389,7 @@ class _Sweep:
             claim = claim.plus(self.claims[adjoint])
         assigned.add(adjoint)
         self.claims[adjoint] = claim
-        out.append(line(adjoint, parenthesize(value), origin, comment))
+        out.append(line(adjoint, value, origin, comment))
 
     def _witness(self, shape: Shape, fallback: ir.Atom | None = None) -> cst.BaseExpression:
         """A value of the given shape that the forward sweep computes anyway (the
@@ -416,7 +420,9 @@ class _Sweep:
 
         for assign in rule.body:
             target = assign.targets[0].target.value
-            value = fold_static(substitute(assign.value, mapping))
+            value = substitute(assign.value, mapping, parens=False)
+            if assign in self.conditional:  # `... if axis is None else ...`
+                value = fold_static(value, parens=False)
             claim = _claim_of(assign.value, known)
             param = target[2:] if target.startswith("d_") else None
             if param is None:  # a value local to the rule
@@ -504,6 +510,12 @@ def _range(bounds) -> cst.Call:
     start, stop, step = (ir.node_of(b) for b in bounds)
     args = [stop] if code(start) == "0" and code(step) == "1" else ([start, stop] if code(step) == "1" else [start, stop, step])
     return cst.Call(cst.Name("range"), [cst.Arg(a) for a in args])
+
+
+def _nodes(node: cst.CSTNode):
+    yield node
+    for child in node.children:
+        yield from _nodes(child)
 
 
 def _call(function: str, *args: cst.BaseExpression) -> cst.Call:

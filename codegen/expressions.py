@@ -137,9 +137,11 @@ class _Substitute(cst.CSTTransformer):
         return updated_node
 
 
-def substitute(node: cst.CSTNode, mapping: Mapping[str, cst.BaseExpression]):
-    """`node` with every variable Name in `mapping` replaced (parenthesised as needed)."""
-    return parenthesize(node.visit(_Substitute(mapping)))
+def substitute(node: cst.CSTNode, mapping: Mapping[str, cst.BaseExpression], parens: bool = True):
+    """`node` with every variable Name in `mapping` replaced, parenthesised as needed
+    (`parens=False` when the caller simplifies, which parenthesises, afterwards)."""
+    replaced = node.visit(_Substitute(mapping)) if mapping else node
+    return parenthesize(replaced) if parens else replaced
 
 
 # Binding strength, loosest first (the Python reference's precedence table).
@@ -270,6 +272,7 @@ class _FoldStatic(cst.CSTTransformer):
         return chosen.with_changes(lpar=[], rpar=[])
 
 
-def fold_static(node: cst.CSTNode):
+def fold_static(node: cst.CSTNode, parens: bool = True):
     """Decide conditional expressions whose tests involve only literals."""
-    return parenthesize(node.visit(_FoldStatic()))
+    folded = node.visit(_FoldStatic())
+    return parenthesize(folded) if parens else folded

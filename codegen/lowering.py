@@ -384,7 +384,7 @@ def render(rule: Rule, args, given: frozenset[str]) -> cst.BaseExpression:
         if spliced:
             spliced[-1] = spliced[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         forward = forward.with_changes(args=spliced)
-    return _splice_index(substitute(forward, values))
+    return _splice_index(substitute(forward, values, parens=True))
 
 
 class _SpliceIndex(cst.CSTTransformer):

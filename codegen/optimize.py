@@ -111,6 +111,15 @@ def _negate(node: cst.BaseExpression) -> cst.BaseExpression:
 
 
 class _Simplify(cst.CSTTransformer):
+    """Exact identities, applied bottom-up; every parenthesis is dropped on the way
+    (`parenthesize` then puts back exactly the ones printing needs)."""
+
+    def on_leave(self, original_node, updated_node):
+        if isinstance(updated_node, cst.BaseExpression) and getattr(updated_node, "lpar", None):
+            if not isinstance(updated_node, (cst.Tuple, cst.GeneratorExp)):
+                updated_node = updated_node.with_changes(lpar=[], rpar=[])
+        return super().on_leave(original_node, updated_node)
+
     def leave_UnaryOperation(self, original_node, node):
         if isinstance(node.operator, cst.Plus):
             return node.expression
@@ -156,20 +165,7 @@ class _Simplify(cst.CSTTransformer):
 
 def simplify(node: cst.BaseExpression) -> cst.BaseExpression:
     """`node` rewritten by exact algebraic identities, parenthesised for printing."""
-    return parenthesize(_strip_parens(node).visit(_Simplify()))
-
-
-class _StripParens(cst.CSTTransformer):
-    def on_leave(self, original_node, updated_node):
-        if isinstance(updated_node, cst.BaseExpression) and getattr(updated_node, "lpar", None):
-            if not isinstance(updated_node, (cst.Tuple, cst.GeneratorExp)):
-                return updated_node.with_changes(lpar=[], rpar=[])
-        return updated_node
-
-
-def _strip_parens(node):
-    """Drop all parentheses; `parenthesize` puts back exactly those that are needed."""
-    return node.visit(_StripParens())
+    return parenthesize(node.visit(_Simplify()))
 
 
 # -- scalars ------------------------------------------------------------------------------
@@ -207,6 +203,8 @@ def _scalar_math(forward, reverse, scalars: frozenset[str]):
         numbers -= dropped
 
     def swap(node: Line):
+        if not (node.reads & numbers):
+            return node
         return replace(node, value=node.value.visit(_MathCalls(numbers)))
 
     return map_lines(forward, swap), map_lines(reverse, swap)
@@ -256,11 +254,13 @@ def _propagate_copies(nodes, keep: frozenset[str]):
     the end (to apply to the return expression)."""
     out: list = []
     aliases: dict[str, cst.Name] = {}
+    by_target: dict[str, set[str]] = {}  # b -> the names aliased to it
 
     def flush():
         for a, b in aliases.items():
             out.append(Line((a,), b))
         aliases.clear()
+        by_target.clear()
 
     for node in nodes:
         if node is _SWEEP:
@@ -274,17 +274,17 @@ def _propagate_copies(nodes, keep: frozenset[str]):
                 node = replace(node, body=body + _written(open_body), orelse=orelse + _written(open_orelse))
             out.append(node)
             continue
-        value = substitute(node.value, aliases) if aliases else node.value
-        for a, b in list(aliases.items()):
-            if b.value in node.targets:  # b is about to be rebound: keep a's value
-                out.append(Line((a,), b, node.origin))
-                del aliases[a]
-            elif a in node.targets:
-                del aliases[a]
+        value = substitute(node.value, aliases, parens=False) if aliases and (node.reads & aliases.keys()) else node.value
+        for target in node.targets:
+            for a in sorted(by_target.pop(target, ())):  # b is about to be rebound: keep a's value
+                out.append(Line((a,), aliases.pop(a), node.origin))
+            if target in aliases:
+                by_target[aliases.pop(target).value].discard(target)
         if isinstance(value, cst.Name) and value.value == node.target:
             continue  # `a = a`
         if isinstance(value, cst.Name) and node.target is not None and node.target not in keep:
             aliases[node.target] = value
+            by_target.setdefault(value.value, set()).add(node.target)
             continue
         out.append(replace(node, value=value))
     return tuple(out), aliases

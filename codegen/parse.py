@@ -8,6 +8,7 @@ what to write instead. Expressions are checked by `normalize`, which knows the r
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -25,11 +26,13 @@ class Parsed:
     where: Located
     aliases: Mapping[str, str]  # local name -> qualified name, from the imports
     constants: Mapping[str, cst.BaseExpression]  # module-level NAME = value
-    names: frozenset[str]  # every identifier in the file
+    names: frozenset[str]  # every identifier-like word in the file (new names avoid them)
     functions: frozenset[str]  # functions defined at the top level
     module_functions: tuple[cst.FunctionDef, ...]  # their definitions (calls to them are inlined)
     source_sha256: str  # of the function's own text
 
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Statement kinds that are not supported, and what to write instead.
 _UNSUPPORTED_STATEMENTS = {
@@ -57,7 +60,7 @@ def parse(source: str, function: str | None, path: str = "<string>") -> Parsed:
         raise CodegenError(
             f"syntax error: {exc.message}", path, exc.raw_line, exc.raw_column + 1
         ) from None
-    wrapper = MetadataWrapper(module)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)  # the tree is ours alone
     where = Located(path, wrapper.resolve(PositionProvider))
     module = wrapper.module
 
@@ -80,7 +83,7 @@ def parse(source: str, function: str | None, path: str = "<string>") -> Parsed:
         where=where,
         aliases=imports(module),
         constants=_constants(module, where),
-        names=frozenset(_identifiers(module)),
+        names=frozenset(_IDENTIFIER.findall(source)),
         functions=frozenset(s.name.value for s in module.body if isinstance(s, cst.FunctionDef)),
         module_functions=tuple(s for s in module.body if isinstance(s, cst.FunctionDef)),
         source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -207,17 +210,3 @@ def _constants(module: cst.Module, where: Located) -> dict[str, cst.BaseExpressi
             if isinstance(target, cst.Name):
                 seen.setdefault(target.value, []).append(value)
     return {name: values[0] for name, values in seen.items() if len(values) == 1}
-
-
-class _Identifiers(cst.CSTVisitor):
-    def __init__(self):
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-
-def _identifiers(module: cst.Module) -> set[str]:
-    visitor = _Identifiers()
-    module.visit(visitor)
-    return visitor.names

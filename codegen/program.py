@@ -13,6 +13,7 @@ emit read it: a tree of lines and blocks, with the names each node reads and wri
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Iterator, Union
 
 import libcst as cst
@@ -34,6 +35,10 @@ class Line:
     def target(self) -> str | None:
         return self.targets[0] if len(self.targets) == 1 else None
 
+    @cached_property
+    def reads(self) -> frozenset[str]:
+        return frozenset(reads(self.value))
+
 
 def line(target: str, value: cst.BaseExpression, origin=None, comment=None) -> Line:
     return Line((target,), value, origin, comment)
@@ -47,6 +52,10 @@ class Block:
     orelse: tuple["Node", ...] = ()
     target: str | None = None  # a for loop's variable
     origin: ir.Origin | None = None
+
+    @cached_property
+    def reads(self) -> frozenset[str]:
+        return frozenset(reads(self.head))
 
 
 @dataclass(frozen=True)
@@ -77,10 +86,8 @@ Node = Union[Line, Block, Push, Pop, Jump]
 
 def node_reads(node: Node) -> set[str]:
     """Names a node reads itself (a block: its head only)."""
-    if isinstance(node, Line):
-        return reads(node.value)
-    if isinstance(node, Block):
-        return reads(node.head)
+    if isinstance(node, (Line, Block)):
+        return set(node.reads)
     if isinstance(node, Push):
         return set(node.names) | {node.tape}
     if isinstance(node, Pop):

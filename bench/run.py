@@ -1,0 +1,270 @@
+"""Benchmark: the value and gradient of five losses, by codegen and by the tools
+people use instead, timed side by side in one process.
+
+    python bench/run.py [--size full|small] [--rounds 15] [--json bench/results.json]
+
+For each loss it times, interleaved round by round (so that a noisy machine slows
+every column alike): the loss alone, a hand-written NumPy value+gradient, codegen's
+`value_and_grad_loss` and `grad_loss`, and, when installed, autograd, JAX (with and
+without jit; jit compile time is reported apart) and PyTorch (CPU, float64). Every
+method's gradient is first compared with the hand-written one, so nothing wrong is
+timed. It prints medians as ratios to the hand-written code, the peak memory of the
+loss and of codegen's value_and_grad (tracemalloc), the time codegen takes to
+generate each example and a synthetic long function, the versions and thread
+settings; and writes all of it as JSON. `python bench/plot.py` draws the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+import types
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+if not (ROOT / "codegen").is_dir():  # run from an install, not a checkout
+    ROOT = None
+
+import hand  # noqa: E402
+import peers  # noqa: E402
+
+import codegen  # noqa: E402
+
+SIZES = {
+    "full": {"logistic": 1_000_000, "logreg": (200_000, 50), "mlp": 20_000, "rosenbrock": 1_000_000, "recurrence": 1000},
+    "small": {"logistic": 2_000, "logreg": (400, 8), "mlp": 64, "rosenbrock": 2_000, "recurrence": 30},
+}
+DESCRIPTIONS = {
+    "logistic": "logistic, N scalars (the seed's loss)",
+    "logreg": "logistic regression, N x D",
+    "mlp": "MLP 64-128-10, tanh, softmax CE",
+    "rosenbrock": "Rosenbrock sum over N (slices)",
+    "recurrence": "scalar recurrence, N steps",
+}
+WRT = {"logistic": "beta0,beta1", "logreg": "w,b", "mlp": "W1,b1,W2,b2", "rosenbrock": "x", "recurrence": "x,a"}
+METHODS = ["loss", "hand", "codegen value_and_grad", "codegen grad", "autograd", "jax", "jax.jit", "torch"]
+
+
+def inputs(name: str, size, rng: np.random.Generator) -> tuple:
+    if name == "logistic":
+        X = rng.normal(size=size)
+        y = (rng.random(size) < 1 / (1 + np.exp(-(0.5 + 2.0 * X)))).astype(float)
+        return (0.1, -0.4, X, y)
+    if name == "logreg":
+        n, d = size
+        X = rng.normal(size=(n, d))
+        y = (rng.random(n) < 1 / (1 + np.exp(-X @ rng.normal(size=d)))).astype(float)
+        return (0.1 * rng.normal(size=d), 0.2, X, y)
+    if name == "mlp":
+        X = rng.normal(size=(size, 64))
+        Y = np.eye(10)[rng.integers(0, 10, size=size)]
+        return (0.1 * rng.normal(size=(64, 128)), 0.1 * rng.normal(size=128),
+                0.1 * rng.normal(size=(128, 10)), 0.1 * rng.normal(size=10), X, Y)
+    if name == "rosenbrock":
+        return (rng.uniform(-1.5, 1.5, size=size),)
+    return (0.3, 0.9, size)
+
+
+def _load(text: str, name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    exec(compile(text, f"<{name}>", "exec"), module.__dict__)
+    return module
+
+
+def methods_for(name: str, source: str) -> dict:
+    """Every available way to compute this loss's value and gradient."""
+    argnums = tuple(range(len(WRT[name].split(","))))
+    generated = _load(codegen.generate(source, "loss", WRT[name], path=f"bench/losses/{name}.py"), "generated")
+    original = _load(source, "original")
+    jax_plain, jax_jit = peers.jax_versions(source, argnums, static=(2,) if name == "recurrence" else ())
+    found = {
+        "loss": lambda *a: (original.loss(*a), None),
+        "hand": getattr(hand, name),
+        "codegen value_and_grad": generated.value_and_grad_loss,
+        "codegen grad": lambda *a: (None, generated.grad_loss(*a)),
+        "autograd": peers.autograd_version(source, argnums),
+        "jax": jax_plain,
+        "jax.jit": jax_jit,
+        "torch": peers.torch_version(name, argnums),
+    }
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def _agrees(grads, reference) -> bool:
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    return len(grads) == len(reference) and all(
+        np.allclose(np.asarray(g, dtype=float), r, rtol=1e-6, atol=1e-9) for g, r in zip(grads, reference)
+    )
+
+
+def bench_loss(name: str, size, rounds: int, budget: float) -> dict:
+    source = (HERE / "losses" / f"{name}.py").read_text()
+    args = inputs(name, size, np.random.default_rng(0))
+    methods = methods_for(name, source)
+    _, reference = hand.__dict__[name](*args)
+    reference = reference if isinstance(reference, tuple) else (reference,)
+    result = {"description": DESCRIPTIONS[name], "size": size, "median_ms": {}, "ratio": {}, "rounds": {},
+              "problems": {}, "peak_mb": {}}
+    first = {}
+    for method, f in list(methods.items()):
+        start = time.perf_counter()
+        try:
+            value, grads = f(*args)  # warm-up (and, for jax.jit, compilation)
+        except Exception as error:  # a peer that cannot run this loss is reported, not timed
+            result["problems"][method] = f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
+            del methods[method]
+            continue
+        first[method] = time.perf_counter() - start
+        if method == "jax.jit":
+            result["jit_compile_s"] = round(first[method], 3)
+        if grads is not None and method != "hand" and not _agrees(grads, reference):
+            result["problems"][method] = "gradient differs from the hand-written one"
+            del methods[method]
+    times = {m: [] for m in methods}
+    limit = {m: max(3, min(rounds, int(budget / max(first[m], 1e-9)))) for m in methods}
+    for round_ in range(rounds):
+        for method, f in methods.items():
+            if round_ < limit[method]:
+                start = time.perf_counter()
+                f(*args)
+                times[method].append(time.perf_counter() - start)
+    base = statistics.median(times["hand"])
+    for method, samples in times.items():
+        median = statistics.median(samples)
+        result["median_ms"][method] = round(median * 1e3, 4)
+        result["ratio"][method] = round(median / base, 3)
+        result["rounds"][method] = len(samples)
+    for method in ("loss", "hand", "codegen value_and_grad"):
+        tracemalloc.start()
+        methods[method](*args)
+        result["peak_mb"][method] = round(tracemalloc.get_traced_memory()[1] / 2**20, 2)
+        tracemalloc.stop()
+    return result
+
+
+def synthetic_source(lines: int) -> str:
+    """A straight-line function of about `lines` lines, one or two primitives each."""
+    body = ["    a0 = x * w"]
+    for i in range(1, lines - 1):
+        previous = f"a{i - 1}"
+        body.append(
+            [
+                f"    a{i} = np.sin({previous}) + 0.5 * {previous}",
+                f"    a{i} = {previous} * w - np.tanh({previous})",
+                f"    a{i} = np.exp(-{previous} * {previous}) + {previous}",
+            ][i % 3]
+        )
+    body.append(f"    return np.sum(a{lines - 2})")
+    return "import numpy as np\n\n\ndef f(x, w):\n" + "\n".join(body) + "\n"
+
+
+def bench_generation(repeat: int = 5, sizes=(100, 5000)) -> dict:
+    """Seconds to generate (parse to formatted module), warm, median of `repeat`."""
+    codegen.generate(synthetic_source(10), "f", "x,w")  # warm: templates parsed, Black imported
+    out = {"examples": {}}
+    examples = (ROOT / "generated_examples") if ROOT else None
+    for path in sorted(examples.glob("*_grad.py")) if examples else []:
+        header = path.read_text()
+        source_path = header.split("# source: ", 1)[1].split("::")[0]
+        function = header.split("# source: ", 1)[1].split("::", 1)[1].split("\n")[0]
+        wrt = header.split("# wrt: ", 1)[1].split("\n")[0]
+        text = (ROOT / source_path).read_text()
+        samples = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            codegen.generate(text, function, wrt, path=source_path)
+            samples.append(time.perf_counter() - start)
+        out["examples"][path.stem.removesuffix("_grad")] = round(statistics.median(samples), 4)
+    for lines in sizes:
+        text = synthetic_source(lines)
+        samples = []
+        for _ in range(repeat if lines == sizes[0] else 2):
+            start = time.perf_counter()
+            codegen.generate(text, "f", "x,w")
+            samples.append(time.perf_counter() - start)
+        out[f"{lines} lines"] = round(statistics.median(samples), 4)
+    out[f"{sizes[1]} / {sizes[0]}"] = round(out[f"{sizes[1]} lines"] / out[f"{sizes[0]} lines"], 1)
+    return out
+
+
+def environment() -> dict:
+    threads = {k: os.environ.get(k, "unset") for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    threads["cpu_count"] = os.cpu_count()
+    try:
+        import torch
+
+        threads["torch"] = torch.get_num_threads()
+    except ImportError:
+        pass
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "versions": {"codegen": codegen.__version__, **peers.versions()},
+        "threads": threads,
+    }
+
+
+def table(results: dict) -> str:
+    columns = [m for m in METHODS if any(m in r["ratio"] for r in results.values())]
+    head = ["loss", "hand (ms)"] + [m for m in columns if m != "hand"] + ["peak MB loss", "peak MB v&g"]
+    rows = [head, ["---"] * len(head)]
+    for r in results.values():
+        row = [f"{r['description']} ({r['size']})", f"{r['median_ms']['hand']:.3g}"]
+        for m in columns:
+            if m == "hand":
+                continue
+            row.append(f"{r['ratio'][m]:.2f}" if m in r["ratio"] else ("wrong" if m in r["problems"] else "-"))
+        row += [f"{r['peak_mb']['loss']:.1f}", f"{r['peak_mb']['codegen value_and_grad']:.1f}"]
+        rows.append(row)
+    return "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--budget", type=float, default=8.0, help="seconds per method and loss, at most")
+    parser.add_argument("--json", default=str(HERE / "results.json"))
+    parser.add_argument("--only", nargs="*", default=list(SIZES["full"]))
+    parser.add_argument("--no-generation", action="store_true")
+    args = parser.parse_args(argv)
+
+    report = {"size": args.size, **environment(), "results": {}}
+    for name in args.only:
+        report["results"][name] = bench_loss(name, SIZES[args.size][name], args.rounds, args.budget)
+        print(f"{name}: done", file=sys.stderr)
+    if not args.no_generation:
+        report["generation_s"] = bench_generation()
+    print(f"codegen {report['versions']['codegen']}, Python {report['python']} ({report['machine']}); "
+          + ", ".join(f"{k} {v}" for k, v in report["versions"].items() if k != "codegen"))
+    print("threads: " + ", ".join(f"{k}={v}" for k, v in report["threads"].items()))
+    print("Value and gradient: median time as a ratio to the hand-written NumPy code (lower is faster).\n")
+    print(table(report["results"]))
+    for name, r in report["results"].items():
+        for method, problem in r["problems"].items():
+            print(f"{name}: {method}: {problem} (not timed)")
+        if "jit_compile_s" in r:
+            print(f"{name}: jax.jit compiled in {r['jit_compile_s']} s (not in its time)")
+    if "generation_s" in report:
+        g = report["generation_s"]
+        print("\nGeneration (parse to formatted module), seconds: "
+              + ", ".join(f"{k} {v}" for k, v in g["examples"].items()))
+        print(f"synthetic straight-line function: 100 lines {g['100 lines']} s, 5000 lines {g['5000 lines']} s "
+              f"({g['5000 / 100']}x)")
+    Path(args.json).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    print(f"\nwrote {args.json}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

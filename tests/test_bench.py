@@ -1,0 +1,59 @@
+"""The benchmark script runs (on tiny sizes: this is not a timed test), its
+hand-written references are right, and chunked formatting equals Black's."""
+
+import json
+import sys
+
+import black
+import numpy as np
+import pytest
+
+from codegen.emit import BLACK_MODE, format_function
+from codegen.verify import check_gradient
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+import hand  # noqa: E402
+import run  # noqa: E402
+
+
+def test_benchmark_runs_on_tiny_sizes(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    assert run.main(["--size", "small", "--rounds", "2", "--no-generation", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| loss | hand (ms) |" in printed and "codegen value_and_grad" in printed
+    report = json.loads(out.read_text())
+    assert set(report["results"]) == {"logistic", "logreg", "mlp", "rosenbrock", "recurrence"}
+    for result in report["results"].values():
+        assert result["ratio"]["hand"] == 1.0 and "codegen grad" in result["ratio"]
+        assert not any(m.startswith("codegen") for m in result["problems"])
+        assert result["peak_mb"]["codegen value_and_grad"] >= 0
+
+
+@pytest.mark.parametrize("name", ["logistic", "logreg", "mlp", "rosenbrock", "recurrence"])
+def test_hand_written_gradients_match_finite_differences(name):
+    args = run.inputs(name, run.SIZES["small"][name], np.random.default_rng(1))
+    source = (ROOT / "bench" / "losses" / f"{name}.py").read_text()
+    namespace = {}
+    exec(source, namespace)
+    params = list(namespace["loss"].__code__.co_varnames[: len(args)])
+    wrt = run.WRT[name].split(",")
+
+    def value_and_grad(**kwargs):
+        value, grads = getattr(hand, name)(*kwargs.values())
+        return value, grads if len(wrt) > 1 else grads
+
+    kwargs = dict(zip(params, args))
+    report = check_gradient(namespace["loss"], value_and_grad, kwargs, wrt)
+    assert report.ok, str(report)
+
+
+def test_generation_timing_runs():
+    timings = run.bench_generation(repeat=1, sizes=(20, 60))
+    assert timings["60 lines"] > 0 and timings["examples"]
+
+
+def test_chunked_formatting_is_blacks():
+    lines = ["def f(x):"] + [f"    a{i} = x*{i}+np.sin( x )  # line {i}" for i in range(450)] + ["    if x:", "        y=1", "    else:", "        y=2", "    return y"]
+    assert format_function(lines, chunk=100) == black.format_str("\n".join(lines) + "\n", mode=BLACK_MODE)
