@@ -17,6 +17,7 @@ settings; and writes all of it as JSON. `python bench/plot.py` draws the JSON.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -27,7 +28,12 @@ import tracemalloc
 import types
 from pathlib import Path
 
-import numpy as np
+if "--threads" in sys.argv[:-1]:  # BLAS reads these when NumPy loads, so before that
+    _count = sys.argv[sys.argv.index("--threads") + 1]
+    for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_name] = _count
+
+import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -135,9 +141,12 @@ def bench_loss(name: str, size, rounds: int, budget: float) -> dict:
     for round_ in range(rounds):
         for method, f in methods.items():
             if round_ < limit[method]:
+                gc.collect()
+                gc.disable()  # as timeit does: a collection would land on whoever runs next
                 start = time.perf_counter()
                 f(*args)
                 times[method].append(time.perf_counter() - start)
+                gc.enable()
     base = statistics.median(times["hand"])
     for method, samples in times.items():
         median = statistics.median(samples)
@@ -197,6 +206,25 @@ def bench_generation(repeat: int = 5, sizes=(100, 5000)) -> dict:
     return out
 
 
+def set_threads(count: int) -> None:
+    """The same number of threads for NumPy's BLAS, JAX (XLA) and PyTorch."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(count)
+    os.environ["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={count}"
+    try:
+        import threadpoolctl
+
+        threadpoolctl.threadpool_limits(count)
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        torch.set_num_threads(count)
+    except ImportError:
+        pass
+
+
 def environment() -> dict:
     threads = {k: os.environ.get(k, "unset") for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     threads["cpu_count"] = os.cpu_count()
@@ -231,6 +259,7 @@ def table(results: dict) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, help="threads for every library (set before they load)")
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--budget", type=float, default=8.0, help="seconds per method and loss, at most")
@@ -238,6 +267,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", default=list(SIZES["full"]))
     parser.add_argument("--no-generation", action="store_true")
     args = parser.parse_args(argv)
+    if args.threads:
+        set_threads(args.threads)
 
     report = {"size": args.size, **environment(), "results": {}}
     for name in args.only:

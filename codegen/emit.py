@@ -165,7 +165,9 @@ def _render(nodes, depth: int, prefix: str) -> list[str]:
             text = code(node.value)
             if node.targets:
                 text = f"{', '.join(node.targets)} = {text}"
-            out.append(pad + text + (f"  # {node.comment}" if node.comment else ""))
+            if node.comment:  # a subgradient policy or a fusion, said where it applies
+                out.append(f"{pad}# {node.comment}")
+            out.append(pad + text)
         elif isinstance(node, Push):
             values = node.names[0] if len(node.names) == 1 else f"({', '.join(node.names)})"
             out.append(f"{pad}{node.tape}.append({values})")

@@ -11,6 +11,7 @@ from . import __version__, rules
 from .analyze import analyze
 from .differentiate import differentiate
 from .emit import emit
+from .fuse import fuse
 from .errors import CodegenError
 from .names import Namer
 from .normalize import normalize
@@ -57,7 +58,7 @@ def _generate(source, function, wrt, path, rules_dirs, include) -> str:
     reserved = {"np", "math", f"grad_{function}", f"value_and_grad_{function}", *registry.helpers}
     taken = set(parsed.names).union(*(p.names for p in included))
     namer = Namer(taken=taken, reserved=reserved)
-    simple = normalize(parsed, registry, namer, included)
+    simple = fuse(normalize(parsed, registry, namer, included), registry)
     del parsed, included  # each stage's input is let go once the next has what it needs
     analysis = analyze(simple, names, registry)
     gradient = differentiate(simple, analysis, namer)

@@ -86,10 +86,14 @@ def setup(case: Case, seed_text: str = "") -> tuple[str, dict]:
     header = _header(rule)
     namespace: dict = {}
     exec(compile(header, "<rule header>", "exec"), namespace)
-    result = eval(case.call, namespace, dict(kwargs))
+    local = dict(kwargs)
+    for line in getattr(rule, "setup", ()):  # a fusion's named values
+        exec(line, namespace, local)
+    result = eval(case.call, namespace, local)
     kwargs["cotangent"] = random_input(rng, np.shape(result), "real")
     params = ", ".join(kwargs)
-    source = f"{header}def f({params}):\n    return np.sum(({case.call}) * cotangent)\n"
+    setup = "".join(f"    {line}\n" for line in getattr(rule, "setup", ()))
+    source = f"{header}def f({params}):\n{setup}    return np.sum(({case.call}) * cotangent)\n"
     return source, kwargs
 
 
@@ -150,6 +154,8 @@ def check_case(case: Case, rules_dirs: Sequence[str] = (), autograd: bool = Fals
             report = check_gradient(original, module.value_and_grad_f, kwargs, names, directions=3)
             if result.report is None or not report.ok:
                 result.report = report
+            if hasattr(case.rule, "pattern") and "# fused: " not in _generated(source, tuple(names), tuple(rules_dirs)):
+                result.error = "the fusion did not apply to its own chain"
             grads, only = module.value_and_grad_f(**kwargs)[1], module.grad_f(**kwargs)
             if len(names) == 1:
                 grads, only = (grads,), (only,)

@@ -165,10 +165,37 @@ class Rule:
         raise KeyError(name)
 
 
+@dataclass(frozen=True, eq=False)
+class Fusion:
+    """A chain with a simpler exact derivative (templates/fusions.py, fuse.py)."""
+
+    name: str
+    doc: str
+    params: tuple[str, ...]
+    pattern: object  # fuse.Pattern: the chain, as a tree of rules
+    body: tuple[cst.Assign, ...]  # the derivative lines
+    grads: tuple[str, ...]
+    elementwise: bool
+    domain: Mapping[str, str]
+    checks: tuple
+    imports: tuple[str, ...]
+    path: str
+    line: int
+    keys: tuple = ()
+    setup: tuple[str, ...] = ()  # the lines naming values, for the checks
+
+    def size(self) -> int:
+        def count(p):
+            return 1 + sum(count(c) for c in p.children)
+
+        return count(self.pattern)
+
+
 @dataclass(frozen=True)
 class Registry:
     rules: Mapping[tuple[str, str], Rule]
     helpers: Mapping[str, cst.FunctionDef]  # runtime helpers by name
+    fusions: tuple[Fusion, ...] = ()  # largest first
 
     def lookup(self, kind: str, name: str) -> Rule | None:
         return self.rules.get((kind, name))
@@ -243,25 +270,32 @@ def load(extra_dirs: Iterable[str | Path] = ()) -> Registry:
     extra_dirs = [Path(d) for d in extra_dirs]
     if not extra_dirs:
         return builtin
-    rules, helpers = dict(builtin.rules), dict(builtin.helpers)
+    rules, helpers, fusions = dict(builtin.rules), dict(builtin.helpers), []
     for directory in extra_dirs:
         if not directory.is_dir():
             raise CodegenError(f"rules directory {directory} does not exist", str(directory))
         for path in sorted(directory.glob("*.py")):
-            _load_file(path, rules, helpers, check_signatures=True)
-    return Registry(rules=rules, helpers=helpers)
+            _load_file(path, rules, helpers, fusions, check_signatures=True)
+    return Registry(rules, helpers, _fusions(list(builtin.fusions) + fusions, rules))
 
 
 @functools.lru_cache(maxsize=1)
 def _load_builtin() -> Registry:
     rules: dict[tuple[str, str], Rule] = {}
     helpers: dict[str, cst.FunctionDef] = {}
+    fusions: list = []
     for path in sorted(builtin_dir().glob("*.py")):
-        _load_file(path, rules, helpers, check_signatures=False)
-    return Registry(rules=rules, helpers=helpers)
+        _load_file(path, rules, helpers, fusions, check_signatures=False)
+    return Registry(rules, helpers, _fusions(fusions, rules))
 
 
-def _load_file(path: Path, rules: dict, helpers: dict, check_signatures: bool) -> None:
+def _fusions(pending, rules) -> tuple[Fusion, ...]:
+    """Fusions read once every rule is known (their chains are made of rules)."""
+    built = [p if isinstance(p, Fusion) else _read_fusion(*p, rules) for p in pending]
+    return tuple(sorted(built, key=lambda f: (-f.size(), f.name)))
+
+
+def _load_file(path: Path, rules: dict, helpers: dict, fusions: list, check_signatures: bool) -> None:
     try:
         module = cst.parse_module(path.read_text(encoding="utf-8"))
     except cst.ParserSyntaxError as exc:
@@ -271,6 +305,9 @@ def _load_file(path: Path, rules: dict, helpers: dict, check_signatures: bool) -
     aliases = imports(wrapper.module)
     for statement in wrapper.module.body:
         if not isinstance(statement, cst.FunctionDef):
+            continue
+        if any(_decorator_name(d) == "fusion" for d in statement.decorators):
+            fusions.append((statement, aliases, where, _import_lines(wrapper.module), _literals(wrapper.module)))
             continue
         if not any(_decorator_name(d) == "rule" for d in statement.decorators):
             if statement.name.value.startswith("_"):
@@ -309,6 +346,72 @@ def _import_lines(module: cst.Module) -> tuple[str, ...]:
         ):
             lines.append(code(statement.with_changes(leading_lines=())).strip())
     return tuple(lines)
+
+
+def _read_fusion(fn: cst.FunctionDef, aliases, where: Located, import_lines, literals, rules) -> Fusion:
+    from .fuse import Pattern
+
+    decorator = next(d for d in fn.decorators if _decorator_name(d) == "fusion")
+    node = decorator.decorator
+    options = {}
+    for arg in node.args if isinstance(node, cst.Call) else ():
+        options[arg.keyword.value] = ast.literal_eval(code(arg.value.visit(_InlineLiterals(literals))))
+    params = tuple(p.name.value for p in fn.params.params)
+    statements = [s.body[0] for s in fn.body.body if isinstance(s, cst.SimpleStatementLine)]
+    doc = fn.get_docstring() or ""
+    if doc:
+        statements = statements[1:]
+    named: dict[str, Pattern] = {}
+
+    def pattern(expression) -> Pattern:
+        if isinstance(expression, cst.Name):
+            if expression.value in params:
+                return Pattern("leaf", name=expression.value)
+            if expression.value in named:
+                return named[expression.value]
+            raise where.error(expression, f"`{expression.value}` is neither a parameter nor named above")
+        if isinstance(expression, (cst.Integer, cst.Float)):
+            return Pattern("number", value=float(expression.value))
+        key = operator_key(expression)
+        children: list = []
+        if isinstance(expression, cst.BinaryOperation):
+            children = [expression.left, expression.right]
+        elif isinstance(expression, cst.UnaryOperation):
+            children = [expression.expression]
+        elif isinstance(expression, cst.Call):
+            name = qualified(expression.func, aliases)
+            key = None if name is None else ("call", name)
+            children = [a.value for a in expression.args]
+        rule = rules.get(key) if key else None
+        if rule is None:
+            raise where.error(expression, f"a fusion's chain is made of rules; `{code(expression)}` has none")
+        return Pattern("rule", rule=rule, children=tuple(pattern(c) for c in children))
+
+    index = next((i for i, s in enumerate(statements) if isinstance(s, cst.Assign) and s.targets[0].target.value == "ans"), None)
+    if index is None:
+        raise where.error(fn, "a fusion needs `ans = <the chain>`")
+    for statement in statements[:index]:
+        name = statement.targets[0].target.value
+        found = pattern(canonical(statement.value, aliases))
+        named[name] = replace_pattern(found, name)
+    root = pattern(canonical(statements[index].value, aliases))
+    body = tuple(canonical(s, aliases) for s in statements[index + 1 :])
+    grads = tuple(s.targets[0].target.value[2:] for s in body if s.targets[0].target.value.startswith("d_"))
+    setup = tuple(code(s).strip() for s in statements[:index])
+    value = code(statements[index].value)
+    checks = options.get("checks") or ((value, tuple({p: s for p in params} for s in SHAPES)),)
+    return Fusion(
+        name=fn.name.value, doc=doc.split("\n")[0], params=params, pattern=root, body=body, grads=grads,
+        elementwise=bool(options.get("elementwise")), domain=options.get("domain", {}),
+        checks=checks, imports=import_lines, path=where.path, line=where.position(fn)[0],
+        keys=(("fusion", fn.name.value),), setup=setup,
+    )
+
+
+def replace_pattern(pattern, name):
+    from dataclasses import replace as _replace
+
+    return _replace(pattern, name=name) if pattern.kind == "rule" else pattern
 
 
 def _decorator_name(decorator: cst.Decorator) -> str | None:

@@ -31,16 +31,8 @@ def value_and_grad_loss(beta0, beta1, X, y):
     # adjoint of line 11: return L
     d_L = 1.0
     # adjoint of line 10: L = np.sum(-y * np.log(p) - (1 - y) * np.log(1 - p))
-    d_t11 = -d_L
-    d_t10 = _unbroadcast(d_t11 * t8, h, y)
-    d_t9 = d_t10 / t9
-    d_p = -d_t9
-    d_t6 = _unbroadcast(d_L * t5, h, y)
-    d_p = d_p + d_t6 / p
-    # adjoint of line 9: p = 1 / (1 + np.exp(-h))
-    d_t4 = -d_p * p / t4
-    d_t2 = d_t4 * t3
-    d_h = -d_t2
+    # fused: d/dh = p - y (cross-entropy of p = sigmoid(h))
+    d_h = _unbroadcast(d_L * (p - y), h, y)
     # adjoint of line 8: h = beta0 + beta1 * X
     d_beta0 = _unbroadcast(d_h, beta0, t1)
     d_t1 = _unbroadcast(d_h, t1, beta0)
@@ -58,23 +50,11 @@ def grad_loss(beta0, beta1, X, y):
     t3 = np.exp(t2)
     t4 = 1 + t3
     p = 1 / t4
-    # line 10: L = np.sum(-y * np.log(p) - (1 - y) * np.log(1 - p))
-    t5 = -y
-    t8 = 1 - y
-    t9 = 1 - p
     # adjoint of line 11: return L
     d_L = 1.0
     # adjoint of line 10: L = np.sum(-y * np.log(p) - (1 - y) * np.log(1 - p))
-    d_t11 = -d_L
-    d_t10 = _unbroadcast(d_t11 * t8, h, y)
-    d_t9 = d_t10 / t9
-    d_p = -d_t9
-    d_t6 = _unbroadcast(d_L * t5, h, y)
-    d_p = d_p + d_t6 / p
-    # adjoint of line 9: p = 1 / (1 + np.exp(-h))
-    d_t4 = -d_p * p / t4
-    d_t2 = d_t4 * t3
-    d_h = -d_t2
+    # fused: d/dh = p - y (cross-entropy of p = sigmoid(h))
+    d_h = _unbroadcast(d_L * (p - y), h, y)
     # adjoint of line 8: h = beta0 + beta1 * X
     d_beta0 = _unbroadcast(d_h, beta0, t1)
     d_t1 = _unbroadcast(d_h, t1, beta0)

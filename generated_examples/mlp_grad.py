@@ -53,9 +53,8 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     # adjoint of line 11: shift = np.max(logits, axis=1, keepdims=True)
     d_shift = _fill(d_shift, shift)
     chosen = logits == shift
-    d_logits = d_logits + d_shift * chosen / np.sum(
-        chosen, axis=1, keepdims=True
-    )  # ties split evenly among the maxima
+    # ties split evenly among the maxima
+    d_logits = d_logits + d_shift * chosen / np.sum(chosen, axis=1, keepdims=True)
     # adjoint of line 10: logits = hidden @ W2 + b2
     d_t3 = _unbroadcast(d_logits, t3, b2)
     d_b2 = _unbroadcast(d_logits, b2, t3)
@@ -115,9 +114,8 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     # adjoint of line 11: shift = np.max(logits, axis=1, keepdims=True)
     d_shift = _fill(d_shift, shift)
     chosen = logits == shift
-    d_logits = d_logits + d_shift * chosen / np.sum(
-        chosen, axis=1, keepdims=True
-    )  # ties split evenly among the maxima
+    # ties split evenly among the maxima
+    d_logits = d_logits + d_shift * chosen / np.sum(chosen, axis=1, keepdims=True)
     # adjoint of line 10: logits = hidden @ W2 + b2
     d_t3 = _unbroadcast(d_logits, t3, b2)
     d_b2 = _unbroadcast(d_logits, b2, t3)

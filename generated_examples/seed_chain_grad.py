@@ -29,11 +29,8 @@ def value_and_grad_loss(W, X, y):
     # adjoint of line 13: L = -y * xi5
     d_xi5 = _unbroadcast(d_L * t2, xi1, y)
     # adjoint of line 12: xi5 = np.log(xi4)
-    d_xi4 = d_xi5 / xi4
-    # adjoint of line 11: xi4 = 1 / xi3
-    d_xi3 = -d_xi4 * xi4 / xi3
-    # adjoint of line 9: xi2 = np.exp(xi1)
-    d_xi1 = d_xi3 * xi2
+    # fused: d/dz = p - 1 (log of p = 1 / (1 + exp(z)))
+    d_xi1 = d_xi5 * (xi4 - 1)
     # adjoint of line 8: xi1 = -W * X
     d_t1 = _unbroadcast(d_xi1 * X, W, X)
     d_W = -d_t1
@@ -58,11 +55,8 @@ def grad_loss(W, X, y):
     # adjoint of line 13: L = -y * xi5
     d_xi5 = _unbroadcast(d_L * t2, xi1, y)
     # adjoint of line 12: xi5 = np.log(xi4)
-    d_xi4 = d_xi5 / xi4
-    # adjoint of line 11: xi4 = 1 / xi3
-    d_xi3 = -d_xi4 * xi4 / xi3
-    # adjoint of line 9: xi2 = np.exp(xi1)
-    d_xi1 = d_xi3 * xi2
+    # fused: d/dz = p - 1 (log of p = 1 / (1 + exp(z)))
+    d_xi1 = d_xi5 * (xi4 - 1)
     # adjoint of line 8: xi1 = -W * X
     d_t1 = _unbroadcast(d_xi1 * X, W, X)
     d_W = -d_t1

@@ -9,7 +9,11 @@ from codegen import rulecheck, rules
 from codegen.signatures import signature_problem
 
 REGISTRY = rules.load()
-CASES = [pytest.param(case, id=case.label) for rule in REGISTRY for case in rulecheck.cases(rule)]
+CASES = [
+    pytest.param(case, id=case.label)
+    for rule in [*REGISTRY, *REGISTRY.fusions]
+    for case in rulecheck.cases(rule)
+]
 
 
 def test_every_rule_has_cases():
