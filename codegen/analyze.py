@@ -129,7 +129,7 @@ def _shapes(function: ir.Function, registry: Registry) -> dict[str, Shape]:
     for name, value in function.constants:
         if _is_number(value, scalars, registry):
             scalars.add(name)
-    counts = Counter(name for s in ir.walk(function.body) for name in ir.assigned(s))
+    counts = Counter(ir.assignment_counts(function.body))
     settled: dict[str, Shape] = {}
     for _ in range(8):
         shapes = _one_pass(function, registry, scalars, counts, settled)

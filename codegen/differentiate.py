@@ -213,13 +213,42 @@ class _Sweep:
         self.tape_lines = [line(info.tape, cst.List([])) for info in self.blocks.info.values() if info.tape]
         self.counters: dict[int, str] = {}  # loops that count their iterations
         # Witnesses: parameters and values assigned once at the top level.
-        counts = Counter(name for s in ir.walk(function.body) for name in ir.assigned(s))
+        counts = Counter(ir.assignment_counts(function.body))
         safe = [p.name for p in function.params] + [
             s.target for s in function.body if isinstance(s, ir.Step) and counts[s.target] == 1
         ]
         self.witness: dict[Shape, str] = {}
         for name in safe:
             self.witness.setdefault(analysis.shapes[name], name)
+        # Forward values the reverse sweep may read instead of recomputing them:
+        # per block, its own steps, and (from enclosing blocks) those that read only
+        # values assigned once (a loop's carried value differs from pass to pass).
+        self.computed: dict[tuple, dict[str, str]] = {}
+        self._index_computed(function.body, FUNCTION, counts)
+
+    def _index_computed(self, block, key, counts) -> None:
+        own, shared = {}, {}
+        for statement in block:
+            if isinstance(statement, ir.Step) and counts[statement.target] == 1:
+                expression = _canonical(render(statement.rule, statement.args, statement.given))
+                own.setdefault(expression, statement.target)
+                if all(counts[v] <= 1 for v in statement.vars()):
+                    shared.setdefault(expression, statement.target)
+            elif isinstance(statement, ir.If):
+                self._index_computed(statement.body, (id(statement), "body"), counts)
+                self._index_computed(statement.orelse, (id(statement), "orelse"), counts)
+            elif isinstance(statement, ir.Loop):
+                self._index_computed(statement.body, (id(statement), "body"), counts)
+        self.computed[key] = own
+        self.computed[(key, "shared")] = shared
+
+    def _reuse(self, value: cst.BaseExpression, key) -> cst.BaseExpression:
+        """`value` reading forward results where it would recompute them."""
+        available = dict(self.computed.get(key, {}))
+        for ancestor in list(self.blocks.ancestors(key))[1:]:
+            for expression, name in self.computed.get((ancestor, "shared"), {}).items():
+                available.setdefault(expression, name)
+        return value.visit(_Reuse(available)) if available else value
 
     # -- forward -----------------------------------------------------------------------
 
@@ -306,7 +335,7 @@ class _Sweep:
         for statement in reversed(block):
             if isinstance(statement, ir.Step):
                 if statement.target in self.analysis.active:
-                    self._step(statement, out, assigned)
+                    self._step(statement, out, assigned, key)
                 assigned.discard(self.namer.adjoint(statement.target))
             elif isinstance(statement, ir.Assign):
                 self._copy(statement, out, assigned)
@@ -400,7 +429,7 @@ class _Sweep:
             return cst.Float("0.0")  # a scalar shape with no scalar variable
         return ir.node_of(fallback)
 
-    def _step(self, step: ir.Step, out, assigned) -> None:
+    def _step(self, step: ir.Step, out, assigned, key=FUNCTION) -> None:
         rule, analysis = step.rule, self.analysis
         d_ans = self.namer.adjoint(step.target)
         if d_ans not in assigned:
@@ -423,6 +452,7 @@ class _Sweep:
             value = substitute(assign.value, mapping, parens=False)
             if assign in self.conditional:  # `... if axis is None else ...`
                 value = fold_static(value, parens=False)
+            value = self._reuse(value, key)
             claim = _claim_of(assign.value, known)
             param = target[2:] if target.startswith("d_") else None
             if param is None:  # a value local to the rule
@@ -510,6 +540,31 @@ def _range(bounds) -> cst.Call:
     start, stop, step = (ir.node_of(b) for b in bounds)
     args = [stop] if code(start) == "0" and code(step) == "1" else ([start, stop] if code(step) == "1" else [start, stop, step])
     return cst.Call(cst.Name("range"), [cst.Arg(a) for a in args])
+
+
+def _canonical(node: cst.BaseExpression) -> str:
+    """An expression's text with only the parentheses printing needs (to compare)."""
+    from .optimize import simplify
+
+    return code(simplify(node))
+
+
+class _Reuse(cst.CSTTransformer):
+    def __init__(self, available: dict[str, str]):
+        self.available = available
+
+    def leave_Call(self, original_node, updated_node):
+        return self._named(updated_node)
+
+    def leave_BinaryOperation(self, original_node, updated_node):
+        return self._named(updated_node)
+
+    def leave_UnaryOperation(self, original_node, updated_node):
+        return self._named(updated_node)
+
+    def _named(self, node):
+        name = self.available.get(_canonical(node))
+        return cst.Name(name) if name else node
 
 
 def _nodes(node: cst.CSTNode):

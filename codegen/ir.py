@@ -165,6 +165,17 @@ def walk(block) -> "Iterator[Statement]":
             yield from walk(statement.body)
 
 
+def assignment_counts(block) -> dict[str, int]:
+    """How many statements assign each name (a loop's index counts once)."""
+    counts: dict[str, int] = {}
+    for statement in walk(block):
+        if isinstance(statement, (Step, Assign)):
+            counts[statement.target] = counts.get(statement.target, 0) + 1
+        elif isinstance(statement, Loop) and statement.index:
+            counts[statement.index] = counts.get(statement.index, 0) + 1
+    return counts
+
+
 def assigned(statement) -> tuple[str, ...]:
     """The names a statement (with its nested blocks) assigns."""
     out = []

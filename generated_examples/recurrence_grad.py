@@ -36,10 +36,10 @@ def value_and_grad_loss(x, a, steps=1000):
         d_a = d_a + d_x * t3
         d_t3 = d_x * a
         d_t2 = d_x
-        d_x = d_t3 * math.cos(x)
+        d_x = d_t3 * t1
         d_x = d_x + d_t2 * t1
         d_t1 = d_t2 * x
-        d_x = d_x + -d_t1 * math.sin(x)
+        d_x = d_x + -d_t1 * t3
     return value, (d_x, d_a)
 
 
@@ -66,8 +66,8 @@ def grad_loss(x, a, steps=1000):
         d_a = d_a + d_x * t3
         d_t3 = d_x * a
         d_t2 = d_x
-        d_x = d_t3 * math.cos(x)
+        d_x = d_t3 * t1
         d_x = d_x + d_t2 * t1
         d_t1 = d_t2 * x
-        d_x = d_x + -d_t1 * math.sin(x)
+        d_x = d_x + -d_t1 * t3
     return d_x, d_a
