@@ -43,6 +43,8 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     value = substitute(gradient.value, aliases)
     forward, reverse = _split(nodes)
 
+    reverse = _index_adds_in_place(forward + reverse, reverse, reads(grads) | reads(value))
+
     # Which values ride on each tape: what the reverse sweep reads after the pop.
     reverse, _ = _live(reverse, reads(grads) | reads(value), {})
     saved = _tape_contents(reverse)
@@ -292,6 +294,59 @@ def _propagate_copies(nodes, keep: frozenset[str]):
 
 def _written(aliases) -> tuple:
     return tuple(Line((a,), b) for a, b in aliases.items())
+
+
+# -- slice adjoints in one buffer --------------------------------------------------------
+
+
+def _index_adds_in_place(everything, reverse, returned: set[str]):
+    """`d = d + _index_adjoint(c, x, i)` -> `d = _index_add(d, c, x, i)`, which adds in
+    place, for every adjoint `d` that nothing else can hold: all its assignments are
+    numbers, `_index_adjoint(...)` or such sums, and only those lines (and the
+    return) read it."""
+    definitions: dict[str, list[Line]] = {}
+    for node in walk(everything):
+        if isinstance(node, Line):
+            for target in node.targets:
+                definitions.setdefault(target, []).append(node)
+    owned = {
+        name
+        for name, lines in definitions.items()
+        if all(_index_definition(line.value, name) for line in lines)
+        and any(_accumulation(line.value, name) for line in lines)
+    }
+    for node in walk(everything):
+        for name in node_reads(node) & owned:
+            if not (isinstance(node, Line) and node.targets == (name,) and _accumulation(node.value, name)):
+                owned.discard(name)
+    if not owned:
+        return reverse
+
+    def rewrite(node: Line):
+        if node.target in owned and _accumulation(node.value, node.target):
+            call = node.value.right
+            return replace(node, value=call.with_changes(func=cst.Name("_index_add"), args=[cst.Arg(cst.Name(node.target)), *call.args]))
+        return node
+
+    return map_lines(reverse, rewrite)
+
+
+def _is_index_adjoint(node) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "_index_adjoint"
+
+
+def _accumulation(value, name: str) -> bool:
+    return (
+        isinstance(value, cst.BinaryOperation)
+        and isinstance(value.operator, cst.Add)
+        and isinstance(value.left, cst.Name)
+        and value.left.value == name
+        and _is_index_adjoint(value.right)
+    )
+
+
+def _index_definition(value, name: str) -> bool:
+    return isinstance(value, (cst.Float, cst.Integer)) or _is_index_adjoint(value) or _accumulation(value, name)
 
 
 # -- tapes ---------------------------------------------------------------------------------

@@ -34,8 +34,8 @@ def value_and_grad_rosenbrock(x):
     d_t1 = _unbroadcast(d_t4, t1, t2)
     d_t3 = _unbroadcast(-d_t4, t2, t1)
     d_t2 = d_t3 * 2 * t2
-    d_x = d_x + _index_adjoint(d_t2, x, np.s_[:-1])
-    d_x = d_x + _index_adjoint(d_t1, x, np.s_[1:])
+    d_x = _index_add(d_x, d_t2, x, np.s_[:-1])
+    d_x = _index_add(d_x, d_t1, x, np.s_[1:])
     return value, _fill(d_x, x)
 
 
@@ -60,8 +60,8 @@ def grad_rosenbrock(x):
     d_t1 = _unbroadcast(d_t4, t1, t2)
     d_t3 = _unbroadcast(-d_t4, t2, t1)
     d_t2 = d_t3 * 2 * t2
-    d_x = d_x + _index_adjoint(d_t2, x, np.s_[:-1])
-    d_x = d_x + _index_adjoint(d_t1, x, np.s_[1:])
+    d_x = _index_add(d_x, d_t2, x, np.s_[:-1])
+    d_x = _index_add(d_x, d_t1, x, np.s_[1:])
     return _fill(d_x, x)
 
 
@@ -94,6 +94,29 @@ def _fill(d, x):
     if np.shape(d) == np.shape(x):
         return d
     return np.full(np.shape(x), d)
+
+
+def _index_add(d, c, x, index):
+    """d plus the adjoint of x from c, the adjoint of x[index], added into d itself:
+    codegen passes only a d that nothing else holds (a slice's adjoint accumulates
+    in one buffer, not in a new array of zeros per slice). A d that is not yet an
+    array of x's shape becomes one first."""
+    if not (
+        isinstance(d, np.ndarray)
+        and d.shape == np.shape(x)
+        and d.dtype == np.float64
+        and d.flags.writeable
+    ):
+        d = np.array(np.broadcast_to(d, np.shape(x)), dtype=np.float64)
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(
+        p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer))
+        for p in parts
+    ):
+        d[index] += c
+    else:
+        np.add.at(d, index, c)
+    return d
 
 
 def _index_adjoint(d, x, index):

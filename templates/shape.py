@@ -196,6 +196,21 @@ def getitem(x, index):
     d_x = _index_adjoint(d_ans, x, index)
 
 
+def _index_add(d, c, x, index):
+    """d plus the adjoint of x from c, the adjoint of x[index], added into d itself:
+    codegen passes only a d that nothing else holds (a slice's adjoint accumulates
+    in one buffer, not in a new array of zeros per slice). A d that is not yet an
+    array of x's shape becomes one first."""
+    if not (isinstance(d, np.ndarray) and d.shape == np.shape(x) and d.dtype == np.float64 and d.flags.writeable):
+        d = np.array(np.broadcast_to(d, np.shape(x)), dtype=np.float64)
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) for p in parts):
+        d[index] += c
+    else:
+        np.add.at(d, index, c)
+    return d
+
+
 def _index_adjoint(d, x, index):
     """Zeros shaped like x, with d added where x[index] took its elements (with
     np.add.at for integer arrays, so an element taken twice gets both)."""
