@@ -63,6 +63,7 @@ class Gradient:
     grads: tuple[cst.BaseExpression, ...]  # one per wrt name
     keep: frozenset[str]  # names optimize must not propagate away (returned ones)
     scalars: frozenset[str] = frozenset()  # parameters that are Python numbers
+    arrays: frozenset[str] = frozenset()  # names whose values may be arrays (worth freeing)
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,8 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gr
         grads=tuple(grads),
         keep=frozenset(keep),
         scalars=frozenset(p.name for p in function.params if p.scalar),
+        arrays=frozenset(n for n, s in analysis.shapes.items() if s and not n.startswith("const:"))
+        | frozenset(a for a, c in sweep.claims.items() if c.shape),
     )
 
 

@@ -17,7 +17,7 @@ import libcst as cst
 from .differentiate import Gradient
 from .expressions import code, parenthesize, reads
 from .optimize import Body
-from .program import Block, Jump, Line, Pop, Push, node_reads, walk
+from .program import Block, Jump, Line, Pop, Push, Release, node_reads, walk
 
 BLACK_MODE = black.Mode(line_length=88)
 _COMMENT_WIDTH = 64
@@ -175,6 +175,8 @@ def _render(nodes, depth: int, prefix: str) -> list[str]:
             out.append(f"{pad}{', '.join(node.names)} = {node.tape}.pop()")
         elif isinstance(node, Jump):
             out.append(f"{pad}{node.word}")
+        elif isinstance(node, Release):
+            out.append(f"{pad}del {', '.join(node.names)}")
         else:
             out += _render_block(node, depth, prefix)
             origin = None  # name the source line again after a block

@@ -20,7 +20,7 @@ import libcst as cst
 
 from .differentiate import Gradient
 from .expressions import parenthesize, reads, substitute
-from .program import Block, Jump, Line, Node, Pop, Push, map_lines, node_reads, node_writes, walk
+from .program import Block, Jump, Line, Node, Pop, Push, Release, map_lines, node_reads, node_writes, walk
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,10 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     else:
         both = _tuple([value, grads], parens=False)
     bodies = []
+    params = {p.name for p in gradient.function.params}
     for returns in (both, grads):
         kept, _ = _live(forward + (_SWEEP,) + reverse, reads(returns), {})
+        kept = _release(kept, reads(returns), gradient.arrays - params)
         kept_forward, kept_reverse = _split(kept)
         bodies.append(Body(forward=kept_forward, reverse=kept_reverse, returns=returns))
     return bodies[0], bodies[1]
@@ -383,6 +385,34 @@ def _fill_tapes(nodes, saved) -> tuple:
             out.append(replace(node, body=_fill_tapes(node.body, saved), orelse=_fill_tapes(node.orelse, saved)))
         else:
             out.append(node)
+    return tuple(out)
+
+
+# -- memory ------------------------------------------------------------------------------
+
+
+def _release(nodes, returned: set[str], arrays: frozenset[str]) -> tuple:
+    """`del` each array after the last top-level statement that uses it, as NumPy
+    frees an expression's temporaries: without it every forward value would live
+    until the function returns. (Inside loops and branches nothing is released.)"""
+    live = set(returned)
+    # Only names bound on every path: assigned by top-level lines (a name assigned
+    # inside one branch may be unbound after it).
+    bound = {t for node in nodes if isinstance(node, (Line, Pop)) for t in node_writes(node)}
+    out: list = []
+    for node in reversed(nodes):
+        used = set()
+        for inner in walk([node]):
+            used |= node_reads(inner) | node_writes(inner)
+        dying = sorted((used & arrays & bound) - live)
+        if dying and node is not _SWEEP:
+            out.append(Release(tuple(dying)))
+        out.append(node)
+        if node is not _SWEEP:
+            live -= node_writes(node) if not isinstance(node, Block) else set()
+            for inner in walk([node]):
+                live |= node_reads(inner)
+    out.reverse()
     return tuple(out)
 
 

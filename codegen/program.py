@@ -81,7 +81,14 @@ class Jump:
     word: str  # "break"
 
 
-Node = Union[Line, Block, Push, Pop, Jump]
+@dataclass(frozen=True)
+class Release:
+    """`del names`: large arrays no later line reads, let go at once."""
+
+    names: tuple[str, ...]
+
+
+Node = Union[Line, Block, Push, Pop, Jump, Release]
 
 
 def node_reads(node: Node) -> set[str]:

@@ -16,6 +16,7 @@ def value_and_grad_loss(w, b, X, y):
     margins = y * t2
     # line 17: return np.mean(softplus(-margins)) + penalty(w)
     t3 = -margins
+    del margins
     # line 8: return np.logaddexp(0.0, z)
     softplus_value = np.logaddexp(0.0, t3)
     # line 17: return np.mean(softplus(-margins)) + penalty(w)
@@ -23,6 +24,7 @@ def value_and_grad_loss(w, b, X, y):
     # line 12: return strength * np.sum(w**2)
     t5 = w**2
     t6 = np.sum(t5)
+    del t5
     penalty_value = 0.01 * t6
     # line 17: return np.mean(softplus(-margins)) + penalty(w)
     value = t4 + penalty_value
@@ -35,14 +37,20 @@ def value_and_grad_loss(w, b, X, y):
     d_softplus_value = d_value * (np.size(t4) / np.size(softplus_value))
     # adjoint of line 8: return np.logaddexp(0.0, z)
     d_t3 = d_softplus_value * np.exp(t3 - softplus_value)
+    del d_softplus_value, softplus_value, t3
     # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
     d_margins = -d_t3
+    del d_t3
     # adjoint of line 16: margins = y * (X @ w + b)
     d_t2 = _unbroadcast(d_margins * y, t2, y)
+    del d_margins, t2
     d_t1 = _unbroadcast(d_t2, t1, b)
     d_b = _unbroadcast(d_t2, b, t1)
+    del d_t2
     d_t1 = _fill(d_t1, t1)
+    del t1
     d_w = d_w + _matmul_dy(d_t1, X, w)
+    del d_t1
     return value, (_fill(d_w, w), _fill(d_b, b))
 
 
@@ -54,6 +62,7 @@ def grad_loss(w, b, X, y):
     margins = y * t2
     # line 17: return np.mean(softplus(-margins)) + penalty(w)
     t3 = -margins
+    del margins
     # line 8: return np.logaddexp(0.0, z)
     softplus_value = np.logaddexp(0.0, t3)
     # line 17: return np.mean(softplus(-margins)) + penalty(w)
@@ -67,14 +76,20 @@ def grad_loss(w, b, X, y):
     d_softplus_value = d_value * (np.size(t4) / np.size(softplus_value))
     # adjoint of line 8: return np.logaddexp(0.0, z)
     d_t3 = d_softplus_value * np.exp(t3 - softplus_value)
+    del d_softplus_value, softplus_value, t3
     # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
     d_margins = -d_t3
+    del d_t3
     # adjoint of line 16: margins = y * (X @ w + b)
     d_t2 = _unbroadcast(d_margins * y, t2, y)
+    del d_margins, t2
     d_t1 = _unbroadcast(d_t2, t1, b)
     d_b = _unbroadcast(d_t2, b, t1)
+    del d_t2
     d_t1 = _fill(d_t1, t1)
+    del t1
     d_w = d_w + _matmul_dy(d_t1, X, w)
+    del d_t1
     return _fill(d_w, w), _fill(d_b, b)
 
 

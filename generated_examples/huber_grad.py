@@ -62,6 +62,7 @@ def value_and_grad_loss(w, X, y, delta=1.0):
     # adjoint of line 19: return total / len(y)
     d_value = 1.0
     d_total = _unbroadcast(d_value / t14, total, t14)
+    del t14
     # adjoint of line 17: for row, target in zip(X, y):
     d_w = 0.0
     for k in reversed(range(min(len(X), len(y)))):
@@ -95,6 +96,7 @@ def value_and_grad_loss(w, X, y, delta=1.0):
         d_t3 = _unbroadcast(d_t4, t3, t2)
         d_t3 = _fill(d_t3, t3)
         d_w = d_w + _matmul_dy(d_t3, t1, w)
+    del d_total, total
     return value, _fill(d_w, w)
 
 
@@ -150,6 +152,7 @@ def grad_loss(w, X, y, delta=1.0):
     # adjoint of line 19: return total / len(y)
     d_value = 1.0
     d_total = _unbroadcast(d_value / t14, total, t14)
+    del t14
     # adjoint of line 17: for row, target in zip(X, y):
     d_w = 0.0
     for k in reversed(range(min(len(X), len(y)))):
@@ -183,6 +186,7 @@ def grad_loss(w, X, y, delta=1.0):
         d_t3 = _unbroadcast(d_t4, t3, t2)
         d_t3 = _fill(d_t3, t3)
         d_w = d_w + _matmul_dy(d_t3, t1, w)
+    del d_total, total
     return _fill(d_w, w)
 
 

@@ -14,6 +14,7 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     t1 = X @ W1
     t2 = t1 + b1
     hidden = np.tanh(t2)
+    del t2
     # line 10: logits = hidden @ W2 + b2
     t3 = hidden @ W2
     logits = t3 + b2
@@ -22,14 +23,17 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     # line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
     t4 = logits - shift
     t5 = np.exp(t4)
+    del t4
     t6 = np.sum(t5, axis=1, keepdims=True)
     t7 = np.log(t6)
     log_norm = t7 + shift
+    del t7
     # line 13: log_probs = logits - log_norm
     log_probs = logits - log_norm
     # line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     t8 = Y * log_probs
     t9 = np.sum(t8, axis=1)
+    del t8
     t10 = np.mean(t9)
     value = -t10
     # adjoint of line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
@@ -37,36 +41,54 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     d_t10 = -d_value
     d_t9 = d_t10 * (np.size(t10) / np.size(t9))
     d_t9 = _fill(d_t9, t9)
+    del t9
     d_t8 = np.expand_dims(d_t9, 1)
+    del d_t9
     d_log_probs = _unbroadcast(d_t8 * Y, log_probs, Y)
+    del d_t8, log_probs
     # adjoint of line 13: log_probs = logits - log_norm
     d_logits = _unbroadcast(d_log_probs, logits, log_norm)
     d_log_norm = _unbroadcast(-d_log_probs, log_norm, logits)
+    del d_log_probs, log_norm
     # adjoint of line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
     d_t7 = _unbroadcast(d_log_norm, t6, shift)
     d_shift = _unbroadcast(d_log_norm, shift, t6)
+    del d_log_norm
     d_t6 = d_t7 / t6
+    del d_t7
     d_t6 = _fill(d_t6, t6)
+    del t6
     d_t4 = d_t6 * t5
+    del d_t6, t5
     d_logits = d_logits + _unbroadcast(d_t4, logits, shift)
     d_shift = d_shift + _unbroadcast(-d_t4, shift, logits)
+    del d_t4
     # adjoint of line 11: shift = np.max(logits, axis=1, keepdims=True)
     d_shift = _fill(d_shift, shift)
     chosen = logits == shift
+    del logits, shift
     # ties split evenly among the maxima
     d_logits = d_logits + d_shift * chosen / np.sum(chosen, axis=1, keepdims=True)
+    del d_shift
     # adjoint of line 10: logits = hidden @ W2 + b2
     d_t3 = _unbroadcast(d_logits, t3, b2)
     d_b2 = _unbroadcast(d_logits, b2, t3)
+    del d_logits
     d_t3 = _fill(d_t3, t3)
+    del t3
     d_hidden = _matmul_dx(d_t3, hidden, W2)
     d_W2 = _matmul_dy(d_t3, hidden, W2)
+    del d_t3
     # adjoint of line 9: hidden = np.tanh(X @ W1 + b1)
     d_t2 = d_hidden * (1.0 - hidden * hidden)
+    del d_hidden, hidden
     d_t1 = _unbroadcast(d_t2, t1, b1)
     d_b1 = _unbroadcast(d_t2, b1, t1)
+    del d_t2
     d_t1 = _fill(d_t1, t1)
+    del t1
     d_W1 = _matmul_dy(d_t1, X, W1)
+    del d_t1
     return value, (_fill(d_W1, W1), _fill(d_b1, b1), _fill(d_W2, W2), _fill(d_b2, b2))
 
 
@@ -76,6 +98,7 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     t1 = X @ W1
     t2 = t1 + b1
     hidden = np.tanh(t2)
+    del t2
     # line 10: logits = hidden @ W2 + b2
     t3 = hidden @ W2
     logits = t3 + b2
@@ -84,50 +107,71 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     # line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
     t4 = logits - shift
     t5 = np.exp(t4)
+    del t4
     t6 = np.sum(t5, axis=1, keepdims=True)
     t7 = np.log(t6)
     log_norm = t7 + shift
+    del t7
     # line 13: log_probs = logits - log_norm
     log_probs = logits - log_norm
     # line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     t8 = Y * log_probs
     t9 = np.sum(t8, axis=1)
+    del t8
     t10 = np.mean(t9)
     # adjoint of line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     d_value = 1.0
     d_t10 = -d_value
     d_t9 = d_t10 * (np.size(t10) / np.size(t9))
     d_t9 = _fill(d_t9, t9)
+    del t9
     d_t8 = np.expand_dims(d_t9, 1)
+    del d_t9
     d_log_probs = _unbroadcast(d_t8 * Y, log_probs, Y)
+    del d_t8, log_probs
     # adjoint of line 13: log_probs = logits - log_norm
     d_logits = _unbroadcast(d_log_probs, logits, log_norm)
     d_log_norm = _unbroadcast(-d_log_probs, log_norm, logits)
+    del d_log_probs, log_norm
     # adjoint of line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
     d_t7 = _unbroadcast(d_log_norm, t6, shift)
     d_shift = _unbroadcast(d_log_norm, shift, t6)
+    del d_log_norm
     d_t6 = d_t7 / t6
+    del d_t7
     d_t6 = _fill(d_t6, t6)
+    del t6
     d_t4 = d_t6 * t5
+    del d_t6, t5
     d_logits = d_logits + _unbroadcast(d_t4, logits, shift)
     d_shift = d_shift + _unbroadcast(-d_t4, shift, logits)
+    del d_t4
     # adjoint of line 11: shift = np.max(logits, axis=1, keepdims=True)
     d_shift = _fill(d_shift, shift)
     chosen = logits == shift
+    del logits, shift
     # ties split evenly among the maxima
     d_logits = d_logits + d_shift * chosen / np.sum(chosen, axis=1, keepdims=True)
+    del d_shift
     # adjoint of line 10: logits = hidden @ W2 + b2
     d_t3 = _unbroadcast(d_logits, t3, b2)
     d_b2 = _unbroadcast(d_logits, b2, t3)
+    del d_logits
     d_t3 = _fill(d_t3, t3)
+    del t3
     d_hidden = _matmul_dx(d_t3, hidden, W2)
     d_W2 = _matmul_dy(d_t3, hidden, W2)
+    del d_t3
     # adjoint of line 9: hidden = np.tanh(X @ W1 + b1)
     d_t2 = d_hidden * (1.0 - hidden * hidden)
+    del d_hidden, hidden
     d_t1 = _unbroadcast(d_t2, t1, b1)
     d_b1 = _unbroadcast(d_t2, b1, t1)
+    del d_t2
     d_t1 = _fill(d_t1, t1)
+    del t1
     d_W1 = _matmul_dy(d_t1, X, W1)
+    del d_t1
     return _fill(d_W1, W1), _fill(d_b1, b1), _fill(d_W2, W2), _fill(d_b2, b2)
 
 

@@ -22,17 +22,26 @@ def value_and_grad_loss(w, X, y, lam=0.1):
     d_value = 1.0
     d_t2 = _unbroadcast(d_value, t2, t4)
     d_t4 = _unbroadcast(d_value, t4, t2)
+    del t4
     d_t3 = _unbroadcast(d_t4 * lam, t3, lam)
+    del d_t4
     d_t3 = _fill(d_t3, t3)
+    del t3
     d_w = _matmul_dx(d_t3, w, w)
     d_w = d_w + _matmul_dy(d_t3, w, w)
+    del d_t3
     d_t2 = _fill(d_t2, t2)
+    del t2
     d_residual = _matmul_dx(d_t2, residual, residual)
     d_residual = d_residual + _matmul_dy(d_t2, residual, residual)
+    del d_t2, residual
     # adjoint of line 7: residual = X @ w - y
     d_t1 = _unbroadcast(d_residual, t1, y)
+    del d_residual
     d_t1 = _fill(d_t1, t1)
+    del t1
     d_w = d_w + _matmul_dy(d_t1, X, w)
+    del d_t1
     return value, _fill(d_w, w)
 
 
@@ -49,17 +58,26 @@ def grad_loss(w, X, y, lam=0.1):
     d_value = 1.0
     d_t2 = _unbroadcast(d_value, t2, t4)
     d_t4 = _unbroadcast(d_value, t4, t2)
+    del t4
     d_t3 = _unbroadcast(d_t4 * lam, t3, lam)
+    del d_t4
     d_t3 = _fill(d_t3, t3)
+    del t3
     d_w = _matmul_dx(d_t3, w, w)
     d_w = d_w + _matmul_dy(d_t3, w, w)
+    del d_t3
     d_t2 = _fill(d_t2, t2)
+    del t2
     d_residual = _matmul_dx(d_t2, residual, residual)
     d_residual = d_residual + _matmul_dy(d_t2, residual, residual)
+    del d_t2, residual
     # adjoint of line 7: residual = X @ w - y
     d_t1 = _unbroadcast(d_residual, t1, y)
+    del d_residual
     d_t1 = _fill(d_t1, t1)
+    del t1
     d_w = d_w + _matmul_dy(d_t1, X, w)
+    del d_t1
     return _fill(d_w, w)
 
 

@@ -2,7 +2,7 @@
 #   codegen generate generated_examples/seed_chain.py::loss --wrt W -o <this file>
 # source: generated_examples/seed_chain.py::loss
 # wrt: W
-# source sha256: 08702118c473f71def1541e7e5a1341d49e2dfdc82437f3e3d227aad8d124947
+# source sha256: e7a197d5abea22d7ee85ed25261adb117953e60f74b50b2afb587e981e47d317
 """Reverse-mode gradient of `loss` from generated_examples/seed_chain.py, with respect to W."""
 
 import numpy as np
@@ -27,14 +27,14 @@ def value_and_grad_loss(W, X, y):
     # adjoint of line 14: return L
     d_L = 1.0
     # adjoint of line 13: L = -y * xi5
-    d_xi5 = _unbroadcast(d_L * t2, xi1, y)
+    d_xi5 = d_L * t2
     # adjoint of line 12: xi5 = np.log(xi4)
     # fused: d/dz = p - 1 (log of p = 1 / (1 + exp(z)))
     d_xi1 = d_xi5 * (xi4 - 1)
     # adjoint of line 8: xi1 = -W * X
-    d_t1 = _unbroadcast(d_xi1 * X, W, X)
+    d_t1 = d_xi1 * X
     d_W = -d_t1
-    return L, _fill(d_W, W)
+    return L, d_W
 
 
 def grad_loss(W, X, y):
@@ -53,42 +53,11 @@ def grad_loss(W, X, y):
     # adjoint of line 14: return L
     d_L = 1.0
     # adjoint of line 13: L = -y * xi5
-    d_xi5 = _unbroadcast(d_L * t2, xi1, y)
+    d_xi5 = d_L * t2
     # adjoint of line 12: xi5 = np.log(xi4)
     # fused: d/dz = p - 1 (log of p = 1 / (1 + exp(z)))
     d_xi1 = d_xi5 * (xi4 - 1)
     # adjoint of line 8: xi1 = -W * X
-    d_t1 = _unbroadcast(d_xi1 * X, W, X)
+    d_t1 = d_xi1 * X
     d_W = -d_t1
-    return _fill(d_W, W)
-
-
-# Helpers, copied from codegen's templates/.
-
-
-def _unbroadcast(d, x, *others):
-    """The adjoint of `x` from `d`, the adjoint of a result that NumPy broadcast from
-    `x` and `others`: summed over the axes along which x was broadcast. `d` may be
-    smaller than the result (a scalar for a constant array); it is broadcast first."""
-    shape = np.shape(x)
-    full = np.broadcast_shapes(shape, np.shape(d), *(np.shape(o) for o in others))
-    if full == shape:
-        return d
-    if not shape:
-        return np.sum(np.broadcast_to(d, full))
-    lead = len(full) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and full[lead + i] != 1
-    )
-    summed = np.sum(np.broadcast_to(d, full), axis=axes, keepdims=True)
-    return np.reshape(summed, shape)
-
-
-def _fill(d, x):
-    """The adjoint `d` (which broadcasts to x's shape) as a gradient of exactly x's
-    shape: a scalar for a scalar `x`, else an array of its own."""
-    if np.ndim(x) == 0:
-        return d[()] if isinstance(d, np.ndarray) else d
-    if np.shape(d) == np.shape(x):
-        return d
-    return np.full(np.shape(x), d)
+    return d_W
