@@ -64,6 +64,7 @@ class Gradient:
     keep: frozenset[str]  # names optimize must not propagate away (returned ones)
     scalars: frozenset[str] = frozenset()  # parameters that are Python numbers
     arrays: frozenset[str] = frozenset()  # names whose values may be arrays (worth freeing)
+    invented: frozenset[str] = frozenset()  # temporaries: optimize may fold them into their use
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gr
         scalars=frozenset(p.name for p in function.params if p.scalar),
         arrays=frozenset(n for n, s in analysis.shapes.items() if s and not n.startswith("const:"))
         | frozenset(a for a, c in sweep.claims.items() if c.shape),
+        invented=frozenset(namer.invented),
     )
 
 

@@ -26,6 +26,7 @@ class Namer:
         self._temps = 0
         self._versions: dict[str, int] = {}
         self._adjoints: dict[str, str] = {}
+        self.invented: set[str] = set()  # temporaries and their adjoints (free to fold away)
 
     @property
     def taken(self) -> frozenset[str]:
@@ -49,6 +50,7 @@ class Namer:
             name = f"t{self._temps}"
             if name not in self._taken:
                 self._taken.add(name)
+                self.invented.add(name)
                 return name
 
     def version(self, name: str) -> str:
@@ -65,4 +67,6 @@ class Namer:
         """The adjoint variable of `name` (the same one every time it is asked for)."""
         if name not in self._adjoints:
             self._adjoints[name] = self.fresh(f"d_{name}")
+            if name in self.invented:
+                self.invented.add(self._adjoints[name])
         return self._adjoints[name]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import libcst as cst
 
 from .differentiate import Gradient
-from .expressions import parenthesize, reads, substitute
+from .expressions import code, parenthesize, reads, substitute
 from .program import Block, Jump, Line, Node, Pop, Push, Release, map_lines, node_reads, node_writes, walk
 
 
@@ -59,6 +59,7 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     params = {p.name for p in gradient.function.params}
     for returns in (both, grads):
         kept, _ = _live(forward + (_SWEEP,) + reverse, reads(returns), {})
+        kept = _fold(kept, gradient.invented - reads(returns))
         kept = _release(kept, reads(returns), gradient.arrays - params)
         kept_forward, kept_reverse = _split(kept)
         bodies.append(Body(forward=kept_forward, reverse=kept_reverse, returns=returns))
@@ -108,6 +109,16 @@ _FOLD = {
 }
 
 
+def _negated_product(node) -> bool:
+    """`(-b) * c` or `(-b) / c`."""
+    return (
+        isinstance(node, cst.BinaryOperation)
+        and isinstance(node.operator, (cst.Multiply, cst.Divide))
+        and isinstance(node.left, cst.UnaryOperation)
+        and isinstance(node.left.operator, cst.Minus)
+    )
+
+
 def _negate(node: cst.BaseExpression) -> cst.BaseExpression:
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
         return node.expression
@@ -155,6 +166,10 @@ class _Simplify(cst.CSTTransformer):
                 return _negate(right)
         if op in (cst.Divide, cst.Power) and b == 1:
             return left
+        if op in (cst.Add, cst.Subtract) and _negated_product(right):
+            # a + (-b) * c == a - b * c exactly (negation is exact).
+            flipped = cst.Subtract() if op is cst.Add else cst.Add()
+            return node.with_changes(operator=flipped, right=right.with_changes(left=right.left.expression))
         if op in (cst.Add, cst.Subtract) and b == 0:
             return left
         if op is cst.Add and a == 0:
@@ -386,6 +401,55 @@ def _fill_tapes(nodes, saved) -> tuple:
         else:
             out.append(node)
     return tuple(out)
+
+
+# -- folding ------------------------------------------------------------------------------
+
+_FOLDED_WIDTH = 64  # longest expression a temporary is folded into (characters)
+
+
+def _fold(nodes, foldable: frozenset[str]) -> tuple:
+    """Put each temporary read exactly once back into the line that reads it, if
+    that is the next line of the same straight run to read it and nothing it reads
+    is assigned in between: `t2 = x * t1; x_2 = t2 + t4` -> `x_2 = x * t1 + t4`.
+    The same operations in the same order, so the same bits; fewer names, lines and
+    stores, and NumPy frees (or reuses) the temporary array at once."""
+    uses: dict[str, int] = {}
+    for node in walk(nodes):
+        for name in node_reads(node):
+            uses[name] = uses.get(name, 0) + 1
+    return _fold_block(nodes, {n for n in foldable if uses.get(n) == 1})
+
+
+def _fold_block(nodes, once: set[str]) -> tuple:
+    nodes = [replace(n, body=_fold_block(n.body, once), orelse=_fold_block(n.orelse, once)) if isinstance(n, Block) else n for n in nodes]
+    index = 0
+    while index < len(nodes):
+        node = nodes[index]
+        target = node.target if isinstance(node, Line) else None
+        if target in once and len(code(node.value)) <= _FOLDED_WIDTH:
+            inputs = node.reads
+            for later in range(index + 1, len(nodes)):
+                after = nodes[later]
+                if target in node_reads(after) or any(target in node_reads(n) for n in walk([after])):
+                    if isinstance(after, Line) and target in after.reads:
+                        folded = simplify(substitute(after.value, {target: node.value}, parens=False))
+                        if len(code(folded)) <= _FOLDED_WIDTH + 24 or len(code(after.value)) > _FOLDED_WIDTH:
+                            nodes[later] = replace(after, value=folded, origin=after.origin or node.origin)
+                            del nodes[index]
+                            index = max(index - 1, 0)
+                            break
+                    break
+                if node_writes(after) & (inputs | {target}) or isinstance(after, (Block, Pop, Jump)):
+                    break
+            else:
+                index += 1
+                continue
+            if index < len(nodes) and nodes[index] is node:
+                index += 1
+            continue
+        index += 1
+    return tuple(nodes)
 
 
 # -- memory ------------------------------------------------------------------------------

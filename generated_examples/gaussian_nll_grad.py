@@ -18,49 +18,36 @@ def value_and_grad_nll(mu, log_sigma, X, weight_decay=1e-3):
     t1 = X - mu
     z = t1 / sigma
     # line 13: per_point = 0.5 * np.sum(z**2, axis=1) + np.sum(log_sigma + 0...
-    t2 = z**2
-    t3 = np.sum(t2, axis=1)
-    del t2
-    t4 = 0.5 * t3
-    t5 = log_sigma + 0.5 * LOG_2PI
-    t6 = np.sum(t5)
-    del t5
-    per_point = t4 + t6
-    del t4
+    t3 = np.sum(z**2, axis=1)
+    t6 = np.sum(log_sigma + 0.5 * LOG_2PI)
+    per_point = 0.5 * t3 + t6
     # line 14: penalty = weight_decay * np.sum(mu**2)
-    t7 = mu**2
-    t8 = np.sum(t7)
-    del t7
-    penalty = weight_decay * t8
+    penalty = weight_decay * np.sum(mu**2)
     # line 15: return np.mean(per_point) + penalty
     t9 = np.mean(per_point)
     value = t9 + penalty
     del penalty
     # adjoint of line 15: return np.mean(per_point) + penalty
     d_value = 1.0
-    d_t9 = _unbroadcast(d_value, t6, weight_decay)
-    d_per_point = d_t9 * (np.size(t9) / np.size(per_point))
+    d_per_point = _unbroadcast(d_value, t6, weight_decay) * (
+        np.size(t9) / np.size(per_point)
+    )
     del per_point
     # adjoint of line 14: penalty = weight_decay * np.sum(mu**2)
-    d_t8 = np.sum(d_value * weight_decay)
-    d_mu = d_t8 * 2 * mu
+    d_mu = np.sum(d_value * weight_decay) * 2 * mu
     # adjoint of line 13: per_point = 0.5 * np.sum(z**2, axis=1) + np.sum(log_sigma + 0...
-    d_t6 = _unbroadcast(d_per_point, t6, t3)
-    d_log_sigma = d_t6
+    d_log_sigma = _unbroadcast(d_per_point, t6, t3)
     d_t3 = d_per_point * 0.5
     del d_per_point
     d_t3 = _fill(d_t3, t3)
     del t3
-    d_t2 = np.expand_dims(d_t3, 1)
+    d_z = np.expand_dims(d_t3, 1) * 2 * z
     del d_t3
-    d_z = d_t2 * 2 * z
-    del d_t2
     # adjoint of line 12: z = (X - mu) / sigma
-    d_t1 = _unbroadcast(d_z / sigma, t1, log_sigma)
     d_sigma = _unbroadcast(-d_z * z / sigma, log_sigma, t1)
-    del d_z, t1, z
-    d_mu = d_mu + _unbroadcast(-d_t1, mu, X)
-    del d_t1
+    del z
+    d_mu = d_mu + _unbroadcast(-_unbroadcast(d_z / sigma, t1, log_sigma), mu, X)
+    del d_z, t1
     # adjoint of line 11: sigma = np.exp(log_sigma)
     d_log_sigma = d_log_sigma + d_sigma * sigma
     del d_sigma, sigma
@@ -75,42 +62,32 @@ def grad_nll(mu, log_sigma, X, weight_decay=1e-3):
     t1 = X - mu
     z = t1 / sigma
     # line 13: per_point = 0.5 * np.sum(z**2, axis=1) + np.sum(log_sigma + 0...
-    t2 = z**2
-    t3 = np.sum(t2, axis=1)
-    del t2
-    t4 = 0.5 * t3
-    t5 = log_sigma + 0.5 * LOG_2PI
-    t6 = np.sum(t5)
-    del t5
-    per_point = t4 + t6
-    del t4
+    t3 = np.sum(z**2, axis=1)
+    t6 = np.sum(log_sigma + 0.5 * LOG_2PI)
+    per_point = 0.5 * t3 + t6
     # line 15: return np.mean(per_point) + penalty
     t9 = np.mean(per_point)
     # adjoint of line 15: return np.mean(per_point) + penalty
     d_value = 1.0
-    d_t9 = _unbroadcast(d_value, t6, weight_decay)
-    d_per_point = d_t9 * (np.size(t9) / np.size(per_point))
+    d_per_point = _unbroadcast(d_value, t6, weight_decay) * (
+        np.size(t9) / np.size(per_point)
+    )
     del per_point
     # adjoint of line 14: penalty = weight_decay * np.sum(mu**2)
-    d_t8 = np.sum(d_value * weight_decay)
-    d_mu = d_t8 * 2 * mu
+    d_mu = np.sum(d_value * weight_decay) * 2 * mu
     # adjoint of line 13: per_point = 0.5 * np.sum(z**2, axis=1) + np.sum(log_sigma + 0...
-    d_t6 = _unbroadcast(d_per_point, t6, t3)
-    d_log_sigma = d_t6
+    d_log_sigma = _unbroadcast(d_per_point, t6, t3)
     d_t3 = d_per_point * 0.5
     del d_per_point
     d_t3 = _fill(d_t3, t3)
     del t3
-    d_t2 = np.expand_dims(d_t3, 1)
+    d_z = np.expand_dims(d_t3, 1) * 2 * z
     del d_t3
-    d_z = d_t2 * 2 * z
-    del d_t2
     # adjoint of line 12: z = (X - mu) / sigma
-    d_t1 = _unbroadcast(d_z / sigma, t1, log_sigma)
     d_sigma = _unbroadcast(-d_z * z / sigma, log_sigma, t1)
-    del d_z, t1, z
-    d_mu = d_mu + _unbroadcast(-d_t1, mu, X)
-    del d_t1
+    del z
+    d_mu = d_mu + _unbroadcast(-_unbroadcast(d_z / sigma, t1, log_sigma), mu, X)
+    del d_z, t1
     # adjoint of line 11: sigma = np.exp(log_sigma)
     d_log_sigma = d_log_sigma + d_sigma * sigma
     del d_sigma, sigma

@@ -22,25 +22,17 @@ def value_and_grad_loss(w, b, X, y):
     # line 17: return np.mean(softplus(-margins)) + penalty(w)
     t4 = np.mean(softplus_value)
     # line 12: return strength * np.sum(w**2)
-    t5 = w**2
-    t6 = np.sum(t5)
-    del t5
-    penalty_value = 0.01 * t6
+    penalty_value = 0.01 * np.sum(w**2)
     # line 17: return np.mean(softplus(-margins)) + penalty(w)
     value = t4 + penalty_value
     # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
     d_value = 1.0
     # adjoint of line 12: return strength * np.sum(w**2)
-    d_t6 = d_value * 0.01
-    d_w = d_t6 * 2 * w
+    d_w = d_value * 0.01 * 2 * w
     # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
     d_softplus_value = d_value * (np.size(t4) / np.size(softplus_value))
-    # adjoint of line 8: return np.logaddexp(0.0, z)
-    d_t3 = d_softplus_value * np.exp(t3 - softplus_value)
+    d_margins = -(d_softplus_value * np.exp(t3 - softplus_value))
     del d_softplus_value, softplus_value, t3
-    # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
-    d_margins = -d_t3
-    del d_t3
     # adjoint of line 16: margins = y * (X @ w + b)
     d_t2 = _unbroadcast(d_margins * y, t2, y)
     del d_margins, t2
@@ -70,16 +62,11 @@ def grad_loss(w, b, X, y):
     # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
     d_value = 1.0
     # adjoint of line 12: return strength * np.sum(w**2)
-    d_t6 = d_value * 0.01
-    d_w = d_t6 * 2 * w
+    d_w = d_value * 0.01 * 2 * w
     # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
     d_softplus_value = d_value * (np.size(t4) / np.size(softplus_value))
-    # adjoint of line 8: return np.logaddexp(0.0, z)
-    d_t3 = d_softplus_value * np.exp(t3 - softplus_value)
+    d_margins = -(d_softplus_value * np.exp(t3 - softplus_value))
     del d_softplus_value, softplus_value, t3
-    # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
-    d_margins = -d_t3
-    del d_t3
     # adjoint of line 16: margins = y * (X @ w + b)
     d_t2 = _unbroadcast(d_margins * y, t2, y)
     del d_margins, t2

@@ -28,20 +28,15 @@ def value_and_grad_loss(w, X, y, delta=1.0):
         t5 = t4 > delta
         if t5:
             # line 9: return delta * (r - 0.5 * delta)
-            t6 = 0.5 * delta
-            t7 = t4 - t6
-            huber_value = delta * t7
+            huber_value = delta * (t4 - 0.5 * delta)
             huber_value_5 = huber_value
         else:
             # line 10: if r < -delta:
-            t8 = -delta
-            t9 = t4 < t8
+            t9 = t4 < -delta
             if t9:
                 # line 11: return -delta * (r + 0.5 * delta)
                 t10 = -delta
-                t11 = 0.5 * delta
-                t12 = t4 + t11
-                huber_value_2 = t10 * t12
+                huber_value_2 = t10 * (t4 + 0.5 * delta)
                 huber_value_4 = huber_value_2
                 tape_4.append(t10)
             else:
@@ -75,8 +70,7 @@ def value_and_grad_loss(w, X, y, delta=1.0):
         d_t4 = 0.0
         if t5:
             # adjoint of line 9: return delta * (r - 0.5 * delta)
-            d_t7 = d_huber_value_5 * delta
-            d_t4 = d_t4 + _unbroadcast(d_t7, t4, delta)
+            d_t4 = d_t4 + _unbroadcast(d_huber_value_5 * delta, t4, delta)
         else:
             t9 = tape_3.pop()
             d_huber_value_4 = d_huber_value_5
@@ -84,14 +78,12 @@ def value_and_grad_loss(w, X, y, delta=1.0):
             if t9:
                 t10 = tape_4.pop()
                 # adjoint of line 11: return -delta * (r + 0.5 * delta)
-                d_t12 = d_huber_value_4 * t10
-                d_t4 = d_t4 + _unbroadcast(d_t12, t4, delta)
+                d_t4 = d_t4 + _unbroadcast(d_huber_value_4 * t10, t4, delta)
             else:
                 t13 = tape_5.pop()
                 # adjoint of line 12: return 0.5 * r * r
-                d_t13 = d_huber_value_4 * t4
                 d_t4 = d_t4 + d_huber_value_4 * t13
-                d_t4 = d_t4 + d_t13 * 0.5
+                d_t4 = d_t4 + d_huber_value_4 * t4 * 0.5
         # adjoint of line 18: total = total + huber(row @ w - target, delta)
         d_t3 = _unbroadcast(d_t4, t3, t2)
         d_t3 = _fill(d_t3, t3)
@@ -119,20 +111,15 @@ def grad_loss(w, X, y, delta=1.0):
         t5 = t4 > delta
         if t5:
             # line 9: return delta * (r - 0.5 * delta)
-            t6 = 0.5 * delta
-            t7 = t4 - t6
-            huber_value = delta * t7
+            huber_value = delta * (t4 - 0.5 * delta)
             huber_value_5 = huber_value
         else:
             # line 10: if r < -delta:
-            t8 = -delta
-            t9 = t4 < t8
+            t9 = t4 < -delta
             if t9:
                 # line 11: return -delta * (r + 0.5 * delta)
                 t10 = -delta
-                t11 = 0.5 * delta
-                t12 = t4 + t11
-                huber_value_2 = t10 * t12
+                huber_value_2 = t10 * (t4 + 0.5 * delta)
                 huber_value_4 = huber_value_2
                 tape_4.append(t10)
             else:
@@ -165,8 +152,7 @@ def grad_loss(w, X, y, delta=1.0):
         d_t4 = 0.0
         if t5:
             # adjoint of line 9: return delta * (r - 0.5 * delta)
-            d_t7 = d_huber_value_5 * delta
-            d_t4 = d_t4 + _unbroadcast(d_t7, t4, delta)
+            d_t4 = d_t4 + _unbroadcast(d_huber_value_5 * delta, t4, delta)
         else:
             t9 = tape_3.pop()
             d_huber_value_4 = d_huber_value_5
@@ -174,14 +160,12 @@ def grad_loss(w, X, y, delta=1.0):
             if t9:
                 t10 = tape_4.pop()
                 # adjoint of line 11: return -delta * (r + 0.5 * delta)
-                d_t12 = d_huber_value_4 * t10
-                d_t4 = d_t4 + _unbroadcast(d_t12, t4, delta)
+                d_t4 = d_t4 + _unbroadcast(d_huber_value_4 * t10, t4, delta)
             else:
                 t13 = tape_5.pop()
                 # adjoint of line 12: return 0.5 * r * r
-                d_t13 = d_huber_value_4 * t4
                 d_t4 = d_t4 + d_huber_value_4 * t13
-                d_t4 = d_t4 + d_t13 * 0.5
+                d_t4 = d_t4 + d_huber_value_4 * t4 * 0.5
         # adjoint of line 18: total = total + huber(row @ w - target, delta)
         d_t3 = _unbroadcast(d_t4, t3, t2)
         d_t3 = _fill(d_t3, t3)

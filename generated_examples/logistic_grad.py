@@ -14,28 +14,9 @@ def value_and_grad_loss(beta0, beta1, X, y):
     t1 = beta1 * X
     h = beta0 + t1
     # line 9: p = 1 / (1 + np.exp(-h))
-    t2 = -h
-    t3 = np.exp(t2)
-    del t2
-    t4 = 1 + t3
-    del t3
-    p = 1 / t4
-    del t4
+    p = 1 / (1 + np.exp(-h))
     # line 10: L = np.sum(-y * np.log(p) - (1 - y) * np.log(1 - p))
-    t5 = -y
-    t6 = np.log(p)
-    t7 = t5 * t6
-    del t5, t6
-    t8 = 1 - y
-    t9 = 1 - p
-    t10 = np.log(t9)
-    del t9
-    t11 = t8 * t10
-    del t10, t8
-    t12 = t7 - t11
-    del t11, t7
-    L = np.sum(t12)
-    del t12
+    L = np.sum(-y * np.log(p) - (1 - y) * np.log(1 - p))
     # adjoint of line 11: return L
     d_L = 1.0
     # adjoint of line 10: L = np.sum(-y * np.log(p) - (1 - y) * np.log(1 - p))
@@ -44,10 +25,8 @@ def value_and_grad_loss(beta0, beta1, X, y):
     del h, p
     # adjoint of line 8: h = beta0 + beta1 * X
     d_beta0 = _unbroadcast(d_h, beta0, t1)
-    d_t1 = _unbroadcast(d_h, t1, beta0)
+    d_beta1 = _unbroadcast(_unbroadcast(d_h, t1, beta0) * X, beta1, X)
     del d_h, t1
-    d_beta1 = _unbroadcast(d_t1 * X, beta1, X)
-    del d_t1
     return L, (_fill(d_beta0, beta0), _fill(d_beta1, beta1))
 
 
@@ -57,13 +36,7 @@ def grad_loss(beta0, beta1, X, y):
     t1 = beta1 * X
     h = beta0 + t1
     # line 9: p = 1 / (1 + np.exp(-h))
-    t2 = -h
-    t3 = np.exp(t2)
-    del t2
-    t4 = 1 + t3
-    del t3
-    p = 1 / t4
-    del t4
+    p = 1 / (1 + np.exp(-h))
     # adjoint of line 11: return L
     d_L = 1.0
     # adjoint of line 10: L = np.sum(-y * np.log(p) - (1 - y) * np.log(1 - p))
@@ -72,10 +45,8 @@ def grad_loss(beta0, beta1, X, y):
     del h, p
     # adjoint of line 8: h = beta0 + beta1 * X
     d_beta0 = _unbroadcast(d_h, beta0, t1)
-    d_t1 = _unbroadcast(d_h, t1, beta0)
+    d_beta1 = _unbroadcast(_unbroadcast(d_h, t1, beta0) * X, beta1, X)
     del d_h, t1
-    d_beta1 = _unbroadcast(d_t1 * X, beta1, X)
-    del d_t1
     return _fill(d_beta0, beta0), _fill(d_beta1, beta1)
 
 

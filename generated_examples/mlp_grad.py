@@ -12,50 +12,37 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     """The value of `loss` and its gradient with respect to (W1, b1, W2, b2)."""
     # line 9: hidden = np.tanh(X @ W1 + b1)
     t1 = X @ W1
-    t2 = t1 + b1
-    hidden = np.tanh(t2)
-    del t2
+    hidden = np.tanh(t1 + b1)
     # line 10: logits = hidden @ W2 + b2
     t3 = hidden @ W2
     logits = t3 + b2
     # line 11: shift = np.max(logits, axis=1, keepdims=True)
     shift = np.max(logits, axis=1, keepdims=True)
     # line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
-    t4 = logits - shift
-    t5 = np.exp(t4)
-    del t4
+    t5 = np.exp(logits - shift)
     t6 = np.sum(t5, axis=1, keepdims=True)
-    t7 = np.log(t6)
-    log_norm = t7 + shift
-    del t7
+    log_norm = np.log(t6) + shift
     # line 13: log_probs = logits - log_norm
     log_probs = logits - log_norm
     # line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
-    t8 = Y * log_probs
-    t9 = np.sum(t8, axis=1)
-    del t8
+    t9 = np.sum(Y * log_probs, axis=1)
     t10 = np.mean(t9)
     value = -t10
     # adjoint of line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     d_value = 1.0
-    d_t10 = -d_value
-    d_t9 = d_t10 * (np.size(t10) / np.size(t9))
+    d_t9 = -d_value * (np.size(t10) / np.size(t9))
     d_t9 = _fill(d_t9, t9)
     del t9
-    d_t8 = np.expand_dims(d_t9, 1)
-    del d_t9
-    d_log_probs = _unbroadcast(d_t8 * Y, log_probs, Y)
-    del d_t8, log_probs
+    d_log_probs = _unbroadcast(np.expand_dims(d_t9, 1) * Y, log_probs, Y)
+    del d_t9, log_probs
     # adjoint of line 13: log_probs = logits - log_norm
     d_logits = _unbroadcast(d_log_probs, logits, log_norm)
     d_log_norm = _unbroadcast(-d_log_probs, log_norm, logits)
     del d_log_probs, log_norm
     # adjoint of line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
-    d_t7 = _unbroadcast(d_log_norm, t6, shift)
     d_shift = _unbroadcast(d_log_norm, shift, t6)
+    d_t6 = _unbroadcast(d_log_norm, t6, shift) / t6
     del d_log_norm
-    d_t6 = d_t7 / t6
-    del d_t7
     d_t6 = _fill(d_t6, t6)
     del t6
     d_t4 = d_t6 * t5
@@ -96,49 +83,36 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     """The gradient of `loss` with respect to (W1, b1, W2, b2)."""
     # line 9: hidden = np.tanh(X @ W1 + b1)
     t1 = X @ W1
-    t2 = t1 + b1
-    hidden = np.tanh(t2)
-    del t2
+    hidden = np.tanh(t1 + b1)
     # line 10: logits = hidden @ W2 + b2
     t3 = hidden @ W2
     logits = t3 + b2
     # line 11: shift = np.max(logits, axis=1, keepdims=True)
     shift = np.max(logits, axis=1, keepdims=True)
     # line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
-    t4 = logits - shift
-    t5 = np.exp(t4)
-    del t4
+    t5 = np.exp(logits - shift)
     t6 = np.sum(t5, axis=1, keepdims=True)
-    t7 = np.log(t6)
-    log_norm = t7 + shift
-    del t7
+    log_norm = np.log(t6) + shift
     # line 13: log_probs = logits - log_norm
     log_probs = logits - log_norm
     # line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
-    t8 = Y * log_probs
-    t9 = np.sum(t8, axis=1)
-    del t8
+    t9 = np.sum(Y * log_probs, axis=1)
     t10 = np.mean(t9)
     # adjoint of line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     d_value = 1.0
-    d_t10 = -d_value
-    d_t9 = d_t10 * (np.size(t10) / np.size(t9))
+    d_t9 = -d_value * (np.size(t10) / np.size(t9))
     d_t9 = _fill(d_t9, t9)
     del t9
-    d_t8 = np.expand_dims(d_t9, 1)
-    del d_t9
-    d_log_probs = _unbroadcast(d_t8 * Y, log_probs, Y)
-    del d_t8, log_probs
+    d_log_probs = _unbroadcast(np.expand_dims(d_t9, 1) * Y, log_probs, Y)
+    del d_t9, log_probs
     # adjoint of line 13: log_probs = logits - log_norm
     d_logits = _unbroadcast(d_log_probs, logits, log_norm)
     d_log_norm = _unbroadcast(-d_log_probs, log_norm, logits)
     del d_log_probs, log_norm
     # adjoint of line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
-    d_t7 = _unbroadcast(d_log_norm, t6, shift)
     d_shift = _unbroadcast(d_log_norm, shift, t6)
+    d_t6 = _unbroadcast(d_log_norm, t6, shift) / t6
     del d_log_norm
-    d_t6 = d_t7 / t6
-    del d_t7
     d_t6 = _fill(d_t6, t6)
     del t6
     d_t4 = d_t6 * t5

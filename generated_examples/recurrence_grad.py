@@ -18,10 +18,8 @@ def value_and_grad_loss(x, a, steps=1000):
     for i in range(steps):
         # line 9: x = x * np.cos(x) + a * np.sin(x)
         t1 = math.cos(x)
-        t2 = x * t1
         t3 = math.sin(x)
-        t4 = a * t3
-        x_2 = t2 + t4
+        x_2 = x * t1 + a * t3
         tape.append((t1, t3, x))
         x = x_2
     # line 10: return x
@@ -34,12 +32,10 @@ def value_and_grad_loss(x, a, steps=1000):
         t1, t3, x = tape.pop()
         # adjoint of line 9: x = x * np.cos(x) + a * np.sin(x)
         d_a = d_a + d_x * t3
-        d_t3 = d_x * a
         d_t2 = d_x
-        d_x = d_t3 * t1
+        d_x = d_x * a * t1
         d_x = d_x + d_t2 * t1
-        d_t1 = d_t2 * x
-        d_x = d_x + -d_t1 * t3
+        d_x = d_x - d_t2 * x * t3
     return value, (d_x, d_a)
 
 
@@ -50,10 +46,8 @@ def grad_loss(x, a, steps=1000):
     for i in range(steps):
         # line 9: x = x * np.cos(x) + a * np.sin(x)
         t1 = math.cos(x)
-        t2 = x * t1
         t3 = math.sin(x)
-        t4 = a * t3
-        x_2 = t2 + t4
+        x_2 = x * t1 + a * t3
         tape.append((t1, t3, x))
         x = x_2
     # adjoint of line 10: return x
@@ -64,10 +58,8 @@ def grad_loss(x, a, steps=1000):
         t1, t3, x = tape.pop()
         # adjoint of line 9: x = x * np.cos(x) + a * np.sin(x)
         d_a = d_a + d_x * t3
-        d_t3 = d_x * a
         d_t2 = d_x
-        d_x = d_t3 * t1
+        d_x = d_x * a * t1
         d_x = d_x + d_t2 * t1
-        d_t1 = d_t2 * x
-        d_x = d_x + -d_t1 * t3
+        d_x = d_x - d_t2 * x * t3
     return d_x, d_a

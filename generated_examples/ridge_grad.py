@@ -21,10 +21,8 @@ def value_and_grad_loss(w, X, y, lam=0.1):
     # adjoint of line 8: return residual @ residual + lam * (w @ w)
     d_value = 1.0
     d_t2 = _unbroadcast(d_value, t2, t4)
-    d_t4 = _unbroadcast(d_value, t4, t2)
+    d_t3 = _unbroadcast(_unbroadcast(d_value, t4, t2) * lam, t3, lam)
     del t4
-    d_t3 = _unbroadcast(d_t4 * lam, t3, lam)
-    del d_t4
     d_t3 = _fill(d_t3, t3)
     del t3
     d_w = _matmul_dx(d_t3, w, w)
@@ -57,10 +55,8 @@ def grad_loss(w, X, y, lam=0.1):
     # adjoint of line 8: return residual @ residual + lam * (w @ w)
     d_value = 1.0
     d_t2 = _unbroadcast(d_value, t2, t4)
-    d_t4 = _unbroadcast(d_value, t4, t2)
+    d_t3 = _unbroadcast(_unbroadcast(d_value, t4, t2) * lam, t3, lam)
     del t4
-    d_t3 = _unbroadcast(d_t4 * lam, t3, lam)
-    del d_t4
     d_t3 = _fill(d_t3, t3)
     del t3
     d_w = _matmul_dx(d_t3, w, w)

@@ -13,43 +13,19 @@ def value_and_grad_rosenbrock(x):
     # line 7: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:...
     t1 = x[1:]
     t2 = x[:-1]
-    t3 = t2**2
-    t4 = t1 - t3
-    del t3
-    t5 = t4**2
-    t6 = 100.0 * t5
-    del t5
+    t4 = t1 - t2**2
     t7 = x[:-1]
     t8 = 1.0 - t7
-    t9 = t8**2
-    t10 = t6 + t9
-    del t6, t9
-    value = np.sum(t10)
-    del t10
+    value = np.sum(100.0 * t4**2 + t8**2)
     # adjoint of line 7: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:...
     d_value = 1.0
-    d_t6 = _unbroadcast(d_value, t4, t7)
-    d_t9 = _unbroadcast(d_value, t7, t4)
-    del t7
-    d_t8 = d_t9 * 2 * t8
-    del d_t9, t8
-    d_t7 = -d_t8
-    del d_t8
-    d_x = _index_adjoint(d_t7, x, np.s_[:-1])
-    del d_t7
-    d_t5 = d_t6 * 100.0
-    del d_t6
-    d_t4 = d_t5 * 2 * t4
-    del d_t5, t4
-    d_t1 = _unbroadcast(d_t4, t1, t2)
-    d_t3 = _unbroadcast(-d_t4, t2, t1)
-    del d_t4, t1
-    d_t2 = d_t3 * 2 * t2
-    del d_t3, t2
-    d_x = _index_add(d_x, d_t2, x, np.s_[:-1])
-    del d_t2
-    d_x = _index_add(d_x, d_t1, x, np.s_[1:])
-    del d_t1
+    d_x = _index_adjoint(-(_unbroadcast(d_value, t7, t4) * 2 * t8), x, np.s_[:-1])
+    del t8
+    d_t4 = _unbroadcast(d_value, t4, t7) * 100.0 * 2 * t4
+    del t4, t7
+    d_x = _index_add(d_x, _unbroadcast(-d_t4, t2, t1) * 2 * t2, x, np.s_[:-1])
+    d_x = _index_add(d_x, _unbroadcast(d_t4, t1, t2), x, np.s_[1:])
+    del d_t4, t1, t2
     return value, _fill(d_x, x)
 
 
@@ -58,35 +34,18 @@ def grad_rosenbrock(x):
     # line 7: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:...
     t1 = x[1:]
     t2 = x[:-1]
-    t3 = t2**2
-    t4 = t1 - t3
-    del t3
+    t4 = t1 - t2**2
     t7 = x[:-1]
     t8 = 1.0 - t7
     # adjoint of line 7: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:...
     d_value = 1.0
-    d_t6 = _unbroadcast(d_value, t4, t7)
-    d_t9 = _unbroadcast(d_value, t7, t4)
-    del t7
-    d_t8 = d_t9 * 2 * t8
-    del d_t9, t8
-    d_t7 = -d_t8
-    del d_t8
-    d_x = _index_adjoint(d_t7, x, np.s_[:-1])
-    del d_t7
-    d_t5 = d_t6 * 100.0
-    del d_t6
-    d_t4 = d_t5 * 2 * t4
-    del d_t5, t4
-    d_t1 = _unbroadcast(d_t4, t1, t2)
-    d_t3 = _unbroadcast(-d_t4, t2, t1)
-    del d_t4, t1
-    d_t2 = d_t3 * 2 * t2
-    del d_t3, t2
-    d_x = _index_add(d_x, d_t2, x, np.s_[:-1])
-    del d_t2
-    d_x = _index_add(d_x, d_t1, x, np.s_[1:])
-    del d_t1
+    d_x = _index_adjoint(-(_unbroadcast(d_value, t7, t4) * 2 * t8), x, np.s_[:-1])
+    del t8
+    d_t4 = _unbroadcast(d_value, t4, t7) * 100.0 * 2 * t4
+    del t4, t7
+    d_x = _index_add(d_x, _unbroadcast(-d_t4, t2, t1) * 2 * t2, x, np.s_[:-1])
+    d_x = _index_add(d_x, _unbroadcast(d_t4, t1, t2), x, np.s_[1:])
+    del d_t4, t1, t2
     return _fill(d_x, x)
 
 

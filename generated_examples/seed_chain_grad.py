@@ -11,8 +11,7 @@ import numpy as np
 def value_and_grad_loss(W, X, y):
     """The value of `loss` and its gradient with respect to W."""
     # line 8: xi1 = -W * X
-    t1 = -W
-    xi1 = t1 * X
+    xi1 = -W * X
     # line 9: xi2 = np.exp(xi1)
     xi2 = np.exp(xi1)
     # line 10: xi3 = 1 + xi2
@@ -32,16 +31,14 @@ def value_and_grad_loss(W, X, y):
     # fused: d/dz = p - 1 (log of p = 1 / (1 + exp(z)))
     d_xi1 = d_xi5 * (xi4 - 1)
     # adjoint of line 8: xi1 = -W * X
-    d_t1 = d_xi1 * X
-    d_W = -d_t1
+    d_W = -(d_xi1 * X)
     return L, d_W
 
 
 def grad_loss(W, X, y):
     """The gradient of `loss` with respect to W."""
     # line 8: xi1 = -W * X
-    t1 = -W
-    xi1 = t1 * X
+    xi1 = -W * X
     # line 9: xi2 = np.exp(xi1)
     xi2 = np.exp(xi1)
     # line 10: xi3 = 1 + xi2
@@ -58,6 +55,5 @@ def grad_loss(W, X, y):
     # fused: d/dz = p - 1 (log of p = 1 / (1 + exp(z)))
     d_xi1 = d_xi5 * (xi4 - 1)
     # adjoint of line 8: xi1 = -W * X
-    d_t1 = d_xi1 * X
-    d_W = -d_t1
+    d_W = -(d_xi1 * X)
     return d_W

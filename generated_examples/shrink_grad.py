@@ -22,8 +22,7 @@ def value_and_grad_loss(x, r):
             break
         # line 10: total = total + r * np.log(x)
         t2 = np.log(x)
-        t3 = r * t2
-        total_2 = total + t3
+        total_2 = total + r * t2
         # line 11: x = x * r
         x_2 = x * r
         tape.append((t2, x))
@@ -31,8 +30,7 @@ def value_and_grad_loss(x, r):
         total = total_2
         x = x_2
     # line 12: return total + x**2
-    t4 = x**2
-    value = total + t4
+    value = total + x**2
     # adjoint of line 12: return total + x**2
     d_value = 1.0
     d_x = d_value * 2 * x
@@ -48,8 +46,7 @@ def value_and_grad_loss(x, r):
         # adjoint of line 10: total = total + r * np.log(x)
         d_total_2 = d_total
         d_r = d_r + d_total_2 * t2
-        d_t2 = d_total_2 * r
-        d_x = d_x + d_t2 / x
+        d_x = d_x + d_total_2 * r / x
     return value, (d_x, d_r)
 
 
@@ -85,6 +82,5 @@ def grad_loss(x, r):
         # adjoint of line 10: total = total + r * np.log(x)
         d_total_2 = d_total
         d_r = d_r + d_total_2 * t2
-        d_t2 = d_total_2 * r
-        d_x = d_x + d_t2 / x
+        d_x = d_x + d_total_2 * r / x
     return d_x, d_r
