@@ -85,6 +85,10 @@ def grad_loss(w, b, X, y):
 
 def _matmul_dy(d, x, y):
     """The adjoint of y in x @ y (see _matmul_dx)."""
+    if np.ndim(x) <= 2 and np.ndim(y) <= 2:  # no batch axes: the plain products
+        if np.ndim(x) == 1:
+            return d * x if np.ndim(y) == 1 else np.outer(x, d)
+        return np.swapaxes(x, -1, -2) @ d
     if np.ndim(x) == 1 and np.ndim(y) == 1:
         return d * x
     if np.ndim(x) == 1:

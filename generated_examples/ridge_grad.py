@@ -83,6 +83,10 @@ def grad_loss(w, X, y, lam=0.1):
 def _matmul_dx(d, x, y):
     """The adjoint of x in x @ y, with matmul's promotion of vectors; axes that x
     was broadcast along are summed."""
+    if np.ndim(x) <= 2 and np.ndim(y) <= 2:  # no batch axes: the plain products
+        if np.ndim(y) == 1:
+            return d * y if np.ndim(x) == 1 else np.outer(d, y)
+        return y @ d if np.ndim(x) == 1 else d @ np.swapaxes(y, -1, -2)
     if np.ndim(x) == 1 and np.ndim(y) == 1:
         return d * y
     if np.ndim(y) == 1:
@@ -96,6 +100,10 @@ def _matmul_dx(d, x, y):
 
 def _matmul_dy(d, x, y):
     """The adjoint of y in x @ y (see _matmul_dx)."""
+    if np.ndim(x) <= 2 and np.ndim(y) <= 2:  # no batch axes: the plain products
+        if np.ndim(x) == 1:
+            return d * x if np.ndim(y) == 1 else np.outer(x, d)
+        return np.swapaxes(x, -1, -2) @ d
     if np.ndim(x) == 1 and np.ndim(y) == 1:
         return d * x
     if np.ndim(x) == 1:
