@@ -60,6 +60,9 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     for returns in (both, grads):
         kept, _ = _live(forward + (_SWEEP,) + reverse, reads(returns), {})
         kept = _fold(kept, gradient.invented - reads(returns))
+        kept = _runs(kept, _merge_sums)
+        counts = _read_counts(kept)
+        kept = _runs(kept, lambda run: _inline_copies(run, gradient.keep | reads(returns), counts))
         kept = _release(kept, reads(returns), gradient.arrays - params)
         kept_forward, kept_reverse = _split(kept)
         bodies.append(Body(forward=kept_forward, reverse=kept_reverse, returns=returns))
@@ -450,6 +453,97 @@ def _fold_block(nodes, once: set[str]) -> tuple:
             continue
         index += 1
     return tuple(nodes)
+
+
+# -- sums and copies -----------------------------------------------------------------------
+
+_SUM_WIDTH = 110  # longest sum of contributions written as one line (characters)
+
+
+def _runs(nodes, transform) -> tuple:
+    """Apply `transform` to every straight run of lines (inside blocks too)."""
+    out, run = [], []
+    for node in nodes:
+        if isinstance(node, Line):
+            run.append(node)
+            continue
+        out += transform(run)
+        run = []
+        if isinstance(node, Block):
+            node = replace(node, body=_runs(node.body, transform), orelse=_runs(node.orelse, transform))
+        out.append(node)
+    out += transform(run)
+    return tuple(out)
+
+
+def _merge_sums(run: list) -> list:
+    """`d = A` then `d = d + B` (nothing between touching d or what A reads, B not
+    reading d) -> `d = A + B`: an adjoint's contributions summed in one line, in the
+    same order (so the same bits)."""
+    run = list(run)
+    index = 0
+    while index < len(run):
+        first = run[index]
+        name = first.target
+        merged = False
+        if name is not None:
+            for later in range(index + 1, len(run)):
+                second = run[later]
+                if name in second.reads or name in second.targets:
+                    value = second.value
+                    if (
+                        second.target == name
+                        and isinstance(value, cst.BinaryOperation)
+                        and isinstance(value.operator, (cst.Add, cst.Subtract))
+                        and isinstance(value.left, cst.Name)
+                        and value.left.value == name
+                        and name not in reads(value.right)
+                        and not second.comment
+                    ):
+                        total = simplify(value.with_changes(left=first.value))
+                        if len(code(total)) <= _SUM_WIDTH:
+                            run[later] = replace(second, value=total, comment=first.comment)
+                            del run[index]
+                            merged = True
+                    break
+                if set(second.targets) & first.reads:
+                    break
+        if not merged:
+            index += 1
+    return run
+
+
+def _read_counts(nodes) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for node in walk(nodes):
+        for name in node_reads(node):
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _inline_copies(run: list, keep: frozenset[str], counts: dict[str, int]) -> list:
+    """`a = b` whose every reader in this run comes no later than the line that
+    rebinds b: those readers read b itself, and the copy goes. (`counts`: how many
+    nodes read each name, anywhere.)"""
+    run = list(run)
+    index = 0
+    while index < len(run):
+        copy = run[index]
+        a = copy.target
+        if a is None or a in keep or not isinstance(copy.value, cst.Name):
+            index += 1
+            continue
+        b = copy.value.value
+        readers = [i for i in range(index + 1, len(run)) if a in run[i].reads]
+        ends = [i for i in range(index + 1, len(run)) if {a, b} & set(run[i].targets)]
+        last = ends[0] if ends else len(run)
+        if readers and len(readers) == counts.get(a, 0) and readers[-1] <= last:
+            for i in readers:
+                run[i] = replace(run[i], value=simplify(substitute(run[i].value, {a: cst.Name(b)}, parens=False)))
+            del run[index]
+            continue
+        index += 1
+    return run
 
 
 # -- memory ------------------------------------------------------------------------------

@@ -54,6 +54,10 @@ Decorator options (literals, or names of module-level literal constants):
                      from the first line (`_expit(x)` for scipy.special.expit, so
                      generated code needs no SciPy).
 
+A function decorated with `@fusion` (templates/fusions.py) names a chain of
+primitives whose derivative has a simpler exact form; codegen.fuse applies it
+(options: elementwise, domain, checks).
+
 Undecorated functions whose names start with `_` are helpers that rules may call
 (keep one beside the rule that needs it; shared ones are in runtime.py); generated
 modules get a copy of those they use. A parameter `*xs` takes the remaining
@@ -64,7 +68,7 @@ from __future__ import annotations
 
 import ast
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -352,10 +356,7 @@ def _read_fusion(fn: cst.FunctionDef, aliases, where: Located, import_lines, lit
     from .fuse import Pattern
 
     decorator = next(d for d in fn.decorators if _decorator_name(d) == "fusion")
-    node = decorator.decorator
-    options = {}
-    for arg in node.args if isinstance(node, cst.Call) else ():
-        options[arg.keyword.value] = ast.literal_eval(code(arg.value.visit(_InlineLiterals(literals))))
+    options = _options(decorator, where, literals, allowed={"elementwise", "domain", "checks"})
     params = tuple(p.name.value for p in fn.params.params)
     statements = [s.body[0] for s in fn.body.body if isinstance(s, cst.SimpleStatementLine)]
     doc = fn.get_docstring() or ""
@@ -393,7 +394,7 @@ def _read_fusion(fn: cst.FunctionDef, aliases, where: Located, import_lines, lit
     for statement in statements[:index]:
         name = statement.targets[0].target.value
         found = pattern(canonical(statement.value, aliases))
-        named[name] = replace_pattern(found, name)
+        named[name] = replace(found, name=name) if found.kind == "rule" else found
     root = pattern(canonical(statements[index].value, aliases))
     body = tuple(canonical(s, aliases) for s in statements[index + 1 :])
     grads = tuple(s.targets[0].target.value[2:] for s in body if s.targets[0].target.value.startswith("d_"))
@@ -406,12 +407,6 @@ def _read_fusion(fn: cst.FunctionDef, aliases, where: Located, import_lines, lit
         checks=checks, imports=import_lines, path=where.path, line=where.position(fn)[0],
         keys=(("fusion", fn.name.value),), setup=setup,
     )
-
-
-def replace_pattern(pattern, name):
-    from dataclasses import replace as _replace
-
-    return _replace(pattern, name=name) if pattern.kind == "rule" else pattern
 
 
 def _decorator_name(decorator: cst.Decorator) -> str | None:
@@ -448,7 +443,13 @@ class _InlineLiterals(cst.CSTTransformer):
         return updated_node
 
 
-def _options(decorator: cst.Decorator, where: Located, literals) -> dict:
+_RULE_OPTIONS = {
+    "elementwise", "reduction", "domain", "checks", "policy", "aliases", "method", "attribute",
+    "compute", "requires", "zero_gradient", "lazy_adjoint",
+}
+
+
+def _options(decorator: cst.Decorator, where: Located, literals, allowed=_RULE_OPTIONS) -> dict:
     node = decorator.decorator
     if not isinstance(node, cst.Call):
         return {}
@@ -461,12 +462,9 @@ def _options(decorator: cst.Decorator, where: Located, literals) -> dict:
             options[arg.keyword.value] = ast.literal_eval(code(value))
         except (ValueError, SyntaxError, RecursionError):
             raise where.error(arg.value, "@rule options must be literals (or names of module-level literals)")
-    unknown = set(options) - {
-        "elementwise", "reduction", "domain", "checks", "policy", "aliases", "method", "attribute",
-        "compute", "requires", "zero_gradient", "lazy_adjoint",
-    }
+    unknown = set(options) - allowed
     if unknown:
-        raise where.error(node, f"unknown @rule option(s): {', '.join(sorted(unknown))}")
+        raise where.error(node, f"unknown option(s): {', '.join(sorted(unknown))}")
     return options
 
 

@@ -33,24 +33,21 @@ def value_and_grad_nll(mu, log_sigma, X, weight_decay=1e-3):
         np.size(t9) / np.size(per_point)
     )
     del per_point
-    # adjoint of line 14: penalty = weight_decay * np.sum(mu**2)
-    d_mu = np.sum(d_value * weight_decay) * 2 * mu
     # adjoint of line 13: per_point = 0.5 * np.sum(z**2, axis=1) + np.sum(log_sigma + 0...
-    d_log_sigma = _unbroadcast(d_per_point, t6, t3)
     d_t3 = d_per_point * 0.5
-    del d_per_point
     d_t3 = _fill(d_t3, t3)
-    del t3
     d_z = np.expand_dims(d_t3, 1) * 2 * z
     del d_t3
     # adjoint of line 12: z = (X - mu) / sigma
     d_sigma = _unbroadcast(-d_z * z / sigma, log_sigma, t1)
     del z
-    d_mu = d_mu + _unbroadcast(-_unbroadcast(d_z / sigma, t1, log_sigma), mu, X)
+    d_mu = np.sum(d_value * weight_decay) * 2 * mu + _unbroadcast(
+        -_unbroadcast(d_z / sigma, t1, log_sigma), mu, X
+    )
     del d_z, t1
     # adjoint of line 11: sigma = np.exp(log_sigma)
-    d_log_sigma = d_log_sigma + d_sigma * sigma
-    del d_sigma, sigma
+    d_log_sigma = _unbroadcast(d_per_point, t6, t3) + d_sigma * sigma
+    del d_per_point, d_sigma, sigma, t3
     return value, (_fill(d_mu, mu), _fill(d_log_sigma, log_sigma))
 
 
@@ -73,24 +70,21 @@ def grad_nll(mu, log_sigma, X, weight_decay=1e-3):
         np.size(t9) / np.size(per_point)
     )
     del per_point
-    # adjoint of line 14: penalty = weight_decay * np.sum(mu**2)
-    d_mu = np.sum(d_value * weight_decay) * 2 * mu
     # adjoint of line 13: per_point = 0.5 * np.sum(z**2, axis=1) + np.sum(log_sigma + 0...
-    d_log_sigma = _unbroadcast(d_per_point, t6, t3)
     d_t3 = d_per_point * 0.5
-    del d_per_point
     d_t3 = _fill(d_t3, t3)
-    del t3
     d_z = np.expand_dims(d_t3, 1) * 2 * z
     del d_t3
     # adjoint of line 12: z = (X - mu) / sigma
     d_sigma = _unbroadcast(-d_z * z / sigma, log_sigma, t1)
     del z
-    d_mu = d_mu + _unbroadcast(-_unbroadcast(d_z / sigma, t1, log_sigma), mu, X)
+    d_mu = np.sum(d_value * weight_decay) * 2 * mu + _unbroadcast(
+        -_unbroadcast(d_z / sigma, t1, log_sigma), mu, X
+    )
     del d_z, t1
     # adjoint of line 11: sigma = np.exp(log_sigma)
-    d_log_sigma = d_log_sigma + d_sigma * sigma
-    del d_sigma, sigma
+    d_log_sigma = _unbroadcast(d_per_point, t6, t3) + d_sigma * sigma
+    del d_per_point, d_sigma, sigma, t3
     return _fill(d_mu, mu), _fill(d_log_sigma, log_sigma)
 
 

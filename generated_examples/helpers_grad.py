@@ -27,9 +27,6 @@ def value_and_grad_loss(w, b, X, y):
     value = t4 + penalty_value
     # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
     d_value = 1.0
-    # adjoint of line 12: return strength * np.sum(w**2)
-    d_w = d_value * 0.01 * 2 * w
-    # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
     d_softplus_value = d_value * (np.size(t4) / np.size(softplus_value))
     d_margins = -(d_softplus_value * np.exp(t3 - softplus_value))
     del d_softplus_value, softplus_value, t3
@@ -41,7 +38,7 @@ def value_and_grad_loss(w, b, X, y):
     del d_t2
     d_t1 = _fill(d_t1, t1)
     del t1
-    d_w = d_w + _matmul_dy(d_t1, X, w)
+    d_w = d_value * 0.01 * 2 * w + _matmul_dy(d_t1, X, w)
     del d_t1
     return value, (_fill(d_w, w), _fill(d_b, b))
 
@@ -61,9 +58,6 @@ def grad_loss(w, b, X, y):
     t4 = np.mean(softplus_value)
     # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
     d_value = 1.0
-    # adjoint of line 12: return strength * np.sum(w**2)
-    d_w = d_value * 0.01 * 2 * w
-    # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
     d_softplus_value = d_value * (np.size(t4) / np.size(softplus_value))
     d_margins = -(d_softplus_value * np.exp(t3 - softplus_value))
     del d_softplus_value, softplus_value, t3
@@ -75,7 +69,7 @@ def grad_loss(w, b, X, y):
     del d_t2
     d_t1 = _fill(d_t1, t1)
     del t1
-    d_w = d_w + _matmul_dy(d_t1, X, w)
+    d_w = d_value * 0.01 * 2 * w + _matmul_dy(d_t1, X, w)
     del d_t1
     return _fill(d_w, w), _fill(d_b, b)
 

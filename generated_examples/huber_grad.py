@@ -82,8 +82,7 @@ def value_and_grad_loss(w, X, y, delta=1.0):
             else:
                 t13 = tape_5.pop()
                 # adjoint of line 12: return 0.5 * r * r
-                d_t4 = d_t4 + d_huber_value_4 * t13
-                d_t4 = d_t4 + d_huber_value_4 * t4 * 0.5
+                d_t4 = d_t4 + d_huber_value_4 * t13 + d_huber_value_4 * t4 * 0.5
         # adjoint of line 18: total = total + huber(row @ w - target, delta)
         d_t3 = _unbroadcast(d_t4, t3, t2)
         d_t3 = _fill(d_t3, t3)
@@ -164,8 +163,7 @@ def grad_loss(w, X, y, delta=1.0):
             else:
                 t13 = tape_5.pop()
                 # adjoint of line 12: return 0.5 * r * r
-                d_t4 = d_t4 + d_huber_value_4 * t13
-                d_t4 = d_t4 + d_huber_value_4 * t4 * 0.5
+                d_t4 = d_t4 + d_huber_value_4 * t13 + d_huber_value_4 * t4 * 0.5
         # adjoint of line 18: total = total + huber(row @ w - target, delta)
         d_t3 = _unbroadcast(d_t4, t3, t2)
         d_t3 = _fill(d_t3, t3)

@@ -36,20 +36,18 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     d_log_probs = _unbroadcast(np.expand_dims(d_t9, 1) * Y, log_probs, Y)
     del d_t9, log_probs
     # adjoint of line 13: log_probs = logits - log_norm
-    d_logits = _unbroadcast(d_log_probs, logits, log_norm)
     d_log_norm = _unbroadcast(-d_log_probs, log_norm, logits)
-    del d_log_probs, log_norm
     # adjoint of line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
-    d_shift = _unbroadcast(d_log_norm, shift, t6)
     d_t6 = _unbroadcast(d_log_norm, t6, shift) / t6
-    del d_log_norm
     d_t6 = _fill(d_t6, t6)
-    del t6
     d_t4 = d_t6 * t5
     del d_t6, t5
-    d_logits = d_logits + _unbroadcast(d_t4, logits, shift)
-    d_shift = d_shift + _unbroadcast(-d_t4, shift, logits)
-    del d_t4
+    d_logits = _unbroadcast(d_log_probs, logits, log_norm) + _unbroadcast(
+        d_t4, logits, shift
+    )
+    del d_log_probs, log_norm
+    d_shift = _unbroadcast(d_log_norm, shift, t6) + _unbroadcast(-d_t4, shift, logits)
+    del d_log_norm, d_t4, t6
     # adjoint of line 11: shift = np.max(logits, axis=1, keepdims=True)
     d_shift = _fill(d_shift, shift)
     chosen = logits == shift
@@ -106,20 +104,18 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     d_log_probs = _unbroadcast(np.expand_dims(d_t9, 1) * Y, log_probs, Y)
     del d_t9, log_probs
     # adjoint of line 13: log_probs = logits - log_norm
-    d_logits = _unbroadcast(d_log_probs, logits, log_norm)
     d_log_norm = _unbroadcast(-d_log_probs, log_norm, logits)
-    del d_log_probs, log_norm
     # adjoint of line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
-    d_shift = _unbroadcast(d_log_norm, shift, t6)
     d_t6 = _unbroadcast(d_log_norm, t6, shift) / t6
-    del d_log_norm
     d_t6 = _fill(d_t6, t6)
-    del t6
     d_t4 = d_t6 * t5
     del d_t6, t5
-    d_logits = d_logits + _unbroadcast(d_t4, logits, shift)
-    d_shift = d_shift + _unbroadcast(-d_t4, shift, logits)
-    del d_t4
+    d_logits = _unbroadcast(d_log_probs, logits, log_norm) + _unbroadcast(
+        d_t4, logits, shift
+    )
+    del d_log_probs, log_norm
+    d_shift = _unbroadcast(d_log_norm, shift, t6) + _unbroadcast(-d_t4, shift, logits)
+    del d_log_norm, d_t4, t6
     # adjoint of line 11: shift = np.max(logits, axis=1, keepdims=True)
     d_shift = _fill(d_shift, shift)
     chosen = logits == shift

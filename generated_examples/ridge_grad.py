@@ -25,21 +25,19 @@ def value_and_grad_loss(w, X, y, lam=0.1):
     del t4
     d_t3 = _fill(d_t3, t3)
     del t3
-    d_w = _matmul_dx(d_t3, w, w)
-    d_w = d_w + _matmul_dy(d_t3, w, w)
-    del d_t3
     d_t2 = _fill(d_t2, t2)
     del t2
-    d_residual = _matmul_dx(d_t2, residual, residual)
-    d_residual = d_residual + _matmul_dy(d_t2, residual, residual)
+    d_residual = _matmul_dx(d_t2, residual, residual) + _matmul_dy(
+        d_t2, residual, residual
+    )
     del d_t2, residual
     # adjoint of line 7: residual = X @ w - y
     d_t1 = _unbroadcast(d_residual, t1, y)
     del d_residual
     d_t1 = _fill(d_t1, t1)
     del t1
-    d_w = d_w + _matmul_dy(d_t1, X, w)
-    del d_t1
+    d_w = _matmul_dx(d_t3, w, w) + _matmul_dy(d_t3, w, w) + _matmul_dy(d_t1, X, w)
+    del d_t1, d_t3
     return value, _fill(d_w, w)
 
 
@@ -59,21 +57,19 @@ def grad_loss(w, X, y, lam=0.1):
     del t4
     d_t3 = _fill(d_t3, t3)
     del t3
-    d_w = _matmul_dx(d_t3, w, w)
-    d_w = d_w + _matmul_dy(d_t3, w, w)
-    del d_t3
     d_t2 = _fill(d_t2, t2)
     del t2
-    d_residual = _matmul_dx(d_t2, residual, residual)
-    d_residual = d_residual + _matmul_dy(d_t2, residual, residual)
+    d_residual = _matmul_dx(d_t2, residual, residual) + _matmul_dy(
+        d_t2, residual, residual
+    )
     del d_t2, residual
     # adjoint of line 7: residual = X @ w - y
     d_t1 = _unbroadcast(d_residual, t1, y)
     del d_residual
     d_t1 = _fill(d_t1, t1)
     del t1
-    d_w = d_w + _matmul_dy(d_t1, X, w)
-    del d_t1
+    d_w = _matmul_dx(d_t3, w, w) + _matmul_dy(d_t3, w, w) + _matmul_dy(d_t1, X, w)
+    del d_t1, d_t3
     return _fill(d_w, w)
 
 

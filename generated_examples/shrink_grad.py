@@ -39,14 +39,9 @@ def value_and_grad_loss(x, r):
     d_total = d_value
     for _ in range(passes):
         t2, x = tape.pop()
-        # adjoint of line 11: x = x * r
-        d_x_2 = d_x
-        d_x = d_x * r
-        d_r = d_r + d_x_2 * x
         # adjoint of line 10: total = total + r * np.log(x)
-        d_total_2 = d_total
-        d_r = d_r + d_total_2 * t2
-        d_x = d_x + d_total_2 * r / x
+        d_r = d_r + d_x * x + d_total * t2
+        d_x = d_x * r + d_total * r / x
     return value, (d_x, d_r)
 
 
@@ -75,12 +70,7 @@ def grad_loss(x, r):
     d_total = d_value
     for _ in range(passes):
         t2, x = tape.pop()
-        # adjoint of line 11: x = x * r
-        d_x_2 = d_x
-        d_x = d_x * r
-        d_r = d_r + d_x_2 * x
         # adjoint of line 10: total = total + r * np.log(x)
-        d_total_2 = d_total
-        d_r = d_r + d_total_2 * t2
-        d_x = d_x + d_total_2 * r / x
+        d_r = d_r + d_x * x + d_total * t2
+        d_x = d_x * r + d_total * r / x
     return d_x, d_r
