@@ -63,6 +63,7 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
         kept = _runs(kept, _merge_sums)
         counts = _read_counts(kept)
         kept = _runs(kept, lambda run: _inline_copies(run, gradient.keep | reads(returns), counts))
+        kept = _shape_stand_ins(kept, reads(returns), gradient.arrays - params)
         kept = _release(kept, reads(returns), gradient.arrays - params)
         kept_forward, kept_reverse = _split(kept)
         bodies.append(Body(forward=kept_forward, reverse=kept_reverse, returns=returns))
@@ -547,6 +548,88 @@ def _inline_copies(run: list, keep: frozenset[str], counts: dict[str, int]) -> l
 
 
 # -- memory ------------------------------------------------------------------------------
+
+# Where a call reads only the shape of an argument: (callee, positions, or None for
+# every position from the first given on).
+_SHAPE_READS = {
+    "_unbroadcast": (1, None), "_fill": (1, 2), "_zero_gradient": (0, 1),
+    "np.shape": (0, 1), "np.ndim": (0, 1), "np.size": (0, 1),
+}
+
+
+def _shape_stand_ins(nodes, returned: set[str], arrays: frozenset[str]) -> tuple:
+    """A forward array whose later readers (adjoints: `_unbroadcast(d, t1, b)`,
+    `_fill(d, t1)`) want only its shape is replaced, after its last real read, by
+    `t1 = _shape_only(t1)` as the forward sweep ends: a zero-strided stand-in of the
+    same shape, so the array is freed instead of held through the reverse sweep. (All
+    such names in one line, `t1, t3 = _shape_only(t1, t3)`, in the order the forward
+    sweep last reads them; top-level lines only: a name also used inside a block is
+    left alone.)"""
+    nodes = list(nodes)
+    sweep = nodes.index(_SWEEP)
+    writes: dict[str, int] = {}
+    blocked: set[str] = set(returned)
+    for index, node in enumerate(nodes):
+        if isinstance(node, Line):
+            for name in node.targets:
+                writes[name] = writes.get(name, 0) + 1
+        elif node is not _SWEEP:
+            for inner in walk([node]):
+                blocked |= node_reads(inner) | node_writes(inner)
+    found: list[tuple[int, str]] = []
+    for name in sorted(arrays):
+        if name in blocked or writes.get(name) != 1:
+            continue
+        last_full, shape_reads = None, []
+        for index, node in enumerate(nodes):
+            if not isinstance(node, Line):
+                continue
+            if name in node.targets or (name in node.reads and not _only_shape_read(node.value, name)):
+                last_full, shape_reads = index, []
+            elif name in node.reads:
+                shape_reads.append(index)
+        if last_full is not None and last_full < sweep and shape_reads:
+            found.append((last_full, name))
+    if not found:
+        return tuple(nodes)
+    names = tuple(name for _, name in sorted(found))
+    value = cst.Call(cst.Name("_shape_only"), [cst.Arg(cst.Name(n)) for n in names])
+    stand_ins = Line(names, value, comment="the reverse sweep reads only the shapes of these: let the arrays go")
+    return tuple(nodes[:sweep] + [stand_ins] + nodes[sweep:])
+
+
+def _only_shape_read(value: cst.BaseExpression, name: str) -> bool:
+    """Whether every read of `name` in `value` is an argument that a call reads only
+    the shape of (see _SHAPE_READS)."""
+    counter = _ShapeReads(name)
+    value.visit(counter)
+    return counter.total == counter.shape
+
+
+class _ShapeReads(cst.CSTVisitor):
+    def __init__(self, name: str):
+        self.name = name
+        self.total = self.shape = 0
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.total += node.value == self.name
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False  # `x.attr`: attribute names are not reads
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False  # keyword names are not reads
+
+    def visit_Call(self, node: cst.Call) -> None:
+        positions = _SHAPE_READS.get(dotted_name(node.func) or "")
+        if positions is None:
+            return
+        start, stop = positions
+        for arg in node.args[start:stop]:
+            if arg.keyword is None and arg.star == "" and isinstance(arg.value, cst.Name) and arg.value.value == self.name:
+                self.shape += 1
 
 
 def _release(nodes, returned: set[str], arrays: frozenset[str]) -> tuple:

@@ -27,6 +27,8 @@ def value_and_grad_nll(mu, log_sigma, X, weight_decay=1e-3):
     t9 = np.mean(per_point)
     value = t9 + penalty
     del penalty
+    # the reverse sweep reads only the shapes of these: let the arrays go
+    t1, t3, per_point = _shape_only(t1, t3, per_point)
     # adjoint of line 15: return np.mean(per_point) + penalty
     d_value = 1.0
     d_per_point = _unbroadcast(d_value, t6, weight_decay) * (
@@ -64,6 +66,8 @@ def grad_nll(mu, log_sigma, X, weight_decay=1e-3):
     per_point = 0.5 * t3 + t6
     # line 15: return np.mean(per_point) + penalty
     t9 = np.mean(per_point)
+    # the reverse sweep reads only the shapes of these: let the arrays go
+    t1, t3, per_point = _shape_only(t1, t3, per_point)
     # adjoint of line 15: return np.mean(per_point) + penalty
     d_value = 1.0
     d_per_point = _unbroadcast(d_value, t6, weight_decay) * (
@@ -117,3 +121,11 @@ def _fill(d, x):
     if np.shape(d) == np.shape(x):
         return d
     return np.full(np.shape(x), d)
+
+
+def _shape_only(*values):
+    """Stand-ins for values of which later code reads only the shapes: read-only,
+    zero-strided arrays of those shapes (one number in memory each), so the values
+    themselves can be freed. One stand-in for one value, else a tuple."""
+    stand_ins = tuple(np.broadcast_to(0.0, np.shape(v)) for v in values)
+    return stand_ins[0] if len(stand_ins) == 1 else stand_ins

@@ -25,6 +25,8 @@ def value_and_grad_loss(w, b, X, y):
     penalty_value = 0.01 * np.sum(w**2)
     # line 17: return np.mean(softplus(-margins)) + penalty(w)
     value = t4 + penalty_value
+    # the reverse sweep reads only the shapes of these: let the arrays go
+    t1, t2 = _shape_only(t1, t2)
     # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
     d_value = 1.0
     d_softplus_value = d_value * (np.size(t4) / np.size(softplus_value))
@@ -56,6 +58,8 @@ def grad_loss(w, b, X, y):
     softplus_value = np.logaddexp(0.0, t3)
     # line 17: return np.mean(softplus(-margins)) + penalty(w)
     t4 = np.mean(softplus_value)
+    # the reverse sweep reads only the shapes of these: let the arrays go
+    t1, t2 = _shape_only(t1, t2)
     # adjoint of line 17: return np.mean(softplus(-margins)) + penalty(w)
     d_value = 1.0
     d_softplus_value = d_value * (np.size(t4) / np.size(softplus_value))
@@ -120,3 +124,11 @@ def _fill(d, x):
     if np.shape(d) == np.shape(x):
         return d
     return np.full(np.shape(x), d)
+
+
+def _shape_only(*values):
+    """Stand-ins for values of which later code reads only the shapes: read-only,
+    zero-strided arrays of those shapes (one number in memory each), so the values
+    themselves can be freed. One stand-in for one value, else a tuple."""
+    stand_ins = tuple(np.broadcast_to(0.0, np.shape(v)) for v in values)
+    return stand_ins[0] if len(stand_ins) == 1 else stand_ins

@@ -28,6 +28,8 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     t9 = np.sum(Y * log_probs, axis=1)
     t10 = np.mean(t9)
     value = -t10
+    # the reverse sweep reads only the shapes of these: let the arrays go
+    t1, t3, log_norm, log_probs, t9 = _shape_only(t1, t3, log_norm, log_probs, t9)
     # adjoint of line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     d_value = 1.0
     d_t9 = -d_value * (np.size(t10) / np.size(t9))
@@ -96,6 +98,8 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     # line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     t9 = np.sum(Y * log_probs, axis=1)
     t10 = np.mean(t9)
+    # the reverse sweep reads only the shapes of these: let the arrays go
+    t1, t3, log_norm, log_probs, t9 = _shape_only(t1, t3, log_norm, log_probs, t9)
     # adjoint of line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     d_value = 1.0
     d_t9 = -d_value * (np.size(t10) / np.size(t9))
@@ -209,3 +213,11 @@ def _fill(d, x):
     if np.shape(d) == np.shape(x):
         return d
     return np.full(np.shape(x), d)
+
+
+def _shape_only(*values):
+    """Stand-ins for values of which later code reads only the shapes: read-only,
+    zero-strided arrays of those shapes (one number in memory each), so the values
+    themselves can be freed. One stand-in for one value, else a tuple."""
+    stand_ins = tuple(np.broadcast_to(0.0, np.shape(v)) for v in values)
+    return stand_ins[0] if len(stand_ins) == 1 else stand_ins

@@ -18,6 +18,8 @@ def value_and_grad_loss(w, X, y, lam=0.1):
     t3 = w @ w
     t4 = lam * t3
     value = t2 + t4
+    # the reverse sweep reads only the shapes of these: let the arrays go
+    t1, t3, t2, t4 = _shape_only(t1, t3, t2, t4)
     # adjoint of line 8: return residual @ residual + lam * (w @ w)
     d_value = 1.0
     d_t2 = _unbroadcast(d_value, t2, t4)
@@ -50,6 +52,8 @@ def grad_loss(w, X, y, lam=0.1):
     t2 = residual @ residual
     t3 = w @ w
     t4 = lam * t3
+    # the reverse sweep reads only the shapes of these: let the arrays go
+    t1, t2, t3, t4 = _shape_only(t1, t2, t3, t4)
     # adjoint of line 8: return residual @ residual + lam * (w @ w)
     d_value = 1.0
     d_t2 = _unbroadcast(d_value, t2, t4)
@@ -137,3 +141,11 @@ def _fill(d, x):
     if np.shape(d) == np.shape(x):
         return d
     return np.full(np.shape(x), d)
+
+
+def _shape_only(*values):
+    """Stand-ins for values of which later code reads only the shapes: read-only,
+    zero-strided arrays of those shapes (one number in memory each), so the values
+    themselves can be freed. One stand-in for one value, else a tuple."""
+    stand_ins = tuple(np.broadcast_to(0.0, np.shape(v)) for v in values)
+    return stand_ins[0] if len(stand_ins) == 1 else stand_ins

@@ -36,6 +36,14 @@ def _fill(d, x):
     return np.full(np.shape(x), d)
 
 
+def _shape_only(*values):
+    """Stand-ins for values of which later code reads only the shapes: read-only,
+    zero-strided arrays of those shapes (one number in memory each), so the values
+    themselves can be freed. One stand-in for one value, else a tuple."""
+    stand_ins = tuple(np.broadcast_to(0.0, np.shape(v)) for v in values)
+    return stand_ins[0] if len(stand_ins) == 1 else stand_ins
+
+
 def _zero_gradient(x):
     """The gradient with respect to `x` of a value that does not depend on it."""
     return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
