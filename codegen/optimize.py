@@ -7,7 +7,11 @@
 - tapes: each pop restores only the values the reverse sweep reads after it, and
   the matching pushes save only those;
 - dead lines are dropped, separately for `value_and_grad_<f>` (which needs the value)
-  and `grad_<f>` (which does not: the logistic loss needs no `log` for its gradient).
+  and `grad_<f>` (which does not: the logistic loss needs no `log` for its gradient);
+- temporaries read once are folded into their reader, and an adjoint's contributions
+  summed in one line (same operations, same order: same bits);
+- memory: arrays are deleted after their last use, and forward arrays the reverse
+  sweep reads only the shapes of are swapped for stand-ins before it starts.
 """
 
 from __future__ import annotations

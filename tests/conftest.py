@@ -30,6 +30,25 @@ def autograd_version(source: str) -> types.ModuleType:
     return load_generated(source.replace("import numpy as np", "import autograd.numpy as np"), "ag")
 
 
+def assert_matches_autograd(source: str, grad_f, wrt, kwargs, atol: float):
+    """grad_f(**kwargs) (one gradient, or a tuple for several wrt) against autograd's
+    on the same source, to 1e-10 relative; skipped, saying why, where autograd cannot
+    run the function (its own limits, such as in-place `+=` on its arrays)."""
+    import pytest
+
+    autograd = pytest.importorskip("autograd")
+    ours = grad_f(**kwargs)
+    ours = (ours,) if len(wrt) == 1 else ours
+    f = autograd_version(source).f
+    names = list(kwargs)
+    for name, mine in zip(wrt, ours):
+        try:
+            theirs = autograd.grad(f, names.index(name))(*kwargs.values())
+        except (TypeError, AttributeError, NotImplementedError) as error:
+            pytest.skip(f"autograd cannot run this: {error}")
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=atol)
+
+
 from codegen.rulecheck import random_input  # noqa: E402,F401  (tests share it)
 
 
