@@ -215,5 +215,16 @@ def _helpers_used(bodies: list[Body], helpers: Mapping[str, cst.FunctionDef]) ->
         name = pending.pop()
         if name in helpers and name not in used:
             used.add(name)
-            pending |= reads(helpers[name])
+            pending |= _helper_reads(helpers[name])
     return [name for name in helpers if name in used]
+
+
+_HELPER_READS: dict[int, tuple[cst.FunctionDef, frozenset[str]]] = {}
+
+
+def _helper_reads(helper: cst.FunctionDef) -> frozenset[str]:
+    """The names a helper reads: the same every time, so found once per process."""
+    cached = _HELPER_READS.get(id(helper))
+    if cached is None or cached[0] is not helper:
+        cached = _HELPER_READS[id(helper)] = (helper, frozenset(reads(helper)))
+    return cached[1]

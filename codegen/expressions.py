@@ -87,9 +87,41 @@ class _Reads(cst.CSTVisitor):
 
 def reads(node: cst.CSTNode) -> set[str]:
     """The variable names an expression or statement reads (not attribute or keyword names)."""
-    visitor = _Reads()
-    node.visit(visitor)
-    return visitor.names
+    names: set[str] = set()
+    _collect_reads(node, names)
+    return names
+
+
+def _collect_reads(node: cst.CSTNode, names: set[str]) -> None:
+    """The common expression nodes walked directly (a libcst visitor dispatches on
+    every node, and this runs for every line many times); anything else, such as a
+    statement, goes through the visitor."""
+    kind = type(node)
+    if kind is cst.Name:
+        names.add(node.value)
+    elif kind in _LEAVES:
+        pass
+    elif kind is cst.BinaryOperation:
+        _collect_reads(node.left, names)
+        _collect_reads(node.right, names)
+    elif kind is cst.UnaryOperation:
+        _collect_reads(node.expression, names)
+    elif kind is cst.Attribute:
+        _collect_reads(node.value, names)
+    elif kind is cst.Call:
+        _collect_reads(node.func, names)
+        for arg in node.args:
+            _collect_reads(arg.value, names)
+    elif kind in (cst.Tuple, cst.List):
+        for element in node.elements:
+            _collect_reads(element.value, names)
+    else:
+        visitor = _Reads()
+        node.visit(visitor)
+        names |= visitor.names
+
+
+_LEAVES = (cst.Integer, cst.Float, cst.SimpleString, cst.Ellipsis)
 
 
 class _Canonical(cst.CSTTransformer):

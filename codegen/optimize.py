@@ -580,20 +580,19 @@ def _shape_stand_ins(nodes, returned: set[str], arrays: frozenset[str]) -> tuple
         elif node is not _SWEEP:
             for inner in walk([node]):
                 blocked |= node_reads(inner) | node_writes(inner)
-    found: list[tuple[int, str]] = []
-    for name in sorted(arrays):
-        if name in blocked or writes.get(name) != 1:
+    candidates = {n for n in arrays if n not in blocked and writes.get(n) == 1}
+    last_full: dict[str, int] = {}  # the last line that reads (or writes) all of it
+    shape_after: set[str] = set()  # names read for their shapes after that line
+    for index, node in enumerate(nodes):
+        if not isinstance(node, Line):
             continue
-        last_full, shape_reads = None, []
-        for index, node in enumerate(nodes):
-            if not isinstance(node, Line):
-                continue
-            if name in node.targets or (name in node.reads and not _only_shape_read(node.value, name)):
-                last_full, shape_reads = index, []
-            elif name in node.reads:
-                shape_reads.append(index)
-        if last_full is not None and last_full < sweep and shape_reads:
-            found.append((last_full, name))
+        read = node.reads & candidates
+        shape_only = _shape_only_reads(node.value) & read if read else set()
+        for name in (read - shape_only) | (set(node.targets) & candidates):
+            last_full[name] = index
+            shape_after.discard(name)
+        shape_after |= shape_only
+    found = sorted((last_full[n], n) for n in shape_after if n in last_full and last_full[n] < sweep)
     if not found:
         return tuple(nodes)
     names = tuple(name for _, name in sorted(found))
@@ -602,21 +601,21 @@ def _shape_stand_ins(nodes, returned: set[str], arrays: frozenset[str]) -> tuple
     return tuple(nodes[:sweep] + [stand_ins] + nodes[sweep:])
 
 
-def _only_shape_read(value: cst.BaseExpression, name: str) -> bool:
-    """Whether every read of `name` in `value` is an argument that a call reads only
-    the shape of (see _SHAPE_READS)."""
-    counter = _ShapeReads(name)
+def _shape_only_reads(value: cst.BaseExpression) -> set[str]:
+    """The names that `value` reads only as arguments that a call reads only the
+    shape of (see _SHAPE_READS)."""
+    counter = _ShapeReads()
     value.visit(counter)
-    return counter.total == counter.shape
+    return {name for name, count in counter.shape.items() if count == counter.total[name]}
 
 
 class _ShapeReads(cst.CSTVisitor):
-    def __init__(self, name: str):
-        self.name = name
-        self.total = self.shape = 0
+    def __init__(self):
+        self.total: dict[str, int] = {}
+        self.shape: dict[str, int] = {}
 
     def visit_Name(self, node: cst.Name) -> None:
-        self.total += node.value == self.name
+        self.total[node.value] = self.total.get(node.value, 0) + 1
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         node.value.visit(self)
@@ -632,8 +631,8 @@ class _ShapeReads(cst.CSTVisitor):
             return
         start, stop = positions
         for arg in node.args[start:stop]:
-            if arg.keyword is None and arg.star == "" and isinstance(arg.value, cst.Name) and arg.value.value == self.name:
-                self.shape += 1
+            if arg.keyword is None and arg.star == "" and isinstance(arg.value, cst.Name):
+                self.shape[arg.value.value] = self.shape.get(arg.value.value, 0) + 1
 
 
 def _release(nodes, returned: set[str], arrays: frozenset[str]) -> tuple:
