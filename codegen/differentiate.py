@@ -35,7 +35,8 @@ float). Nothing here simplifies; `optimize` does that.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import ChainMap, Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import libcst as cst
@@ -249,11 +250,10 @@ class _Sweep:
 
     def _reuse(self, value: cst.BaseExpression, key) -> cst.BaseExpression:
         """`value` reading forward results where it would recompute them."""
-        available = dict(self.computed.get(key, {}))
-        for ancestor in list(self.blocks.ancestors(key))[1:]:
-            for expression, name in self.computed.get((ancestor, "shared"), {}).items():
-                available.setdefault(expression, name)
-        return value.visit(_Reuse(available)) if available else value
+        # A view, not a copy: copying the function's index per line made this quadratic.
+        ancestors = list(self.blocks.ancestors(key))[1:]
+        available = ChainMap(self.computed.get(key, {}), *(self.computed.get((a, "shared"), {}) for a in ancestors))
+        return value.visit(_Reuse(available)) if any(available.maps) else value
 
     # -- forward -----------------------------------------------------------------------
 
@@ -555,7 +555,7 @@ def _canonical(node: cst.BaseExpression) -> str:
 
 
 class _Reuse(cst.CSTTransformer):
-    def __init__(self, available: dict[str, str]):
+    def __init__(self, available: Mapping[str, str]):
         self.available = available
 
     def leave_Call(self, original_node, updated_node):
