@@ -67,7 +67,7 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     d_W2 = _matmul_dy(d_t3, hidden, W2)
     del d_t3
     # adjoint of line 9: hidden = np.tanh(X @ W1 + b1)
-    d_t2 = d_hidden * (1.0 - hidden * hidden)
+    d_t2 = -(d_hidden * (hidden * hidden - 1.0))
     del d_hidden, hidden
     d_t1 = _unbroadcast(d_t2, t1, b1)
     d_b1 = _unbroadcast(d_t2, b1, t1)
@@ -137,7 +137,7 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     d_W2 = _matmul_dy(d_t3, hidden, W2)
     del d_t3
     # adjoint of line 9: hidden = np.tanh(X @ W1 + b1)
-    d_t2 = d_hidden * (1.0 - hidden * hidden)
+    d_t2 = -(d_hidden * (hidden * hidden - 1.0))
     del d_hidden, hidden
     d_t1 = _unbroadcast(d_t2, t1, b1)
     d_b1 = _unbroadcast(d_t2, b1, t1)

@@ -61,7 +61,7 @@ def cosh(x):
 @rule(elementwise=True)
 def tanh(x):
     ans = np.tanh(x)
-    d_x = d_ans * (1.0 - ans * ans)
+    d_x = -(d_ans * (ans * ans - 1.0))  # NumPy reuses the temporaries: 3 arrays, not 4
 
 
 @rule(elementwise=True)
