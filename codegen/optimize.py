@@ -135,7 +135,9 @@ def _negate(node: cst.BaseExpression) -> cst.BaseExpression:
 
 class _Simplify(cst.CSTTransformer):
     """Exact identities, applied bottom-up; every parenthesis is dropped on the way
-    (`parenthesize` then puts back exactly the ones printing needs)."""
+    (`parenthesize` then puts back exactly the ones printing needs). Exact means the
+    same bits, but for one thing: `a + 0 -> a` keeps a -0.0 that the sum would make +0.0
+    (tests/test_optimize.py checks each rewrite on random and special values)."""
 
     def on_leave(self, original_node, updated_node):
         if isinstance(updated_node, cst.BaseExpression) and getattr(updated_node, "lpar", None):
@@ -150,6 +152,8 @@ class _Simplify(cst.CSTTransformer):
             inner = node.expression
             if isinstance(inner, cst.UnaryOperation) and isinstance(inner.operator, cst.Minus):
                 return inner.expression.with_changes(lpar=[], rpar=[])
+            if _negated_product(inner):  # -((-b) * c) == b * c exactly
+                return inner.with_changes(left=inner.left.expression, lpar=[], rpar=[])
         return node
 
     def leave_BinaryOperation(self, original_node, node):
