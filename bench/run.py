@@ -182,8 +182,13 @@ def synthetic_source(lines: int) -> str:
     return "import numpy as np\n\n\ndef f(x, w):\n" + "\n".join(body) + "\n"
 
 
-def bench_generation(repeat: int = 5, sizes=(100, 5000)) -> dict:
-    """Seconds to generate (parse to formatted module), warm, median of `repeat`."""
+def bench_generation(repeat: int = 5, sizes=(100, 1000, 5000), long_repeat: int = 2) -> dict:
+    """Seconds to generate (parse to formatted module), warm, median of `repeat`.
+
+    For the synthetic function, the smallest size is timed before and after every run
+    of the larger ones, and its median over all of them is the baseline: this machine's
+    speed drifts by half over minutes, and a ratio is only fair between times taken
+    over the same stretch."""
     codegen.generate(synthetic_source(10), "f", "x,w")  # warm: templates parsed, Black imported
     out = {"examples": {}}
     examples = (ROOT / "generated_examples") if ROOT else None
@@ -199,15 +204,24 @@ def bench_generation(repeat: int = 5, sizes=(100, 5000)) -> dict:
             codegen.generate(text, function, wrt, path=source_path)
             samples.append(time.perf_counter() - start)
         out["examples"][path.stem.removesuffix("_grad")] = round(statistics.median(samples), 4)
-    for lines in sizes:
+
+    def timed(lines: int) -> float:
         text = synthetic_source(lines)
-        samples = []
-        for _ in range(repeat if lines == sizes[0] else 2):
-            start = time.perf_counter()
-            codegen.generate(text, "f", "x,w")
-            samples.append(time.perf_counter() - start)
-        out[f"{lines} lines"] = round(statistics.median(samples), 4)
-    out[f"{sizes[1]} / {sizes[0]}"] = round(out[f"{sizes[1]} lines"] / out[f"{sizes[0]} lines"], 1)
+        start = time.perf_counter()
+        codegen.generate(text, "f", "x,w")
+        return time.perf_counter() - start
+
+    small, larger = sizes[0], sizes[1:]
+    samples = {lines: [] for lines in sizes}
+    samples[small] += [timed(small) for _ in range(repeat)]
+    for _ in range(long_repeat):
+        for lines in larger:
+            samples[lines].append(timed(lines))
+            samples[small] += [timed(small) for _ in range(repeat)]
+    for lines in sizes:
+        out[f"{lines} lines"] = round(statistics.median(samples[lines]), 4)
+    out["ms per line"] = {str(lines): round(1000 * out[f"{lines} lines"] / lines, 2) for lines in sizes}
+    out[f"{sizes[-1]} / {small}"] = round(out[f"{sizes[-1]} lines"] / out[f"{small} lines"], 1)
     return out
 
 
@@ -295,8 +309,10 @@ def main(argv=None) -> int:
         g = report["generation_s"]
         print("\nGeneration (parse to formatted module), seconds: "
               + ", ".join(f"{k} {v}" for k, v in g["examples"].items()))
-        print(f"synthetic straight-line function: 100 lines {g['100 lines']} s, 5000 lines {g['5000 lines']} s "
-              f"({g['5000 / 100']}x)")
+        sizes = list(g["ms per line"])
+        print("synthetic straight-line function: "
+              + ", ".join(f"{n} lines {g[f'{n} lines']} s ({g['ms per line'][n]} ms/line)" for n in sizes)
+              + f"; {sizes[-1]} / {sizes[0]} lines: {g[f'{sizes[-1]} / {sizes[0]}']}x")
     Path(args.json).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     print(f"\nwrote {args.json}", file=sys.stderr)
     return 0

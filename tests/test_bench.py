@@ -51,8 +51,9 @@ def test_hand_written_gradients_match_finite_differences(name):
 
 
 def test_generation_timing_runs():
-    timings = run.bench_generation(repeat=1, sizes=(20, 60))
+    timings = run.bench_generation(repeat=1, sizes=(20, 40, 60), long_repeat=1)
     assert timings["60 lines"] > 0 and timings["examples"]
+    assert set(timings["ms per line"]) == {"20", "40", "60"} and "60 / 20" in timings
 
 
 def test_chunked_formatting_is_blacks():
