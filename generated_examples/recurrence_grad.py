@@ -32,7 +32,7 @@ def value_and_grad_loss(x, a, steps=1000):
         t1, t3, x = tape.pop()
         # adjoint of line 9: x = x * np.cos(x) + a * np.sin(x)
         d_a = d_a + d_x * t3
-        d_x = d_x * a * t1 + d_x * t1 - d_x * x * t3
+        d_x = d_x * (a * t1 + t1 - x * t3)
     return value, (d_x, d_a)
 
 
@@ -55,5 +55,5 @@ def grad_loss(x, a, steps=1000):
         t1, t3, x = tape.pop()
         # adjoint of line 9: x = x * np.cos(x) + a * np.sin(x)
         d_a = d_a + d_x * t3
-        d_x = d_x * a * t1 + d_x * t1 - d_x * x * t3
+        d_x = d_x * (a * t1 + t1 - x * t3)
     return d_x, d_a

@@ -35,3 +35,27 @@ def test_rewrite_is_the_expected_one_and_exact(before, after):
     if before != "a + 0":  # the same signed zeros too (a NaN's sign means nothing)
         numbers = ~np.isnan(want)
         assert np.array_equal(np.signbit(got)[numbers], np.signbit(want)[numbers])
+
+
+FACTORED = [
+    ("d * a * b + d * b - d * c * a", "d * (a * b + b - c * a)"),
+    ("-d * a + d * b", "d * (-a + b)"),
+    ("d * a - (d * b - d * c)", "d * (a - b + c)"),
+    ("d * a + c * b", "d * a + c * b"),  # no common leading factor: left alone
+    ("d * a + d", "d * a + d"),  # a bare term: left alone
+]
+
+
+@pytest.mark.parametrize("before, after", FACTORED)
+def test_adjoint_sums_factor_their_common_adjoint(before, after):
+    from codegen.optimize import factor
+
+    rewritten = code(factor(cst.parse_expression(before)))
+    assert rewritten.replace(" ", "") == after.replace(" ", "")
+    rng = np.random.default_rng(1)
+    env = {k: rng.uniform(1.0, 2.0, size=200) for k in "abcd"}
+    # Regrouped rounding: a few ulps of the sum of the terms' magnitudes (the inputs
+    # are positive, so that sum is the expression with every `-` made a `+`).
+    magnitude = eval(before.replace("-", "+"), {}, env)
+    error = np.abs(eval(rewritten, {}, env) - eval(before, {}, env))
+    assert np.all(error <= 8 * np.finfo(float).eps * magnitude)
