@@ -138,6 +138,13 @@ def bench_loss(name: str, size, rounds: int, budget: float) -> dict:
             del methods[method]
     times = {m: [] for m in methods}
     limit = {m: max(3, min(rounds, int(budget / max(first[m], 1e-9)))) for m in methods}
+    # A sample of a short call is several calls in a row (at least ~20 ms): a single
+    # 0.3 ms call swings by 10-20% on this kind of machine from one call to the next.
+    calls = {}
+    for method, f in methods.items():
+        start = time.perf_counter()
+        f(*args)
+        calls[method] = max(1, min(200, round(0.02 / max(time.perf_counter() - start, 1e-9))))
     for round_ in range(rounds):
         for method, f in methods.items():
             if round_ < limit[method]:
@@ -149,8 +156,9 @@ def bench_loss(name: str, size, rounds: int, budget: float) -> dict:
                 gc.collect()
                 gc.disable()  # as timeit does: a collection would land on whoever runs next
                 start = time.perf_counter()
-                f(*args)
-                times[method].append(time.perf_counter() - start)
+                for _ in range(calls[method]):
+                    f(*args)
+                times[method].append((time.perf_counter() - start) / calls[method])
                 gc.enable()
     base = statistics.median(times["hand"])
     for method, samples in times.items():
@@ -158,6 +166,7 @@ def bench_loss(name: str, size, rounds: int, budget: float) -> dict:
         result["median_ms"][method] = round(median * 1e3, 4)
         result["ratio"][method] = round(median / base, 3)
         result["rounds"][method] = len(samples)
+        result.setdefault("calls_per_sample", {})[method] = calls[method]
     for method in ("loss", "hand", "codegen value_and_grad"):
         tracemalloc.start()
         methods[method](*args)
