@@ -5,6 +5,7 @@ or None when the tool is not installed."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import types
 
@@ -122,6 +123,8 @@ def versions() -> dict[str, str]:
     out = {}
     for name in ("numpy", "autograd", "jax", "torch", "libcst", "black"):
         if _available(name):
-            module = importlib.import_module(name)
-            out[name] = getattr(module, "__version__", "?")
+            try:  # the installed distribution's version: autograd and libcst have no __version__
+                out[name] = importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                out[name] = getattr(importlib.import_module(name), "__version__", "?")
     return out
