@@ -15,14 +15,14 @@ def value_and_grad_rosenbrock(x):
     t2 = x[:-1]
     t4 = t1 - t2**2
     t7 = x[:-1]
-    t8 = 1.0 - t7
-    value = np.sum(100.0 * t4**2 + t8**2)
+    value = np.sum(100.0 * t4**2 + (1.0 - t7) ** 2)
     # the reverse sweep reads only the shapes of these: let the arrays go
-    t1, t7 = _shape_only(t1, t7)
+    t1 = _shape_only(t1)
     # adjoint of line 7: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:...
     d_value = 1.0
-    d_x = _index_adjoint(-(_unbroadcast(d_value, t7, t4) * 2 * t8), x, np.s_[:-1])
-    del t8
+    d_x = _index_adjoint(
+        -(_unbroadcast(d_value, t7, t4) * 2 * (1.0 - t7)), x, np.s_[:-1]
+    )
     d_t4 = _unbroadcast(d_value, t4, t7) * 100.0 * 2 * t4
     del t4, t7
     d_x = _index_add(d_x, _unbroadcast(-d_t4, t2, t1) * 2 * t2, x, np.s_[:-1])
@@ -38,13 +38,13 @@ def grad_rosenbrock(x):
     t2 = x[:-1]
     t4 = t1 - t2**2
     t7 = x[:-1]
-    t8 = 1.0 - t7
     # the reverse sweep reads only the shapes of these: let the arrays go
-    t1, t7 = _shape_only(t1, t7)
+    t1 = _shape_only(t1)
     # adjoint of line 7: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:...
     d_value = 1.0
-    d_x = _index_adjoint(-(_unbroadcast(d_value, t7, t4) * 2 * t8), x, np.s_[:-1])
-    del t8
+    d_x = _index_adjoint(
+        -(_unbroadcast(d_value, t7, t4) * 2 * (1.0 - t7)), x, np.s_[:-1]
+    )
     d_t4 = _unbroadcast(d_value, t4, t7) * 100.0 * 2 * t4
     del t4, t7
     d_x = _index_add(d_x, _unbroadcast(-d_t4, t2, t1) * 2 * t2, x, np.s_[:-1])
