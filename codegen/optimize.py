@@ -62,6 +62,9 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     bodies = []
     params = {p.name for p in gradient.function.params}
     forward, reverse = _recompute_cheap(forward, reverse, frozenset(params), gradient.invented & gradient.arrays)
+    # Slices of parameters (never rebound) are views: a stand-in for one would free nothing.
+    rebound = {name for node in walk(forward + reverse) for name in node_writes(node)}
+    views = {n.target for n in forward if isinstance(n, Line) and n.target and _is_slice_of(n.value, params - rebound)}
     for returns in (both, grads):
         kept, _ = _live(forward + (_SWEEP,) + reverse, reads(returns), {})
         kept = _fold(kept, gradient.invented - reads(returns))
@@ -70,7 +73,7 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
         kept = _runs(kept, lambda run: _inline_copies(run, gradient.keep | reads(returns), counts))
         kept_forward, kept_reverse = _split(kept)
         kept = kept_forward + (_SWEEP,) + map_lines(kept_reverse, lambda n: replace(n, value=factor(n.value)))
-        kept = _shape_stand_ins(kept, reads(returns), gradient.arrays - params)
+        kept = _shape_stand_ins(kept, reads(returns), gradient.arrays - params - views)
         kept = _release(kept, reads(returns), gradient.arrays - params)
         kept_forward, kept_reverse = _split(kept)
         bodies.append(Body(forward=kept_forward, reverse=kept_reverse, returns=returns))

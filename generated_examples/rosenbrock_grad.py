@@ -16,8 +16,6 @@ def value_and_grad_rosenbrock(x):
     t4 = t1 - t2**2
     t7 = x[:-1]
     value = np.sum(100.0 * t4**2 + (1.0 - t7) ** 2)
-    # the reverse sweep reads only the shapes of these: let the arrays go
-    t1 = _shape_only(t1)
     # adjoint of line 7: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:...
     d_value = 1.0
     d_x = _index_adjoint(
@@ -38,8 +36,6 @@ def grad_rosenbrock(x):
     t2 = x[:-1]
     t4 = t1 - t2**2
     t7 = x[:-1]
-    # the reverse sweep reads only the shapes of these: let the arrays go
-    t1 = _shape_only(t1)
     # adjoint of line 7: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:...
     d_value = 1.0
     d_x = _index_adjoint(
@@ -82,14 +78,6 @@ def _fill(d, x):
     if np.shape(d) == np.shape(x):
         return d
     return np.full(np.shape(x), d)
-
-
-def _shape_only(*values):
-    """Stand-ins for values of which later code reads only the shapes: read-only,
-    zero-strided arrays of those shapes (one number in memory each), so the values
-    themselves can be freed. One stand-in for one value, else a tuple."""
-    stand_ins = tuple(np.broadcast_to(0.0, np.shape(v)) for v in values)
-    return stand_ins[0] if len(stand_ins) == 1 else stand_ins
 
 
 def _index_add(d, c, x, index):
