@@ -4,6 +4,7 @@ substitution of names, and parentheses where operator precedence needs them."""
 from __future__ import annotations
 
 import ast
+import functools
 from typing import Mapping
 
 import libcst as cst
@@ -251,13 +252,21 @@ def parenthesize(node: cst.CSTNode):
 _UNKNOWN = object()
 
 
+@functools.lru_cache(maxsize=4096)
+def literal_value(text: str):
+    """The value of a literal's text (`"1_000"`, `"0.5"`, `"'a'"`). Cached: a function
+    uses few distinct literals many times, and each `ast.literal_eval` call leaves
+    closures in reference cycles, which pile up while generation pauses the collector."""
+    return ast.literal_eval(text)
+
+
 def _static(node: cst.BaseExpression):
     """The value of a test made of literals (`None is not None and not False`), or
     _UNKNOWN when it depends on anything computed at run time."""
     if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[node.value]
     if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
-        return ast.literal_eval(node.value)
+        return literal_value(node.value)
     if isinstance(node, cst.Tuple):
         items = [_static(e.value) for e in node.elements]
         return _UNKNOWN if any(i is _UNKNOWN for i in items) else tuple(items)

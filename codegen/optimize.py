@@ -16,14 +16,13 @@
 
 from __future__ import annotations
 
-import ast
 import math
 from dataclasses import dataclass, replace
 
 import libcst as cst
 
 from .differentiate import Gradient
-from .expressions import code, parenthesize, reads, substitute
+from .expressions import code, literal_value, parenthesize, reads, substitute
 from .program import Block, Jump, Line, Node, Pop, Push, Release, map_lines, node_reads, node_writes, walk
 
 
@@ -104,7 +103,7 @@ def _number(node: cst.BaseExpression):
             sign = -sign
         node = node.expression
     if isinstance(node, (cst.Integer, cst.Float)):
-        return sign * ast.literal_eval(node.value)
+        return sign * literal_value(node.value)
     return None
 
 
