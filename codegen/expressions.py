@@ -125,6 +125,114 @@ def _collect_reads(node: cst.CSTNode, names: set[str]) -> None:
 _LEAVES = (cst.Integer, cst.Float, cst.SimpleString, cst.Ellipsis)
 
 
+def transform(node: cst.CSTNode, leave) -> cst.CSTNode:
+    """`node` rebuilt bottom-up with `leave(expression)` applied to every expression in
+    it, children first, as a LibCST transformer's `on_leave` would be (attribute and
+    keyword names are not expressions here). The common expression nodes are walked
+    directly, and a node whose children come back unchanged is kept as it is; a
+    LibCST transformer visits every operator, parenthesis and whitespace node too, and
+    that made the rewriting passes most of generation's time. Any other node goes
+    through such a transformer, with the same `leave`."""
+    kind = type(node)
+    if kind in _LEAVES or kind is cst.Name:
+        return leave(node)
+    rebuild = _REBUILD.get(kind)
+    if rebuild is None:
+        return node.visit(_Leave(leave))
+    return leave(rebuild(node, leave))
+
+
+def _binary(node, leave):
+    left, right = transform(node.left, leave), transform(node.right, leave)
+    return node if left is node.left and right is node.right else node.with_changes(left=left, right=right)
+
+
+def _unary(node, leave):
+    inner = transform(node.expression, leave)
+    return node if inner is node.expression else node.with_changes(expression=inner)
+
+
+def _attribute(node, leave):
+    value = transform(node.value, leave)
+    return node if value is node.value else node.with_changes(value=value)
+
+
+def _call(node, leave):
+    func = transform(node.func, leave)
+    args = [_arg(a, leave) for a in node.args]
+    if func is node.func and all(a is b for a, b in zip(args, node.args)):
+        return node
+    return node.with_changes(func=func, args=args)
+
+
+def _arg(arg, leave):
+    value = transform(arg.value, leave)
+    return arg if value is arg.value else arg.with_changes(value=value)
+
+
+def _sequence(node, leave):
+    elements = [_arg(e, leave) if type(e) is cst.Element else transform(e, leave) for e in node.elements]
+    if all(a is b for a, b in zip(elements, node.elements)):
+        return node
+    return node.with_changes(elements=elements)
+
+
+def _subscript(node, leave):
+    value = transform(node.value, leave)
+    elements = []
+    for element in node.slice:
+        inner = element.slice
+        if type(inner) is cst.Index:
+            index = transform(inner.value, leave)
+            changed = inner if index is inner.value else inner.with_changes(value=index)
+        elif type(inner) is cst.Slice:
+            bounds = {k: getattr(inner, k) for k in ("lower", "upper", "step")}
+            new = {k: v if v is None else transform(v, leave) for k, v in bounds.items()}
+            changed = inner if all(new[k] is bounds[k] for k in new) else inner.with_changes(**new)
+        else:
+            changed = inner.visit(_Leave(leave))
+        elements.append(element if changed is inner else element.with_changes(slice=changed))
+    if value is node.value and all(a is b for a, b in zip(elements, node.slice)):
+        return node
+    return node.with_changes(value=value, slice=elements)
+
+
+def _if_expression(node, leave):
+    test, body, orelse = (transform(n, leave) for n in (node.test, node.body, node.orelse))
+    if test is node.test and body is node.body and orelse is node.orelse:
+        return node
+    return node.with_changes(test=test, body=body, orelse=orelse)
+
+
+_REBUILD = {
+    cst.BinaryOperation: _binary,
+    cst.BooleanOperation: _binary,
+    cst.UnaryOperation: _unary,
+    cst.Attribute: _attribute,
+    cst.Call: _call,
+    cst.Tuple: _sequence,
+    cst.List: _sequence,
+    cst.Subscript: _subscript,
+    cst.IfExp: _if_expression,
+}
+
+
+class _Leave(cst.CSTTransformer):
+    """`transform` for the nodes it does not walk itself."""
+
+    def __init__(self, leave):
+        self.leave = leave
+
+    def on_leave(self, original_node, updated_node):
+        if type(updated_node) is cst.Attribute:
+            updated_node = updated_node.with_changes(attr=original_node.attr)
+        elif type(updated_node) is cst.Arg:
+            updated_node = updated_node.with_changes(keyword=original_node.keyword)
+        if isinstance(updated_node, cst.BaseExpression):
+            return self.leave(updated_node)
+        return updated_node
+
+
 class _Canonical(cst.CSTTransformer):
     def __init__(self, aliases: Mapping[str, str]):
         self.aliases = aliases
@@ -152,28 +260,13 @@ def canonical(node: cst.CSTNode, aliases: Mapping[str, str]):
     return node.visit(_Canonical(aliases))
 
 
-class _Substitute(cst.CSTTransformer):
-    def __init__(self, mapping: Mapping[str, cst.BaseExpression]):
-        self.mapping = mapping
-
-    def leave_Name(self, original_node, updated_node):
-        return self.mapping.get(original_node.value, updated_node)
-
-    # Keyword names and attribute names are Name nodes too, but not variables.
-    def leave_Arg(self, original_node, updated_node):
-        return updated_node.with_changes(keyword=original_node.keyword)
-
-    def leave_Attribute(self, original_node, updated_node):
-        return updated_node.with_changes(attr=original_node.attr)
-
-    def leave_AssignTarget(self, original_node, updated_node):
-        return updated_node
-
-
 def substitute(node: cst.CSTNode, mapping: Mapping[str, cst.BaseExpression], parens: bool = True):
     """`node` with every variable Name in `mapping` replaced, parenthesised as needed
     (`parens=False` when the caller simplifies, which parenthesises, afterwards)."""
-    replaced = node.visit(_Substitute(mapping)) if mapping else node
+    if not mapping:
+        replaced = node
+    else:
+        replaced = transform(node, lambda n: mapping.get(n.value, n) if type(n) is cst.Name else n)
     return parenthesize(replaced) if parens else replaced
 
 
@@ -211,34 +304,26 @@ def _wrap(node: cst.BaseExpression) -> cst.BaseExpression:
     return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
 
-class _Parenthesize(cst.CSTTransformer):
-    def leave_BinaryOperation(self, original_node, updated_node):
-        mine = _BINARY[type(updated_node.operator)]
-        left, right = updated_node.left, updated_node.right
-        power = isinstance(updated_node.operator, cst.Power)
+def _parenthesized(node):
+    """`node` with parentheses around the children that bind more loosely than it."""
+    kind = type(node)
+    if kind is cst.BinaryOperation:
+        mine = _BINARY[type(node.operator)]
+        left, right = node.left, node.right
+        power = isinstance(node.operator, cst.Power)
         # `**` groups to the right and binds tighter than a unary minus on its left only.
         if _strength(left) < mine or (power and _strength(left) == mine):
             left = _wrap(left)
-        right_needs = _strength(right) < (_UNARY if power else mine + 1)
-        if right_needs:
+        if _strength(right) < (_UNARY if power else mine + 1):
             right = _wrap(right)
-        return updated_node.with_changes(left=left, right=right)
-
-    def leave_UnaryOperation(self, original_node, updated_node):
-        operand = updated_node.expression
-        if _strength(operand) < _UNARY:
-            operand = _wrap(operand)
-        return updated_node.with_changes(expression=operand)
-
-    def leave_Attribute(self, original_node, updated_node):
-        if _strength(updated_node.value) < _ATOM:
-            return updated_node.with_changes(value=_wrap(updated_node.value))
-        return updated_node
-
-    def leave_Subscript(self, original_node, updated_node):
-        if _strength(updated_node.value) < _ATOM:
-            return updated_node.with_changes(value=_wrap(updated_node.value))
-        return updated_node
+        return node if left is node.left and right is node.right else node.with_changes(left=left, right=right)
+    if kind is cst.UnaryOperation:
+        if _strength(node.expression) < _UNARY:
+            return node.with_changes(expression=_wrap(node.expression))
+    elif kind is cst.Attribute or kind is cst.Subscript:
+        if _strength(node.value) < _ATOM:
+            return node.with_changes(value=_wrap(node.value))
+    return node
 
 
 def parenthesize(node: cst.CSTNode):
@@ -246,7 +331,7 @@ def parenthesize(node: cst.CSTNode):
 
     LibCST prints a tree as it is; after substitution a child can bind more loosely
     than its parent (`x ** 2` with x := -1 must print `(-1) ** 2`)."""
-    return node.visit(_Parenthesize())
+    return transform(node, _parenthesized)
 
 
 _UNKNOWN = object()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import libcst as cst
 
 from .differentiate import Gradient
-from .expressions import code, literal_value, parenthesize, reads, substitute
+from .expressions import code, literal_value, parenthesize, reads, substitute, transform
 from .program import Block, Jump, Line, Node, Pop, Push, Release, map_lines, node_reads, node_writes, walk
 
 
@@ -147,70 +147,75 @@ def _negate(node: cst.BaseExpression) -> cst.BaseExpression:
     return cst.UnaryOperation(cst.Minus(), node)
 
 
-class _Simplify(cst.CSTTransformer):
-    """Exact identities, applied bottom-up; every parenthesis is dropped on the way
-    (`parenthesize` then puts back exactly the ones printing needs). Exact means the
-    same bits, but for one thing: `a + 0 -> a` keeps a -0.0 that the sum would make +0.0
-    (tests/test_optimize.py checks each rewrite on random and special values)."""
+def _simplified(node):
+    """One node, its children already simplified, rewritten by exact identities.
+    Every parenthesis is dropped on the way (`parenthesize` then puts back exactly the
+    ones printing needs). Exact means the same bits, but for one thing: `a + 0 -> a`
+    keeps a -0.0 that the sum would make +0.0 (tests/test_optimize.py checks each
+    rewrite on random and special values)."""
+    if getattr(node, "lpar", None) and not isinstance(node, (cst.Tuple, cst.GeneratorExp)):
+        node = node.with_changes(lpar=[], rpar=[])
+    kind = type(node)
+    if kind is cst.UnaryOperation:
+        return _simplified_unary(node)
+    if kind is cst.BinaryOperation:
+        return _simplified_binary(node)
+    return node
 
-    def on_leave(self, original_node, updated_node):
-        if isinstance(updated_node, cst.BaseExpression) and getattr(updated_node, "lpar", None):
-            if not isinstance(updated_node, (cst.Tuple, cst.GeneratorExp)):
-                updated_node = updated_node.with_changes(lpar=[], rpar=[])
-        return super().on_leave(original_node, updated_node)
 
-    def leave_UnaryOperation(self, original_node, node):
-        if isinstance(node.operator, cst.Plus):
-            return node.expression
-        if isinstance(node.operator, cst.Minus):
-            inner = node.expression
-            if isinstance(inner, cst.UnaryOperation) and isinstance(inner.operator, cst.Minus):
-                return inner.expression.with_changes(lpar=[], rpar=[])
-            if _negated_product(inner):  # -((-b) * c) == b * c exactly
-                return inner.with_changes(left=inner.left.expression, lpar=[], rpar=[])
-        return node
+def _simplified_unary(node):
+    if isinstance(node.operator, cst.Plus):
+        return node.expression
+    if isinstance(node.operator, cst.Minus):
+        inner = node.expression
+        if isinstance(inner, cst.UnaryOperation) and isinstance(inner.operator, cst.Minus):
+            return inner.expression.with_changes(lpar=[], rpar=[])
+        if _negated_product(inner):  # -((-b) * c) == b * c exactly
+            return inner.with_changes(left=inner.left.expression, lpar=[], rpar=[])
+    return node
 
-    def leave_BinaryOperation(self, original_node, node):
-        op = type(node.operator)
-        left, right = node.left, node.right
-        a, b = _number(left), _number(right)
-        if a is not None and b is not None and op in _FOLD:
-            try:
-                value = _FOLD[op](a, b)
-            except (ZeroDivisionError, OverflowError):
-                value = None
-            if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < 2**53:
-                return _literal(value)
-        if op is cst.Multiply:
-            if b == 1:
-                return left
-            if a == 1:
-                return right
-            if b == -1:
-                return _negate(left)
-            if a == -1:
-                return _negate(right)
-        if op in (cst.Divide, cst.Power) and b == 1:
+
+def _simplified_binary(node):
+    op = type(node.operator)
+    left, right = node.left, node.right
+    a, b = _number(left), _number(right)
+    if a is not None and b is not None and op in _FOLD:
+        try:
+            value = _FOLD[op](a, b)
+        except (ZeroDivisionError, OverflowError):
+            value = None
+        if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < 2**53:
+            return _literal(value)
+    if op is cst.Multiply:
+        if b == 1:
             return left
-        if op in (cst.Add, cst.Subtract) and _negated_product(right):
-            # a + (-b) * c == a - b * c exactly (negation is exact).
-            flipped = cst.Subtract() if op is cst.Add else cst.Add()
-            return node.with_changes(operator=flipped, right=right.with_changes(left=right.left.expression))
-        if op in (cst.Add, cst.Subtract) and b == 0:
-            return left
-        if op is cst.Add and a == 0:
+        if a == 1:
             return right
-        if op in (cst.Add, cst.Subtract) and isinstance(right, cst.UnaryOperation) and isinstance(
-            right.operator, cst.Minus
-        ):
-            flipped = cst.Subtract() if op is cst.Add else cst.Add()
-            return node.with_changes(operator=flipped, right=right.expression)
-        return node
+        if b == -1:
+            return _negate(left)
+        if a == -1:
+            return _negate(right)
+    if op in (cst.Divide, cst.Power) and b == 1:
+        return left
+    if op in (cst.Add, cst.Subtract) and _negated_product(right):
+        # a + (-b) * c == a - b * c exactly (negation is exact).
+        flipped = cst.Subtract() if op is cst.Add else cst.Add()
+        return node.with_changes(operator=flipped, right=right.with_changes(left=right.left.expression))
+    if op in (cst.Add, cst.Subtract) and b == 0:
+        return left
+    if op is cst.Add and a == 0:
+        return right
+    if op in (cst.Add, cst.Subtract) and isinstance(right, cst.UnaryOperation) and isinstance(
+        right.operator, cst.Minus
+    ):
+        flipped = cst.Subtract() if op is cst.Add else cst.Add()
+        return node.with_changes(operator=flipped, right=right.expression)
+    return node
 
 
 def simplify(node: cst.BaseExpression) -> cst.BaseExpression:
     """`node` rewritten by exact algebraic identities, parenthesised for printing."""
-    return parenthesize(node.visit(_Simplify()))
+    return parenthesize(transform(node, _simplified))
 
 
 # -- scalars ------------------------------------------------------------------------------
@@ -595,6 +600,7 @@ def _recompute_cheap(forward, reverse, constant: frozenset[str], writes: dict[st
     for node in walk(reverse):
         for name in node_reads(node):
             readers.setdefault(name, []).append(node)
+    top_level = {id(node) for node in reverse}
     cheap = {}
     for node in forward:
         name = node.target if isinstance(node, Line) else None
@@ -602,7 +608,7 @@ def _recompute_cheap(forward, reverse, constant: frozenset[str], writes: dict[st
             name in temporaries
             and writes.get(name) == 1
             and len(readers.get(name, ())) == 1
-            and any(r is readers[name][0] for r in reverse)  # read at the sweep's top level
+            and id(readers[name][0]) in top_level  # read at the sweep's top level
             and isinstance(readers[name][0], Line)
             and _elementwise_of(node.value, constant)
         ):
