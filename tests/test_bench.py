@@ -119,3 +119,14 @@ def test_generation_leaves_little_for_the_cyclic_collector():
     finally:
         gc.enable()
     assert left < 40 * 300, f"{left} objects in cycles for 300 lines"
+
+
+def test_synthetic_function_lines_do_not_lengthen_with_its_size():
+    # The generation benchmark compares a 5,000-line function with a 100-line one:
+    # their lines must be alike, or it measures longer names (a4390 against a43:
+    # Black had 1,353 statements to split in the long one, against 25 in 1,000 lines).
+    def widths(lines):
+        body = run.synthetic_source(lines).splitlines()[4:-1]
+        return {len(line) for line in body}
+
+    assert widths(5000) == widths(100)
