@@ -43,7 +43,7 @@ import libcst as cst
 
 from . import ir
 from .analyze import Analysis, Shape
-from .expressions import code, fold_static, reads, substitute
+from .expressions import code, fold_static, reads, substitute, transform
 from .lowering import render
 from .names import Namer
 from dataclasses import replace
@@ -253,7 +253,7 @@ class _Sweep:
         # A view, not a copy: copying the function's index per line made this quadratic.
         ancestors = list(self.blocks.ancestors(key))[1:]
         available = ChainMap(self.computed.get(key, {}), *(self.computed.get((a, "shared"), {}) for a in ancestors))
-        return value.visit(_Reuse(available)) if any(available.maps) else value
+        return transform(value, lambda node: _reused(node, available)) if any(available.maps) else value
 
     # -- forward -----------------------------------------------------------------------
 
@@ -554,22 +554,16 @@ def _canonical(node: cst.BaseExpression) -> str:
     return code(simplify(node))
 
 
-class _Reuse(cst.CSTTransformer):
-    def __init__(self, available: Mapping[str, str]):
-        self.available = available
+_REUSABLE = (cst.Call, cst.BinaryOperation, cst.UnaryOperation)
 
-    def leave_Call(self, original_node, updated_node):
-        return self._named(updated_node)
 
-    def leave_BinaryOperation(self, original_node, updated_node):
-        return self._named(updated_node)
-
-    def leave_UnaryOperation(self, original_node, updated_node):
-        return self._named(updated_node)
-
-    def _named(self, node):
-        name = self.available.get(_canonical(node))
-        return cst.Name(name) if name else node
+def _reused(node, available: Mapping[str, str]):
+    """`node` (its children done) as the name of a forward value that holds it, if any."""
+    if type(node) in _REUSABLE:
+        name = available.get(_canonical(node))
+        if name:
+            return cst.Name(name)
+    return node
 
 
 def _nodes(node: cst.CSTNode):

@@ -222,13 +222,17 @@ class _Leave(cst.CSTTransformer):
 
     def __init__(self, leave):
         self.leave = leave
+        self.not_variables: set[int] = set()  # attribute and keyword names
+
+    def on_visit(self, node) -> bool:
+        if type(node) is cst.Attribute:
+            self.not_variables.add(id(node.attr))
+        elif type(node) is cst.Arg and node.keyword is not None:
+            self.not_variables.add(id(node.keyword))
+        return True
 
     def on_leave(self, original_node, updated_node):
-        if type(updated_node) is cst.Attribute:
-            updated_node = updated_node.with_changes(attr=original_node.attr)
-        elif type(updated_node) is cst.Arg:
-            updated_node = updated_node.with_changes(keyword=original_node.keyword)
-        if isinstance(updated_node, cst.BaseExpression):
+        if isinstance(updated_node, cst.BaseExpression) and id(original_node) not in self.not_variables:
             return self.leave(updated_node)
         return updated_node
 

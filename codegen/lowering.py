@@ -10,7 +10,7 @@ from __future__ import annotations
 import libcst as cst
 
 from . import ir
-from .expressions import attribute, canonical, code, fold_static, qualified, reads, substitute
+from .expressions import attribute, canonical, code, dotted, fold_static, qualified, reads, substitute, transform
 from .rules import Rule, operator_key, projection_key
 
 # NumPy names that are constants rather than functions.
@@ -387,18 +387,16 @@ def render(rule: Rule, args, given: frozenset[str]) -> cst.BaseExpression:
     return _splice_index(substitute(forward, values, parens=True))
 
 
-class _SpliceIndex(cst.CSTTransformer):
+def _spliced(node):
     """`x[np.s_[1:, i]]` -> `x[1:, i]`: an index constant printed as written."""
-
-    def leave_Subscript(self, original_node, updated_node):
-        if len(updated_node.slice) == 1 and isinstance(updated_node.slice[0].slice, cst.Index):
-            inner = updated_node.slice[0].slice.value
-            if isinstance(inner, cst.Subscript) and code(inner.value) == "np.s_":
-                return updated_node.with_changes(slice=inner.slice)
-        return updated_node
+    if type(node) is cst.Subscript and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        inner = node.slice[0].slice.value
+        if isinstance(inner, cst.Subscript) and dotted(inner.value) == "np.s_":
+            return node.with_changes(slice=inner.slice)
+    return node
 
 
 def _splice_index(node):
-    return node.visit(_SpliceIndex())
+    return transform(node, _spliced)
 
 

@@ -738,35 +738,22 @@ def _shape_stand_ins(nodes, returned: set[str], arrays: frozenset[str]) -> tuple
 def _shape_only_reads(value: cst.BaseExpression) -> set[str]:
     """The names that `value` reads only as arguments that a call reads only the
     shape of (see _SHAPE_READS)."""
-    counter = _ShapeReads()
-    value.visit(counter)
-    return {name for name, count in counter.shape.items() if count == counter.total[name]}
+    total: dict[str, int] = {}
+    shape: dict[str, int] = {}
 
+    def count(node):
+        if type(node) is cst.Name:
+            total[node.value] = total.get(node.value, 0) + 1
+        elif type(node) is cst.Call:
+            positions = _SHAPE_READS.get(dotted_name(node.func) or "")
+            if positions is not None:
+                for arg in node.args[positions[0] : positions[1]]:
+                    if arg.keyword is None and arg.star == "" and type(arg.value) is cst.Name:
+                        shape[arg.value.value] = shape.get(arg.value.value, 0) + 1
+        return node
 
-class _ShapeReads(cst.CSTVisitor):
-    def __init__(self):
-        self.total: dict[str, int] = {}
-        self.shape: dict[str, int] = {}
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.total[node.value] = self.total.get(node.value, 0) + 1
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
-        return False  # `x.attr`: attribute names are not reads
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False  # keyword names are not reads
-
-    def visit_Call(self, node: cst.Call) -> None:
-        positions = _SHAPE_READS.get(dotted_name(node.func) or "")
-        if positions is None:
-            return
-        start, stop = positions
-        for arg in node.args[start:stop]:
-            if arg.keyword is None and arg.star == "" and isinstance(arg.value, cst.Name):
-                self.shape[arg.value.value] = self.shape.get(arg.value.value, 0) + 1
+    transform(value, count)  # visits every expression, not attribute or keyword names
+    return {name for name, n in shape.items() if n == total[name]}
 
 
 def _release(nodes, returned: set[str], arrays: frozenset[str]) -> tuple:
