@@ -102,8 +102,8 @@ def emit(
         ),
     ]
     text = black.format_str("\n".join(out) + "\n", mode=BLACK_MODE)
-    for lines in functions:
-        text += "\n\n" + format_function(lines)
+    for formatted in format_functions(functions):
+        text += "\n\n" + formatted
     used = _helpers_used([value_and_grad, grad], helpers)
     if used:
         # Helpers are the same text every time: each is formatted once per process.
@@ -123,21 +123,26 @@ def _formatted_helper(helper: cst.FunctionDef) -> str:
     return cached[1]
 
 
-def format_function(lines: list[str], chunk: int = 200) -> str:
-    """Black's formatting of one function, done a run of top-level statements at a
-    time: Black formats statements independently, but its time grows faster than
-    the length of what it is given (a 27,000-line module took 12.4 s whole and
-    5.4 s in chunks, to the same bytes; a test keeps the two equal)."""
-    header, body = lines[0], lines[1:]
-    pieces, current = [], []
-    for line in body:
-        top_level = line.startswith("    ") and not line.startswith("     ")
-        if top_level and not line.lstrip().startswith(("else:", "elif ")) and len(current) >= chunk:
-            pieces.append(current)
-            current = []
-        current.append(line)
-    pieces.append(current)
-    out = []
+_UNIT = "    # @codegen-unit@\n"  # between statements given to Black; a comment, kept as is
+
+
+def format_functions(functions: list[list[str]], chunk: int = 200) -> list[str]:
+    """Black's formatting of each function (given as lines: the `def` line, then the
+    body at four spaces), done a top-level statement at a time.
+
+    Black formats the statements of a body independently, each by its own text and
+    indentation, so a statement is formatted once however often it occurs: grad_f
+    repeats most of value_and_grad_f's lines, and that halves Black's work. The
+    distinct statements go to Black about `chunk` lines at a time, between marker
+    comments, because Black's time grows faster than the length of its input (a
+    27,000-line module took 12.4 s whole, 5.4 s in chunks). tests/test_bench.py
+    checks the result equals Black's on each whole function."""
+    split = [_statements(lines) for lines in functions]
+    formatted: dict[str, str] = {}
+    for _, statements in split:
+        formatted.update((s, "") for s in statements if s not in formatted)
+    pending = list(formatted)
+    pieces, size = [], 0
     # Black's trees are reference cycles (child and parent point at each other), and
     # generation runs with the cyclic collector paused (see pipeline.generate): each
     # chunk's dead tree is collected right away, with everything older frozen so the
@@ -147,15 +152,56 @@ def format_function(lines: list[str], chunk: int = 200) -> str:
     if freeze:
         gc.freeze()
     try:
-        for index, piece in enumerate(pieces):
-            formatted = black.format_str("\n".join([header if index == 0 else "def _():"] + piece) + "\n", mode=BLACK_MODE)
-            out.append(formatted if index == 0 else formatted.split("\n", 1)[1])
-            if freeze:
-                gc.collect()
+        for index, statement in enumerate(pending):
+            pieces.append(statement)
+            size += statement.count("\n")
+            if size >= chunk or index == len(pending) - 1:
+                for text, result in zip(pieces, _black_statements("def _():\n", pieces)[1:]):
+                    formatted[text] = result
+                pieces, size = [], 0
+                if freeze:
+                    gc.collect()
+        heads = [_black_statements(head, [])[0] for head, _ in split]
     finally:
         if freeze:
             gc.unfreeze()
-    return "".join(out)
+    return [head + "".join(formatted[s] for s in statements) for head, (_, statements) in zip(heads, split)]
+
+
+def _statements(lines: list[str]) -> tuple[str, list[str]]:
+    """(the `def` line with its docstring, the body's top-level statements, each with
+    its nested lines and the comments before it), each as text ending in a newline."""
+    head = [lines[0]]
+    body = lines[1:]
+    if body and _one_line_docstring(body[0]):
+        head.append(body.pop(0))
+    statements: list[str] = []
+    current: list[str] = []
+    for line in body:
+        top_level = line.startswith("    ") and not line.startswith("     ")
+        if top_level and current and not line.lstrip().startswith(("else:", "elif ")):
+            statements.append("".join(current))
+            current = []
+        current.append(line + "\n")
+    if current:
+        statements.append("".join(current))
+    return "\n".join(head) + "\n", statements
+
+
+def _one_line_docstring(line: str) -> bool:
+    text = line.strip()
+    return len(text) >= 6 and text[:3] == text[-3:] and text[:3] in ('"""', "'''")
+
+
+def _black_statements(head: str, statements: list[str]) -> list[str]:
+    """Black's text of `head` and of each statement after it, in one call: the
+    statements are separated by marker comments, and a final `pass` keeps the body
+    valid when every statement given is a comment."""
+    source = head + "".join(_UNIT + s for s in statements) + _UNIT + "    pass\n"
+    parts = black.format_str(source, mode=BLACK_MODE).split(_UNIT)
+    if len(parts) != len(statements) + 2 or parts[-1] != "    pass\n":
+        raise RuntimeError("Black did not keep codegen's statement markers in place")
+    return parts[:-1]
 
 
 def _function(name: str, signature: str, doc: str, body: Body) -> list[str]:

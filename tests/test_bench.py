@@ -9,7 +9,7 @@ import codegen
 import numpy as np
 import pytest
 
-from codegen.emit import BLACK_MODE, format_function
+from codegen.emit import BLACK_MODE, format_functions
 from codegen.verify import check_gradient
 from conftest import ROOT
 
@@ -57,8 +57,20 @@ def test_generation_timing_runs():
 
 
 def test_chunked_formatting_is_blacks():
-    lines = ["def f(x):"] + [f"    a{i} = x*{i}+np.sin( x )  # line {i}" for i in range(450)] + ["    if x:", "        y=1", "    else:", "        y=2", "    return y"]
-    assert format_function(lines, chunk=100) == black.format_str("\n".join(lines) + "\n", mode=BLACK_MODE)
+    # Statements go to Black once each, between marker comments, ~chunk lines at a
+    # time; the result must be Black's on each whole function. The second function
+    # repeats most of the first (as grad_f does value_and_grad_f), ends in comments,
+    # and has no docstring.
+    first = (
+        ["def value_and_grad_f(x, long_parameter_name_one, long_parameter_name_two, long_parameter_three):", '    """Doc."""']
+        + [f"    a{i} = x*{i}+np.sin( x )" for i in range(450)]
+        + ["    # a comment", "    if x:", "        y=1", "    # between", "    else:", "        y=2"]
+        + ["    d_w = d_w + _unbroadcast(d_a4390 * a4389, w, a0) + _unbroadcast(d_a4387 * a4386, w, a0)"]
+        + ["    return y"]
+    )
+    second = ["def grad_f(x):"] + first[2:300] + ["    # only comments left", "    # for the last chunk", "    return (y)"]
+    expected = [black.format_str("\n".join(lines) + "\n", mode=BLACK_MODE) for lines in (first, second)]
+    assert format_functions([first, second], chunk=100) == expected
 
 
 # Peak memory is counted by tracemalloc, deterministically (no timing). The sizes are
@@ -88,7 +100,7 @@ def test_value_and_grad_peak_memory_stays_near_the_losss(name, size, bound):
 
 
 def test_chunked_formatting_leaves_no_black_trees_behind():
-    # Black's trees are cycles; generation pauses the cyclic collector, so format_function
+    # Black's trees are cycles; generation pauses the cyclic collector, so format_functions
     # collects each chunk's tree itself (without that, 450 lines left ~10^5 objects).
     import gc
 
@@ -96,7 +108,7 @@ def test_chunked_formatting_leaves_no_black_trees_behind():
     gc.collect()
     gc.disable()
     try:
-        format_function(lines, chunk=100)
+        format_functions([lines], chunk=100)
         left = gc.collect()
     finally:
         gc.enable()
