@@ -198,7 +198,7 @@ def synthetic_source(lines: int) -> str:
     return "import numpy as np\n\n\ndef f(x, w):\n" + "\n".join(body) + "\n"
 
 
-def bench_generation(repeat: int = 5, sizes=(100, 1000, 5000), long_repeat: int = 2) -> dict:
+def bench_generation(repeat: int = 5, sizes=(100, 1000, 5000), long_repeat: int = 3) -> dict:
     """Seconds to generate (parse to formatted module), warm, median of `repeat`.
 
     For the synthetic function, the smallest size is timed before and after every run
@@ -234,6 +234,7 @@ def bench_generation(repeat: int = 5, sizes=(100, 1000, 5000), long_repeat: int 
         for lines in larger:
             samples[lines].append(timed(lines))
             samples[small] += [timed(small) for _ in range(repeat)]
+    out["samples"] = {str(lines): [round(t, 3) for t in samples[lines]] for lines in sizes}  # the spread
     for lines in sizes:
         out[f"{lines} lines"] = round(statistics.median(samples[lines]), 4)
     out["ms per line"] = {str(lines): round(1000 * out[f"{lines} lines"] / lines, 2) for lines in sizes}
