@@ -251,6 +251,9 @@ def _scalar_math(forward, reverse, scalars: frozenset[str]):
         if not dropped:
             break
         numbers -= dropped
+    # A copy: a set keeps its table when emptied, and iterating over what is left
+    # (as `&` may) walked every slot of it, for every line.
+    numbers = frozenset(numbers)
 
     def swap(node: Line):
         if not (node.reads & numbers):
