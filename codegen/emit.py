@@ -161,6 +161,9 @@ def format_functions(functions: list[list[str]], chunk: int = 200) -> list[str]:
                 pieces, size = [], 0
                 if freeze:
                     gc.collect()
+                    # What survives it (Black's caches keep some of each chunk) is frozen
+                    # too, or every later collection would walk it again.
+                    gc.freeze()
         heads = [_black_statements(head, [])[0] for head, _ in split]
     finally:
         if freeze:
