@@ -33,20 +33,20 @@ class Structurer:
         statements = list(statements)
         out = []
         for index, statement in enumerate(statements):
-            rest = statements[index + 1 :]
             jump = _jump(statement)
             if jump is not None:
                 if isinstance(jump, cst.Continue) and not in_loop:
                     raise self.where.error(jump, "`continue` outside a loop")
-                if rest:
-                    raise self.where.error(rest[0], "unreachable code after `" + _word(jump) + "`")
+                if index + 1 < len(statements):
+                    raise self.where.error(statements[index + 1], "unreachable code after `" + _word(jump) + "`")
                 if not isinstance(jump, cst.Continue):
                     out.append(statement)
                 elif len(statement.body) > 1:  # `a = 1; continue`
                     out.append(statement.with_changes(body=statement.body[:-1]))
                 return out
             if isinstance(statement, cst.If) and _may_jump(statement, in_loop):
-                out.append(self._if(statement, rest, in_loop))
+                # (the rest is sliced off only here: a slice per statement was quadratic)
+                out.append(self._if(statement, statements[index + 1 :], in_loop))
                 return out
             if isinstance(statement, (cst.For, cst.While)):
                 if statement.orelse is not None:
