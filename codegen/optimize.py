@@ -367,7 +367,7 @@ def _index_adds_in_place(everything, reverse, returned: set[str]):
         and any(_accumulation(line.value, name) for line in lines)
     }
     for node in walk(everything):
-        for name in node_reads(node) & owned:
+        for name in [n for n in node_reads(node) if n in owned]:  # not `&`: see _scalar_math
             if not (isinstance(node, Line) and node.targets == (name,) and _accumulation(node.value, name)):
                 owned.discard(name)
     if not owned:
