@@ -22,18 +22,56 @@ class CodegenError(Exception):
 
 
 class Located:
-    """Turns LibCST nodes into positioned errors for one source file."""
+    """Turns LibCST nodes into positioned errors for one source file.
 
-    def __init__(self, path: str, positions):
+    `positions` is LibCST's position mapping, or a function that works it out: then
+    it is worked out the first time a position is asked for. That takes more time
+    than the rest of parsing (a codegen pass over the whole module), and the common
+    path needs only the lines of statements, which `lines` gives from Python's own
+    parser (see parse.statement_lines)."""
+
+    def __init__(self, path: str, positions, lines=None):
         self.path = path
-        self._positions = positions
+        self._positions = None if callable(positions) else positions
+        self._work_out = positions if callable(positions) else None
+        self._lines = lines or {}
+        self._by_id = None
 
     def position(self, node) -> tuple[int, int]:
         """(line, column), both 1-based, of `node`; (0, 0) for a node not in the source."""
+        if self._positions is None:
+            if self._work_out is None:
+                return 0, 0
+            self._positions = self._work_out()
         code_range = self._positions.get(node)
         if code_range is None:
             return 0, 0
         return code_range.start.line, code_range.start.column + 1
+
+    def place(self, node) -> tuple:
+        """A light handle on `node`'s position, for `position_of`: keeping it does not
+        keep the node alive (a handle outliving `forget` gives (0, 0))."""
+        return (self, id(node))
+
+    def position_of(self, node_id: int) -> tuple[int, int]:
+        if self._by_id is None:
+            if self._positions is None and self._work_out is None:
+                return 0, 0
+            if self._positions is None:
+                self._positions = self._work_out()
+            self._by_id = {id(node): node for node in self._positions}
+        node = self._by_id.get(node_id)
+        return (0, 0) if node is None else self.position(node)
+
+    def forget(self) -> None:
+        """Let the source tree go: later stages ask for no positions."""
+        self._positions = self._work_out = self._by_id = None
+        self._lines = {}
+
+    def line(self, statement) -> int:
+        """The line a statement starts on (0 for one not in the source)."""
+        line = self._lines.get(statement)
+        return line if line is not None else self.position(statement)[0]
 
     def error(self, node, message: str) -> CodegenError:
         line, col = self.position(node)

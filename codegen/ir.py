@@ -94,7 +94,12 @@ class Step:
     args: tuple[tuple[str, Atom], ...]
     given: frozenset[str]
     origin: Origin
-    position: tuple[int, int] = (0, 0)  # line, column of the expression (for errors)
+    place: tuple = ()  # Located.place of the expression, looked up only for an error
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """Line and column of the expression (for errors)."""
+        return self.place[0].position_of(self.place[1]) if self.place else (0, 0)
 
     def arg(self, param: str) -> Atom:
         return dict(self.args)[param]

@@ -294,7 +294,7 @@ class ExpressionLowering:
         kind, qual = rule.key
         if kind == "call" and rule.compute is None and not qual.startswith(("numpy.", "builtins.")):
             self.imports.add(qual.rpartition(".")[0])
-        self.block.append(ir.Step(name, rule, args, frozenset(given), self.origin, self.where.position(node)))
+        self.block.append(ir.Step(name, rule, args, frozenset(given), self.origin, self.where.place(node)))
         self.read.update(v for _, a in args for v in reads(ir.node_of(a)) if v in self.vars)
         return ir.Var(name)
 

@@ -112,7 +112,7 @@ class _Normalizer(ExpressionLowering):
 
     def _origin(self, statement: cst.CSTNode) -> ir.Origin:
         node = self.structurer.origins.get(statement, statement)
-        line, _ = self.where.position(node)
+        line = self.where.line(node)
         if isinstance(node, cst.SimpleStatementLine):
             text = code(node.with_changes(leading_lines=()))
         else:  # a compound statement: its first line

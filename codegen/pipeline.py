@@ -59,8 +59,12 @@ def _generate(source, function, wrt, path, rules_dirs, include) -> str:
     taken = set(parsed.names).union(*(p.names for p in included))
     namer = Namer(taken=taken, reserved=reserved)
     simple = fuse(normalize(parsed, registry, namer, included), registry)
+    sources = [p.where for p in (parsed, *included)]
     del parsed, included  # each stage's input is let go once the next has what it needs
     analysis = analyze(simple, names, registry)
+    for where in sources:  # the last stage to report a position
+        where.forget()
+    del sources
     gradient = differentiate(simple, analysis, namer)
     del analysis
     value_and_grad, grad = optimize(gradient)

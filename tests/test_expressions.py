@@ -100,3 +100,74 @@ def test_transform_keeps_unchanged_subtrees():
 def test_parenthesize_after_substitution():
     node = substitute(cst.parse_expression("x ** 2 * y"), {"x": cst.parse_expression("-a"), "y": cst.parse_expression("b + c")})
     assert code(node) == "(-a) ** 2 * (b + c)"
+
+
+# -- statement lines: Python's parser standing in for LibCST's positions ------------------
+
+LINES_SOURCE = '''
+import numpy as np
+
+
+def f(x, n):
+    """Doc."""
+    a = x; b = a * 2
+    if a > 0:
+        c = (a
+             + b)
+    elif a < -1:
+        c = a
+    else:
+        # a comment
+        c = b
+    for i in range(n):
+        while c > 1:
+            c = c / 2
+            break
+    return c
+
+
+async def g():
+    with open("f") as h:
+        pass
+'''
+
+
+@pytest.mark.parametrize("path", [None, *SOURCES], ids=lambda p: "inline" if p is None else p.name)
+def test_statement_lines_agree_with_libcst_positions(path):
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from codegen.parse import statement_lines
+
+    source = LINES_SOURCE if path is None else path.read_text()
+    module = cst.parse_module(source)
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    lines = statement_lines(source, module)
+    statements = [
+        n for n in positions
+        if isinstance(n, (cst.SimpleStatementLine, cst.If, cst.For, cst.While, cst.With))
+        and any(n in _statements_of(fn) for fn in module.body if isinstance(fn, cst.FunctionDef))
+    ]
+    assert statements and set(lines) == set(statements)
+    for statement in statements:
+        assert lines[statement] == positions[statement].start.line
+
+
+def _statements_of(fn):
+    found = set()
+
+    class Collect(cst.CSTVisitor):
+        def on_visit(self, node):
+            if isinstance(node, cst.BaseStatement) and node is not fn:
+                found.add(node)
+            return not isinstance(node, cst.With)  # parse refuses a `with`: its body is never read
+
+    fn.visit(Collect())
+    return found
+
+
+def test_statement_lines_give_up_when_the_parsers_disagree():
+    from codegen.parse import statement_lines
+
+    module = cst.parse_module("def f(x):\n    return x\n")
+    assert statement_lines("def f(x):\n    y = x\n    return y\n", module) == {}
+    assert statement_lines("def f(x) return", module) == {}
