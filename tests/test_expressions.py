@@ -142,10 +142,10 @@ def test_statement_lines_agree_with_libcst_positions(path):
     module = cst.parse_module(source)
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     lines = statement_lines(source, module)
+    in_functions = set().union(*(_statements_of(fn) for fn in module.body if isinstance(fn, cst.FunctionDef)))
     statements = [
         n for n in positions
-        if isinstance(n, (cst.SimpleStatementLine, cst.If, cst.For, cst.While, cst.With))
-        and any(n in _statements_of(fn) for fn in module.body if isinstance(fn, cst.FunctionDef))
+        if isinstance(n, (cst.SimpleStatementLine, cst.If, cst.For, cst.While, cst.With)) and n in in_functions
     ]
     assert statements and set(lines) == set(statements)
     for statement in statements:
