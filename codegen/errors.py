@@ -37,13 +37,15 @@ class Located:
         self._lines = lines or {}
         self._by_id = None
 
+    def _mapping(self):
+        """LibCST's positions, worked out on first use; None once forgotten."""
+        if self._positions is None and self._work_out is not None:
+            self._positions = self._work_out()
+        return self._positions
+
     def position(self, node) -> tuple[int, int]:
         """(line, column), both 1-based, of `node`; (0, 0) for a node not in the source."""
-        if self._positions is None:
-            if self._work_out is None:
-                return 0, 0
-            self._positions = self._work_out()
-        code_range = self._positions.get(node)
+        code_range = (self._mapping() or {}).get(node)
         if code_range is None:
             return 0, 0
         return code_range.start.line, code_range.start.column + 1
@@ -55,11 +57,7 @@ class Located:
 
     def position_of(self, node_id: int) -> tuple[int, int]:
         if self._by_id is None:
-            if self._positions is None and self._work_out is None:
-                return 0, 0
-            if self._positions is None:
-                self._positions = self._work_out()
-            self._by_id = {id(node): node for node in self._positions}
+            self._by_id = {id(node): node for node in self._mapping() or ()}
         node = self._by_id.get(node_id)
         return (0, 0) if node is None else self.position(node)
 
