@@ -138,10 +138,8 @@ def format_functions(functions: list[list[str]], chunk: int = 200) -> list[str]:
     27,000-line module took 12.4 s whole, 5.4 s in chunks). tests/test_bench.py
     checks the result equals Black's on each whole function."""
     split = [_statements(lines) for lines in functions]
-    formatted: dict[str, str] = {}
-    for _, statements in split:
-        formatted.update((s, "") for s in statements if s not in formatted)
-    pending = list(formatted)
+    distinct = list(dict.fromkeys(s for _, statements in split for s in statements))
+    formatted: dict[str, str] = {}  # statement -> Black's text of it
     pieces, size = [], 0
     # Black's trees are reference cycles (child and parent point at each other), and
     # generation runs with the cyclic collector paused (see pipeline.generate): each
@@ -152,12 +150,11 @@ def format_functions(functions: list[list[str]], chunk: int = 200) -> list[str]:
     if freeze:
         gc.freeze()
     try:
-        for index, statement in enumerate(pending):
+        for index, statement in enumerate(distinct):
             pieces.append(statement)
             size += statement.count("\n")
-            if size >= chunk or index == len(pending) - 1:
-                for text, result in zip(pieces, _black_statements("def _():\n", pieces)[1:]):
-                    formatted[text] = result
+            if size >= chunk or index == len(distinct) - 1:
+                formatted.update(zip(pieces, _black_statements("def _():\n", pieces)[1:]))
                 pieces, size = [], 0
                 if freeze:
                     gc.collect()
