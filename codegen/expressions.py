@@ -138,56 +138,17 @@ def imports(module: cst.Module) -> dict[str, str]:
     return aliases
 
 
-class _Reads(cst.CSTVisitor):
-    def __init__(self):
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False
-
-
 def reads(node: cst.CSTNode) -> set[str]:
     """The variable names an expression or statement reads (not attribute or keyword names)."""
     names: set[str] = set()
-    _collect_reads(node, names)
+
+    def collect(expression):
+        if type(expression) is cst.Name:
+            names.add(expression.value)
+        return expression
+
+    transform(node, collect)  # keeps every node as it is: nothing is rebuilt
     return names
-
-
-def _collect_reads(node: cst.CSTNode, names: set[str]) -> None:
-    """The common expression nodes walked directly (a libcst visitor dispatches on
-    every node, and this runs for every line many times); anything else, such as a
-    statement, goes through the visitor."""
-    kind = type(node)
-    if kind is cst.Name:
-        names.add(node.value)
-    elif kind in _LEAVES:
-        pass
-    elif kind is cst.BinaryOperation:
-        _collect_reads(node.left, names)
-        _collect_reads(node.right, names)
-    elif kind is cst.UnaryOperation:
-        _collect_reads(node.expression, names)
-    elif kind is cst.Attribute:
-        _collect_reads(node.value, names)
-    elif kind is cst.Call:
-        _collect_reads(node.func, names)
-        for arg in node.args:
-            _collect_reads(arg.value, names)
-    elif kind in (cst.Tuple, cst.List):
-        for element in node.elements:
-            _collect_reads(element.value, names)
-    else:
-        visitor = _Reads()
-        node.visit(visitor)
-        names |= visitor.names
 
 
 _LEAVES = (cst.Integer, cst.Float, cst.SimpleString, cst.Ellipsis)
