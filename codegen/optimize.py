@@ -258,7 +258,7 @@ def _scalar_math(forward, reverse, scalars: frozenset[str]):
     def swap(node: Line):
         if not (node.reads & numbers):
             return node
-        return replace(node, value=node.value.visit(_MathCalls(numbers)))
+        return replace(node, value=transform(node.value, lambda n: _math_call(n, numbers)))
 
     return map_lines(forward, swap), map_lines(reverse, swap)
 
@@ -286,15 +286,13 @@ def dotted_name(node):
     return dotted(node)
 
 
-class _MathCalls(cst.CSTTransformer):
-    def __init__(self, numbers):
-        self.numbers = numbers
-
-    def leave_Call(self, original_node, updated_node):
-        name = dotted_name(updated_node.func)
-        if name in MATH and _is_number(updated_node, self.numbers):
-            return updated_node.with_changes(func=cst.parse_expression(MATH[name]))
-        return updated_node
+def _math_call(node, numbers):
+    """`np.cos(a)` -> `math.cos(a)` when every argument is a Python number."""
+    if type(node) is cst.Call:
+        name = dotted_name(node.func)
+        if name in MATH and _is_number(node, numbers):
+            return node.with_changes(func=cst.parse_expression(MATH[name]))
+    return node
 
 
 # -- copies ------------------------------------------------------------------------------
