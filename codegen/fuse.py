@@ -25,13 +25,19 @@ _COMMUTATIVE = {("binary", "+"), ("binary", "*")}
 
 @dataclass(frozen=True)
 class Pattern:
-    """A node of a fusion's chain: a parameter, a number, or a rule applied to nodes."""
+    """A node of a fusion's chain: a parameter, a number, or a rule applied to nodes.
+
+    A rule's `options` are the defaulted arguments the chain gives it (`axis=axis,
+    keepdims=True`), each (parameter, "leaf" or "literal", the fusion's parameter or
+    the literal's code). A step matches only if it gives exactly those: a literal
+    as written, a leaf the same value wherever the chain names it."""
 
     kind: str  # "leaf", "number", "rule"
     name: str | None = None  # leaf: the parameter; rule: the named value, if any
     value: float | None = None
     rule: Rule | None = None
     children: tuple["Pattern", ...] = ()
+    options: tuple[tuple[str, str, str], ...] = ()
 
 
 def fuse(function: ir.Function, registry: Registry) -> ir.Function:
@@ -76,10 +82,7 @@ def _fused(step: ir.Step, registry: Registry, definitions) -> ir.Step | None:
 
 def _match(pattern: Pattern, atom: ir.Atom, bindings, definitions) -> bool:
     if pattern.kind == "leaf":
-        if pattern.name in bindings:
-            return bindings[pattern.name] == atom
-        bindings[pattern.name] = atom
-        return True
+        return _bind(bindings, pattern.name, atom)
     if pattern.kind == "number":
         return isinstance(atom, ir.Const) and _number(atom.node) == pattern.value
     if not isinstance(atom, ir.Var) or atom.name not in definitions:
@@ -94,13 +97,33 @@ def _match(pattern: Pattern, atom: ir.Atom, bindings, definitions) -> bool:
     return _match_step(pattern, step, bindings, definitions)
 
 
+def _bind(bindings, name: str, atom: ir.Atom) -> bool:
+    """Bind a leaf to an atom, or check it is bound to the same one (constants by code)."""
+    if name not in bindings:
+        bindings[name] = atom
+        return True
+    bound = bindings[name]
+    if isinstance(bound, ir.Const) and isinstance(atom, ir.Const):
+        return bound.code == atom.code
+    return bound == atom
+
+
 def _match_step(pattern: Pattern, step: ir.Step, bindings, definitions) -> bool:
-    if any(p.default is not None and p.name in step.given for p in step.rule.params):
-        return False  # an axis or a flag the pattern does not say
+    given = {p.name for p in step.rule.params if p.default is not None and p.name in step.given}
+    if given != {name for name, _, _ in pattern.options}:
+        return False  # an axis or a flag the pattern does not say, or one it says and the step not
+    options = dict(bindings)
+    for name, kind, value in pattern.options:
+        atom = step.arg(name)
+        if kind == "literal":
+            if not (isinstance(atom, ir.Const) and atom.code == value):
+                return False
+        elif not _bind(options, value, atom):
+            return False
     args = [step.arg(name) for name in step.rule.arrays]
     orders = [args, args[::-1]] if step.rule.key in _COMMUTATIVE and len(args) == 2 else [args]
     for order in orders:
-        trial = dict(bindings)
+        trial = dict(options)
         if len(order) == len(pattern.children) and all(
             _match(child, atom, trial, definitions) for child, atom in zip(pattern.children, order)
         ):
@@ -134,7 +157,11 @@ def _apply(fusion, step: ir.Step, bindings) -> ir.Step:
                 value=substitute(assign.value, renamed, parens=False),
             )
         )
-    extra = tuple(Param(f"fused_{name}", None, False) for name in sorted(bindings))
+    # An option (an axis) keeps its value as a default, so it is not taken for an array.
+    extra = tuple(
+        Param(f"fused_{name}", ir.node_of(bindings[name]) if name in fusion.options else None, False)
+        for name in sorted(bindings)
+    )
     # The root's own arguments only print its forward line: given a default, they do
     # not count among the arrays (shapes, broadcasting); the chain's inputs do.
     own = tuple(replace(p, default=p.default or cst.Name("None")) for p in step.rule.params)

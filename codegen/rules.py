@@ -56,7 +56,10 @@ Decorator options (literals, or names of module-level literal constants):
 
 A function decorated with `@fusion` (templates/fusions.py) names a chain of
 primitives whose derivative has a simpler exact form; codegen.fuse applies it
-(options: elementwise, domain, checks).
+(options: elementwise, domain, checks). In the chain, arrays are given by position
+and options by keyword: `np.max(x, axis=axis, keepdims=True)` matches a step that
+gives exactly those options, a literal as written, and a fusion parameter (`axis`)
+the same value wherever the chain uses it.
 
 Undecorated functions whose names start with `_` are helpers that rules may call
 (keep one beside the rule that needs it; shared ones are in runtime.py); generated
@@ -187,6 +190,7 @@ class Fusion:
     line: int
     keys: tuple = ()
     setup: tuple[str, ...] = ()  # the lines naming values, for the checks
+    options: tuple[str, ...] = ()  # parameters that stand for options (an axis), not arrays
 
     def size(self) -> int:
         def count(p):
@@ -363,6 +367,8 @@ def _read_fusion(fn: cst.FunctionDef, aliases, where: Located, import_lines, lit
     if doc:
         statements = statements[1:]
     named: dict[str, Pattern] = {}
+    used_as_options: set[str] = set()
+    at = [fn]  # the statement being read: errors point at it (its value is canonicalized)
 
     def pattern(expression) -> Pattern:
         if isinstance(expression, cst.Name):
@@ -370,7 +376,7 @@ def _read_fusion(fn: cst.FunctionDef, aliases, where: Located, import_lines, lit
                 return Pattern("leaf", name=expression.value)
             if expression.value in named:
                 return named[expression.value]
-            raise where.error(expression, f"`{expression.value}` is neither a parameter nor named above")
+            raise where.error(at[0], f"`{expression.value}` is neither a parameter nor named above")
         if isinstance(expression, (cst.Integer, cst.Float)):
             return Pattern("number", value=float(expression.value))
         key = operator_key(expression)
@@ -382,19 +388,25 @@ def _read_fusion(fn: cst.FunctionDef, aliases, where: Located, import_lines, lit
         elif isinstance(expression, cst.Call):
             name = qualified(expression.func, aliases)
             key = None if name is None else ("call", name)
-            children = [a.value for a in expression.args]
+            children = [a.value for a in expression.args if a.keyword is None]
         rule = rules.get(key) if key else None
         if rule is None:
-            raise where.error(expression, f"a fusion's chain is made of rules; `{code(expression)}` has none")
-        return Pattern("rule", rule=rule, children=tuple(pattern(c) for c in children))
+            raise where.error(at[0], f"a fusion's chain is made of rules; `{code(expression)}` has none")
+        options = []
+        if isinstance(expression, cst.Call):
+            children, options = _pattern_arguments(rule, expression, params, where, at[0])
+            used_as_options.update(value for _, kind, value in options if kind == "leaf")
+        return Pattern("rule", rule=rule, children=tuple(pattern(c) for c in children), options=tuple(options))
 
     index = next((i for i, s in enumerate(statements) if isinstance(s, cst.Assign) and s.targets[0].target.value == "ans"), None)
     if index is None:
         raise where.error(fn, "a fusion needs `ans = <the chain>`")
     for statement in statements[:index]:
         name = statement.targets[0].target.value
+        at[0] = statement
         found = pattern(canonical(statement.value, aliases))
         named[name] = replace(found, name=name) if found.kind == "rule" else found
+    at[0] = statements[index]
     root = pattern(canonical(statements[index].value, aliases))
     body = tuple(canonical(s, aliases) for s in statements[index + 1 :])
     grads = tuple(s.targets[0].target.value[2:] for s in body if s.targets[0].target.value.startswith("d_"))
@@ -405,8 +417,30 @@ def _read_fusion(fn: cst.FunctionDef, aliases, where: Located, import_lines, lit
         name=fn.name.value, doc=doc.split("\n")[0], params=params, pattern=root, body=body, grads=grads,
         elementwise=bool(options.get("elementwise")), domain=options.get("domain", {}),
         checks=checks, imports=import_lines, path=where.path, line=where.position(fn)[0],
-        keys=(("fusion", fn.name.value),), setup=setup,
+        keys=(("fusion", fn.name.value),), setup=setup, options=tuple(sorted(used_as_options)),
     )
+
+
+def _pattern_arguments(rule: Rule, call: cst.Call, params, where: Located, at: cst.CSTNode):
+    """A call in a fusion's chain: its arrays (positional, as the rule takes them) and
+    its options, the defaulted arguments it gives by keyword, each (parameter, "leaf"
+    or "literal", the fusion parameter's name or the literal's code)."""
+    arrays, options = [], []
+    for argument in call.args:
+        if argument.keyword is None:
+            arrays.append(argument.value)
+            continue
+        keyword = argument.keyword.value
+        if keyword not in {p.name for p in rule.params if p.default is not None}:
+            raise where.error(at, f"`{keyword}=` is not an option of `{rule.display}` (give arrays by position)")
+        value = argument.value
+        if isinstance(value, cst.Name) and value.value in params:
+            options.append((keyword, "leaf", value.value))
+        else:
+            options.append((keyword, "literal", code(value)))
+    if len(arrays) != len(rule.arrays):
+        raise where.error(at, f"`{code(call)}` in a fusion gives {len(arrays)} of {len(rule.arrays)} arrays")
+    return arrays, options
 
 
 def _decorator_name(decorator: cst.Decorator) -> str | None:

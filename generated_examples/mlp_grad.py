@@ -19,9 +19,8 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     # line 11: shift = np.max(logits, axis=1, keepdims=True)
     shift = np.max(logits, axis=1, keepdims=True)
     # line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
-    t5 = np.exp(logits - shift)
-    t6 = np.sum(t5, axis=1, keepdims=True)
-    log_norm = np.log(t6) + shift
+    log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keepdims=True)) + shift
+    del shift
     # line 13: log_probs = logits - log_norm
     log_probs = logits - log_norm
     # line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
@@ -29,34 +28,24 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     t10 = np.mean(t9)
     value = -t10
     # the reverse sweep reads only the shapes of these: let the arrays go
-    t1, t3, log_norm, log_probs, t9 = _shape_only(t1, t3, log_norm, log_probs, t9)
+    t1, t3, log_norm, logits, t9 = _shape_only(t1, t3, log_norm, logits, t9)
     # adjoint of line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     d_value = 1.0
     d_t9 = -d_value * (np.size(t10) / np.size(t9))
     d_t9 = _fill(d_t9, t9)
     del t9
     d_log_probs = _unbroadcast(np.expand_dims(d_t9, 1) * Y, log_probs, Y)
-    del d_t9, log_probs
+    del d_t9
     # adjoint of line 13: log_probs = logits - log_norm
+    d_logits = _unbroadcast(d_log_probs, logits, log_norm)
     d_log_norm = _unbroadcast(-d_log_probs, log_norm, logits)
+    del d_log_probs, logits
     # adjoint of line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
-    d_t6 = _unbroadcast(d_log_norm, t6, shift) / t6
-    d_t6 = _fill(d_t6, t6)
-    d_t4 = d_t6 * t5
-    del d_t6, t5
-    d_logits = _unbroadcast(d_log_probs, logits, log_norm) + _unbroadcast(
-        d_t4, logits, shift
-    )
-    del d_log_probs, log_norm
-    d_shift = _unbroadcast(d_log_norm, shift, t6) + _unbroadcast(-d_t4, shift, logits)
-    del d_log_norm, d_t4, t6
-    # adjoint of line 11: shift = np.max(logits, axis=1, keepdims=True)
-    d_shift = _fill(d_shift, shift)
-    chosen = logits == shift
-    del logits, shift
-    # ties split evenly among the maxima
-    d_logits = d_logits + d_shift * chosen / np.sum(chosen, axis=1, keepdims=True)
-    del d_shift
+    d_log_norm = _fill(d_log_norm, log_norm)
+    del log_norm
+    # fused: d/dx = softmax(x) = exp(x - ans) (log-sum-exp shifted by its maximum)
+    d_logits = d_logits + d_log_norm * np.exp(log_probs)
+    del d_log_norm, log_probs
     # adjoint of line 10: logits = hidden @ W2 + b2
     d_t3 = _unbroadcast(d_logits, t3, b2)
     d_b2 = _unbroadcast(d_logits, b2, t3)
@@ -90,43 +79,32 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     # line 11: shift = np.max(logits, axis=1, keepdims=True)
     shift = np.max(logits, axis=1, keepdims=True)
     # line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
-    t5 = np.exp(logits - shift)
-    t6 = np.sum(t5, axis=1, keepdims=True)
-    log_norm = np.log(t6) + shift
+    log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keepdims=True)) + shift
+    del shift
     # line 13: log_probs = logits - log_norm
     log_probs = logits - log_norm
     # line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     t9 = np.sum(Y * log_probs, axis=1)
     t10 = np.mean(t9)
     # the reverse sweep reads only the shapes of these: let the arrays go
-    t1, t3, log_norm, log_probs, t9 = _shape_only(t1, t3, log_norm, log_probs, t9)
+    t1, t3, log_norm, logits, t9 = _shape_only(t1, t3, log_norm, logits, t9)
     # adjoint of line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     d_value = 1.0
     d_t9 = -d_value * (np.size(t10) / np.size(t9))
     d_t9 = _fill(d_t9, t9)
     del t9
     d_log_probs = _unbroadcast(np.expand_dims(d_t9, 1) * Y, log_probs, Y)
-    del d_t9, log_probs
+    del d_t9
     # adjoint of line 13: log_probs = logits - log_norm
+    d_logits = _unbroadcast(d_log_probs, logits, log_norm)
     d_log_norm = _unbroadcast(-d_log_probs, log_norm, logits)
+    del d_log_probs, logits
     # adjoint of line 12: log_norm = np.log(np.sum(np.exp(logits - shift), axis=1, keep...
-    d_t6 = _unbroadcast(d_log_norm, t6, shift) / t6
-    d_t6 = _fill(d_t6, t6)
-    d_t4 = d_t6 * t5
-    del d_t6, t5
-    d_logits = _unbroadcast(d_log_probs, logits, log_norm) + _unbroadcast(
-        d_t4, logits, shift
-    )
-    del d_log_probs, log_norm
-    d_shift = _unbroadcast(d_log_norm, shift, t6) + _unbroadcast(-d_t4, shift, logits)
-    del d_log_norm, d_t4, t6
-    # adjoint of line 11: shift = np.max(logits, axis=1, keepdims=True)
-    d_shift = _fill(d_shift, shift)
-    chosen = logits == shift
-    del logits, shift
-    # ties split evenly among the maxima
-    d_logits = d_logits + d_shift * chosen / np.sum(chosen, axis=1, keepdims=True)
-    del d_shift
+    d_log_norm = _fill(d_log_norm, log_norm)
+    del log_norm
+    # fused: d/dx = softmax(x) = exp(x - ans) (log-sum-exp shifted by its maximum)
+    d_logits = d_logits + d_log_norm * np.exp(log_probs)
+    del d_log_norm, log_probs
     # adjoint of line 10: logits = hidden @ W2 + b2
     d_t3 = _unbroadcast(d_logits, t3, b2)
     d_b2 = _unbroadcast(d_logits, b2, t3)

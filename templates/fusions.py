@@ -42,3 +42,42 @@ def sigmoid(h):
     """d/dh = p (1 - p) (p = sigmoid(h))"""
     ans = 1 / (1 + np.exp(-h))
     d_h = d_ans * ans * (1 - ans)
+
+
+# Log-sum-exp and log-softmax, shifted by the maximum so that exp cannot overflow: the
+# result does not depend on the shift, so its gradient through the max (which picks
+# the maxima and splits ties) cancels exactly, and the chain's derivative is the
+# softmax. The step-by-step derivative computes that zero at full size.
+SHIFT_CHECKS = [{"x": (2, 3), "axis": 1}, {"x": (2, 3), "axis": 0}, {"x": (2, 3, 4), "axis": -1}]
+
+
+@fusion(checks=[("np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift", SHIFT_CHECKS)])
+def logsumexp_shifted(x, axis):
+    """d/dx = softmax(x) = exp(x - ans) (log-sum-exp shifted by its maximum)"""
+    shift = np.max(x, axis=axis, keepdims=True)
+    ans = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+    d_x = d_ans * np.exp(x - ans)
+
+
+@fusion(checks=[("np.log(np.sum(np.exp(x - shift))) + shift", [{"x": (3,)}, {"x": (2, 3)}])])
+def logsumexp_shifted_all(x):
+    """d/dx = softmax(x) = exp(x - ans) (log-sum-exp shifted by its maximum)"""
+    shift = np.max(x)
+    ans = np.log(np.sum(np.exp(x - shift))) + shift
+    d_x = d_ans * np.exp(x - ans)
+
+
+@fusion(checks=[("shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))", SHIFT_CHECKS)])
+def log_softmax_shifted(x, axis):
+    """d/dx = d_ans - softmax(x) * sum(d_ans) (log-softmax shifted by the maximum)"""
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    ans = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    d_x = d_ans - np.exp(ans) * np.sum(d_ans, axis=axis, keepdims=True)
+
+
+@fusion(checks=[("shifted - np.log(np.sum(np.exp(shifted)))", [{"x": (3,)}, {"x": (2, 3)}])])
+def log_softmax_shifted_all(x):
+    """d/dx = d_ans - softmax(x) * sum(d_ans) (log-softmax shifted by the maximum)"""
+    shifted = x - np.max(x)
+    ans = shifted - np.log(np.sum(np.exp(shifted)))
+    d_x = d_ans - np.exp(ans) * np.sum(d_ans)

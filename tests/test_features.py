@@ -86,6 +86,34 @@ FEATURES = [
         ["s"], {"s": ((), "real"), "x": ((6,), "real")}, "",
     ),
     (
+        "logsumexp-shifted-by-its-max-is-fused",
+        "def f(x, y):\n    shift = np.max(x, axis=1, keepdims=True)\n"
+        "    norm = np.log(np.sum(np.exp(x - shift), axis=1, keepdims=True)) + shift\n"
+        "    return -np.sum(y * (x - norm))\n",
+        ["x"], {"x": ((4, 3), "distinct"), "y": ((4, 3), "positive")}, "# fused: d/dx = softmax(x)",
+    ),
+    (
+        "log-softmax-shifted-by-its-max-is-fused",
+        "def f(x, y):\n    shifted = x - np.max(x, axis=-1, keepdims=True)\n"
+        "    ll = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))\n"
+        "    return -np.mean(np.sum(y * ll, axis=-1))\n",
+        ["x"], {"x": ((4, 3), "distinct"), "y": ((4, 3), "positive")}, "# fused: d/dx = d_ans - softmax(x)",
+    ),
+    (
+        # Shifted along another axis than it sums over, the result depends on the
+        # shift: no fusion, and the max's own adjoint (`x == top`) is there.
+        "logsumexp-shift-on-another-axis-is-not-fused",
+        "def f(x):\n    shift = np.max(x, axis=0, keepdims=True)\n"
+        "    return np.sum(np.log(np.sum(np.exp(x - shift), axis=1, keepdims=True)) + shift)\n",
+        ["x"], {"x": ((4, 3), "distinct")}, " == ",
+    ),
+    (
+        "logsumexp-shift-without-keepdims-is-not-fused",
+        "def f(x):\n    shift = np.max(x)\n"
+        "    return np.log(np.sum(np.exp(x - shift), axis=0, keepdims=True)) + shift\n",
+        ["x"], {"x": ((4,), "distinct")}, " == ",
+    ),
+    (
         "annotated-assignment-docstring-pass",
         'def f(x):\n    """Doc."""\n    y: float = x * 2.0\n    pass\n    return np.sum(y)\n',
         ["x"], {"x": ((2,), "real")}, "",

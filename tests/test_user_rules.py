@@ -112,3 +112,37 @@ def test_second_rule_for_a_builtin_primitive_is_refused(project):
 def test_missing_rules_directory(project):
     with pytest.raises(CodegenError, match="rules directory nowhere does not exist"):
         generate(LOSS, "loss", rules_dirs=["nowhere"])
+
+
+def test_fusion_giving_a_call_an_option_it_lacks_is_refused(project):
+    (project / "rules" / "fused.py").write_text(textwrap.dedent("""
+        import numpy as np
+
+
+        @fusion()
+        def shifted(x):
+            shift = np.max(x, axes=1)
+            ans = x - shift
+            d_x = d_ans
+    """))
+    with pytest.raises(CodegenError, match=r"fused.py:7:5: error: `axes=` is not an option of `np.max\(x, axis=axis, keepdims=keepdims\)`"):
+        generate(LOSS, "loss", rules_dirs=["rules"])
+
+
+def test_user_fusion_with_an_axis_is_used(project):
+    (project / "rules" / "fused.py").write_text(textwrap.dedent('''
+        import numpy as np
+
+
+        @fusion(checks=[("x - np.mean(x, axis=axis, keepdims=True)", [{"x": (2, 3), "axis": 1}])])
+        def centred(x, axis):
+            """d/dx = d_ans - mean(d_ans)"""
+            ans = x - np.mean(x, axis=axis, keepdims=True)
+            d_x = d_ans - np.mean(d_ans, axis=axis, keepdims=True)
+    '''))
+    source = "import numpy as np\n\n\ndef f(x):\n    return np.sum(np.sin(x - np.mean(x, axis=1, keepdims=True)))\n"
+    text = generate(source, "f", rules_dirs=["rules"])
+    assert "# fused: d/dx = d_ans - mean(d_ans)" in text
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    report = check_gradient(load_generated(source, "original").f, load_generated(text).value_and_grad_f, {"x": x}, ["x"])
+    assert report.ok, str(report)
