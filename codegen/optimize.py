@@ -39,7 +39,8 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     """(value_and_grad body, grad body)."""
     forward = map_lines(gradient.forward, lambda n: replace(n, value=simplify(n.value)))
     reverse = map_lines(gradient.reverse, lambda n: replace(n, value=simplify(n.value)))
-    forward, reverse = _scalar_math(forward, reverse, gradient.scalars)
+    arrays = frozenset(p.name for p in gradient.function.params if not p.scalar)
+    forward, reverse = _scalar_math(forward, reverse, gradient.scalars, arrays)
     grads = gradient.grads[0] if len(gradient.grads) == 1 else _tuple(gradient.grads, parens=False)
     nodes, aliases = _propagate_copies(forward + (_SWEEP,) + reverse, gradient.keep)
     grads = substitute(grads, aliases)
@@ -231,18 +232,25 @@ MATH = {
 _ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Power)
 
 
-def _scalar_math(forward, reverse, scalars: frozenset[str]):
+def _scalar_math(forward, reverse, scalars: frozenset[str], params: frozenset[str] = frozenset()):
     """Where every argument is a Python number, call `math` instead of NumPy: on a
     float, `math.cos` is several times faster than `np.cos`, and it returns a float,
     so the arithmetic around it stays in Python floats too.
 
-    A name is a Python number if every line assigning it computes one from Python
-    numbers (parameters annotated `float`/`int`, literals, arithmetic, `math`)."""
+    A name is a Python number if every value it can hold is computed from Python
+    numbers (parameters annotated `float`/`int`, literals, arithmetic, `math`).
+    `params` are the other parameters: a name that starts as one of them may hold
+    an array, however it is reassigned (a loop's `w = 0.2 * w + np.sin(w)` must
+    stay NumPy)."""
     nodes = forward + reverse
-    definitions: dict[str, list] = {}
+    unknown = cst.Ellipsis()  # a value that is not a number
+    definitions: dict[str, list] = {name: [unknown] for name in params - scalars}
     for node in walk(nodes):
         if isinstance(node, Line) and node.target:
             definitions.setdefault(node.target, []).append(node.value)
+        elif isinstance(node, Line):  # `a, b = ...`: not followed into
+            for name in node.targets:
+                definitions.setdefault(name, []).append(unknown)
         elif isinstance(node, Block) and node.target:
             definitions.setdefault(node.target, []).append(cst.Integer("0"))  # range indices
     numbers = set(scalars) | set(definitions)

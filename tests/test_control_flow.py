@@ -89,6 +89,14 @@ CASES = [
         "def f(x, a):\n    for i in range(5):\n        x = clip_step(x * a + 0.3, 1.0)\n    return x\n",
         ["x", "a"], {"x": 0.2, "a": 1.4},
     ),
+    (
+        # w is an array, though every line assigning it would compute a number from a
+        # number: it starts as the parameter, so np.sin(w) must not become math.sin.
+        "array-parameter-reassigned-in-a-loop-beside-a-float",
+        "def f(b: float, w):\n    for i in range(3):\n        b = b / (1.0 + np.dot(w, w))\n"
+        "        w = 0.2 * w + np.sin(w)\n    return b + np.sum(w)\n",
+        ["b", "w"], {"b": 0.7, "w": np.array([0.3, -0.5, 0.8])},
+    ),
 ]
 
 
