@@ -220,6 +220,7 @@ class _Sweep:
         self.counters: dict[int, str] = {}  # loops that count their iterations
         # Witnesses: parameters and values assigned once at the top level.
         counts = Counter(ir.assignment_counts(function.body))
+        counts.update(p.name for p in function.params)  # a parameter's first value counts too
         safe = [p.name for p in function.params] + [
             s.target for s in function.body if isinstance(s, ir.Step) and counts[s.target] == 1
         ]

@@ -97,6 +97,15 @@ CASES = [
         "        w = 0.2 * w + np.sin(w)\n    return b + np.sum(w)\n",
         ["b", "w"], {"b": 0.7, "w": np.array([0.3, -0.5, 0.8])},
     ),
+    (
+        # np.sin(v) after the loop must not stand in for np.sin(v) inside it: v is the
+        # parameter on the first pass and a new value on the next.
+        "loop-reassigns-a-parameter-read-after-it",
+        "def f(w, v):\n    for i in range(2):\n        w = 0.25 * np.roll(w, 1) + 0.3 * np.cos(v)\n"
+        "        for j in range(i):\n            v = 0.5 * np.roll(v, 1) + 0.7 * np.cos(w)\n"
+        "    return np.sum(np.sin(v))\n",
+        ["v"], {"w": np.array([-1.2, 0.13, -0.23, -0.52]), "v": np.array([0.29, 0.93, -0.01, -1.18])},
+    ),
 ]
 
 
