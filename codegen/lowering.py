@@ -32,6 +32,12 @@ _UNSUPPORTED_EXPRESSIONS = {
 }
 
 
+# Primitives whose result NumPy may return as a view of their first argument's memory
+# (basic indexing, transposes, reshapes): an in-place update of one changes the other.
+_VIEWS = frozenset({"getitem", "transpose", "reshape", "ravel", "squeeze", "expand_dims", "broadcast_to",
+                    "swapaxes", "moveaxis", "flip"})
+
+
 class ExpressionLowering:
     # -- expressions -----------------------------------------------------------------
 
@@ -295,6 +301,8 @@ class ExpressionLowering:
         if kind == "call" and rule.compute is None and not qual.startswith(("numpy.", "builtins.")):
             self.imports.add(qual.rpartition(".")[0])
         self.block.append(ir.Step(name, rule, args, frozenset(given), self.origin, self.where.place(node)))
+        if rule.name in _VIEWS and isinstance(args[0][1], ir.Var) and hasattr(self, "view_of"):
+            self.view_of[name] = args[0][1]
         self.read.update(v for _, a in args for v in reads(ir.node_of(a)) if v in self.vars)
         return ir.Var(name)
 

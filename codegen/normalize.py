@@ -69,6 +69,7 @@ class _Normalizer(ExpressionLowering):
         self.constants: dict[str, cst.BaseExpression] = {}
         self.origin: ir.Origin | None = None
         self.vars: set[str] = set()  # every variable name assigned so far
+        self.view_of: dict[str, ir.Var] = {}  # a variable NumPy may make a view: the array it views
         self.read: set[str] = set()  # variables read by some statement so far
         self.imports: set[str] = set()  # modules (besides NumPy) the forward calls into
         self.loops: list[dict[str, str]] = []  # carried name -> its variable, innermost last
@@ -225,15 +226,32 @@ class _Normalizer(ExpressionLowering):
                 "new array with np.where or np.concatenate",
             )
         current = self.env.get(target.value)
-        others = [n for n, a in self.env.items() if a == current and n != target.value and n != RETURN]
+        # In NumPy, `+=` changes the array in place, so every name that shares its
+        # memory sees the change: another name for it, a view of it (`a[1:]`, `a.T`,
+        # `a.reshape(...)`), or the array it is a view of.
+        base = self._viewed(current)
+        others = [
+            n for n, a in self.env.items()
+            if n not in (target.value, RETURN) and (a == current or (isinstance(a, ir.Var) and self._viewed(a) == base))
+        ]
         if isinstance(current, ir.Var) and others:
+            shared = (
+                f"the array that `{others[0]}` also names" if self.env[others[0]] == current
+                else f"`{others[0]}` too (NumPy may make one a view of the other's array)"
+            )
             raise self.where.error(
                 node,
-                f"`{target.value} {code(node.operator).strip()} ...` would change the array that `{others[0]}` "
-                f"also names; write `{target.value} = {target.value} {_symbol(node)} ...` to make a new one",
+                f"`{target.value} {code(node.operator).strip()} ...` would change {shared}; "
+                f"write `{target.value} = {target.value} {_symbol(node)} ...` to make a new one",
             )
         value = cst.BinaryOperation(cst.Name(target.value), _AUGMENTED[type(node.operator)](), node.value)
         self.env[target.value] = self._lower(value, target=lambda: self.namer.version(target.value))
+
+    def _viewed(self, atom):
+        """The array whose memory `atom` may share: itself, unless it may be a view."""
+        while isinstance(atom, ir.Var) and atom.name in self.view_of:
+            atom = self.view_of[atom.name]
+        return atom
 
     def _result_name(self) -> str:
         """What a return value is called: `value`, or `huber_value` in an inlined `huber`."""

@@ -38,6 +38,14 @@ ERRORS = [
     ("loop-else", "    for i in range(3):\n        x = x + 1\n    else:\n        x = 0\n    return x\n", 7, 5, "`else` on a loop is not supported"),
     ("subscript-augmented", "    x[0] += 1\n    return x\n", 5, 5, "in-place `+=` on `x[0]` is not supported"),
     ("aliased-augmented", "    z = x\n    z += y\n    return np.sum(x)\n", 6, 5, "`z += ...` would change the array that `x` also names; write `z = z + ...`"),
+    # NumPy's `+=` writes through a view: b sees it, and the generated code (which
+    # computes a new array) would not.
+    ("augmented-base-of-a-view", "    a = x * 2.0\n    b = a[1:]\n    a += 1.0\n    return np.sum(b * b)\n", 7, 5,
+     "`a += ...` would change `b` too (NumPy may make one a view of the other's array); write `a = a + ...`"),
+    ("augmented-view-of-a-parameter", "    a = x[1:]\n    a += 1.0\n    return np.sum(x * x)\n", 6, 5,
+     "`a += ...` would change `x` too"),
+    ("augmented-transpose", "    a = x * 2.0\n    b = a.T\n    b *= 3.0\n    return np.sum(a * a)\n", 7, 5,
+     "`b *= ...` would change `a` too"),
     ("starred-target", "    a, *b = x\n    return a\n", 5, 8, "starred assignment targets are not supported"),
     (
         "recursion",
