@@ -70,6 +70,7 @@ class _Normalizer(ExpressionLowering):
         self.origin: ir.Origin | None = None
         self.vars: set[str] = set()  # every variable name assigned so far
         self.view_of: dict[str, ir.Var] = {}  # a variable NumPy may make a view: the array it views
+        self.numbers: set[str] = set()  # parameters annotated `float` or `int`: never arrays
         self.read: set[str] = set()  # variables read by some statement so far
         self.imports: set[str] = set()  # modules (besides NumPy) the forward calls into
         self.loops: list[dict[str, str]] = []  # carried name -> its variable, innermost last
@@ -90,6 +91,8 @@ class _Normalizer(ExpressionLowering):
             default = None if p.default is None else self._constant(p.default)
             scalar = p.annotation is not None and code(p.annotation.annotation) in _SCALAR_ANNOTATIONS
             params.append(ir.Param(name, default, scalar))
+            if scalar:
+                self.numbers.add(self.env[name].name)
 
         self.calls.append(fn.name.value)
         ending = self._body(self.structurer.block(_without_docstring(fn), in_loop=False))
@@ -234,7 +237,8 @@ class _Normalizer(ExpressionLowering):
             n for n, a in self.env.items()
             if n not in (target.value, RETURN) and (a == current or (isinstance(a, ir.Var) and self._viewed(a) == base))
         ]
-        if isinstance(current, ir.Var) and others:
+        # A Python number is immutable: `+=` on it only rebinds the name.
+        if isinstance(current, ir.Var) and current.name not in self.numbers and others:
             shared = (
                 f"the array that `{others[0]}` also names" if self.env[others[0]] == current
                 else f"`{others[0]}` too (NumPy may make one a view of the other's array)"

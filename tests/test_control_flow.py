@@ -106,6 +106,14 @@ CASES = [
         "    return np.sum(np.sin(v))\n",
         ["v"], {"w": np.array([-1.2, 0.13, -0.23, -0.52]), "v": np.array([0.29, 0.93, -0.01, -1.18])},
     ),
+    (
+        # `w: float` is a number: `a += ...` only rebinds `a`, and `w` keeps its value
+        # (refused as aliasing before).
+        "augmented-on-another-name-for-a-float-parameter",
+        "def f(w: float, x):\n    a = w\n    a += np.sum(x * x)\n    a *= w\n    w -= 0.5\n"
+        "    return a * w + np.sum(np.sin(x))\n",
+        ["w", "x"], {"w": 0.7, "x": np.array([0.3, -0.5, 0.8])},
+    ),
 ]
 
 
