@@ -7,6 +7,8 @@ the state (environment, current block, namer) is the normaliser's.
 
 from __future__ import annotations
 
+import functools
+
 import libcst as cst
 
 from . import ir
@@ -304,6 +306,8 @@ class ExpressionLowering:
         if rule.name in _VIEWS and isinstance(args[0][1], ir.Var) and hasattr(self, "view_of"):
             self.view_of[name] = args[0][1]
         self.read.update(v for _, a in args for v in reads(ir.node_of(a)) if v in self.vars)
+        if _adjoint_reads_result(rule):  # `exp`: the reverse sweep reads the result too
+            self.read.add(name)
         return ir.Var(name)
 
     # -- module constants --------------------------------------------------------------
@@ -408,3 +412,9 @@ def _splice_index(node):
     return transform(node, _spliced)
 
 
+
+
+@functools.cache
+def _adjoint_reads_result(rule: Rule) -> bool:
+    """Whether the rule's adjoint lines read `ans`, the step's own result."""
+    return any("ans" in reads(assign.value) for assign in rule.body)

@@ -471,15 +471,38 @@ class _Normalizer(ExpressionLowering):
         return body, _breaks(body)
 
     def _carry_copies(self, carried: dict[str, str]) -> list:
-        """At the end of an iteration: each carried name's variable takes its new value."""
-        copies = []
+        """At the end of an iteration: each carried name's variable takes its new value.
+
+        The copies happen all at once: after `a, b = b, a`, `a`'s variable takes the
+        value in `b`'s and `b`'s the value in `a`'s. In sequence, a copy goes before
+        any that overwrites a variable it reads; where the copies read each other's
+        variables in a cycle, one variable's value is saved first."""
+        pending = []  # (user name, variable, new value)
         for name, variable in carried.items():
             atom = self.env.get(name)
             if atom is not None and atom != ir.Var(variable):
-                copies.append(ir.Assign(variable, atom, self.origin))
-                self.read.update(ir.vars_of(atom))
+                pending.append((name, variable, atom))
                 self.env[name] = ir.Var(variable)
-        return copies
+        saves, copies = [], []
+        while pending:
+            for k, (name, variable, atom) in enumerate(pending):
+                if not any(variable in _reads(other) for j, (_, _, other) in enumerate(pending) if j != k):
+                    break
+            else:  # a cycle: save the first variable's value, then read the copy
+                name, variable, _ = pending[0]
+                saved = self.namer.version(name)
+                self.vars.add(saved)
+                saves.append(ir.Assign(saved, ir.Var(variable), self.origin))
+                self.read.add(variable)
+                pending = [(n, v, _renamed(a, variable, saved)) for n, v, a in pending]
+                continue
+            copies.append(ir.Assign(variable, atom, self.origin))
+            self.read.update(ir.vars_of(atom))
+            del pending[k]
+        # A saved variable has not been overwritten yet where it is saved, so the
+        # saves can go first, and the carried copies stay together at the end of
+        # the pass (the reverse sweep's tape is filled just before them).
+        return saves + copies
 
     def _break(self) -> None:
         if not self.loops:
@@ -587,6 +610,24 @@ def _without_docstring(fn: cst.FunctionDef) -> list:
     ):
         return body[1:]
     return body
+
+
+def _reads(atom: ir.Atom) -> set[str]:
+    """The variables an atom reads, in tuples and lists too."""
+    if isinstance(atom, ir.Var):
+        return {atom.name}
+    if isinstance(atom, ir.Seq):
+        return set().union(*(_reads(a) for a in atom.items))
+    return set()
+
+
+def _renamed(atom: ir.Atom, old: str, new: str) -> ir.Atom:
+    """`atom` reading variable `new` where it read `old`."""
+    if atom == ir.Var(old):
+        return ir.Var(new)
+    if isinstance(atom, ir.Seq):
+        return ir.Seq(tuple(_renamed(a, old, new) for a in atom.items), atom.brackets)
+    return atom
 
 
 def _assigned_names(block) -> list[str]:

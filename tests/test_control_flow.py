@@ -114,6 +114,41 @@ CASES = [
         "    return a * w + np.sum(np.sin(x))\n",
         ["w", "x"], {"w": 0.7, "x": np.array([0.3, -0.5, 0.8])},
     ),
+    # Names exchanged in a loop: the copies at the end of a pass happen all at once
+    # (they were made one after another, and the second read the first's result).
+    (
+        "names-swapped-in-a-for-loop",
+        "def f(x: float, y: float):\n    for i in range(3):\n        x, y = y, x\n"
+        "        x = x * 0.5 + np.sin(y)\n    return x + 2.0 * y ** 2\n",
+        ["x", "y"], {"x": 0.3, "y": -1.1},
+    ),
+    (
+        "three-names-rotated-in-a-while-loop",
+        "def f(a, b, c):\n    d = 1.0\n    k = 0\n    while k < 4:\n        a, b, c = c, a, b\n"
+        "        d = d * np.sin(a + 0.5 * c)\n        k += 1\n    return np.sum(a + 2.0 * b * b + 3.0 * c * d)\n",
+        ["a", "b", "c"], {"a": np.array([0.3, -0.4]), "b": np.array([1.2, 0.5]), "c": np.array([-0.7, 0.9])},
+    ),
+    (
+        "swap-on-the-break-path",
+        "def f(x: float, y: float):\n    for i in range(5):\n        x, y = y * 0.9, x\n"
+        "        if i == 2:\n            break\n        y = y + np.sin(x)\n    return x * np.exp(y)\n",
+        ["x", "y"], {"x": 0.3, "y": -1.1},
+    ),
+    # The adjoints of exp and of a division read the step's own result: a loop that
+    # reassigns the name afterwards must not reuse its variable.
+    (
+        "exp-result-reassigned-by-a-later-loop",
+        "def f(w):\n    t = np.exp(-w[2] * w[2])\n    k = 0\n    while k < 2:\n"
+        "        t /= 1.5 + 0.1 * k\n        k += 1\n    return np.sin(t) + np.sum(w)\n",
+        ["w"], {"w": np.array([0.3, -0.5, 0.8])},
+    ),
+    (
+        "quotient-reassigned-by-a-later-loop",
+        "def f(b: float, w: float, x):\n    b /= 1.0 + 0.1 * np.arctan(w) ** 2\n    for i in range(3):\n"
+        "        k = 0\n        while True:\n            b *= 0.9 + 0.1 * np.sin(x[i])\n            k += 1\n"
+        "            if k >= 2:\n                break\n    return b + w + x @ x\n",
+        ["b", "w", "x"], {"b": -0.2, "w": 0.6, "x": np.array([0.3, -0.5, 0.8])},
+    ),
 ]
 
 
