@@ -337,7 +337,9 @@ class _Sweep:
     def _reverse(self, block, key, out: list, assigned: set[str]) -> None:
         info = self.blocks.info[key]
         if info.tape:
-            out.append(Pop(info.tape, self.blocks.candidates(key)))
+            # The pass counts of the loops in this block differ from pass to pass too.
+            counters = {self.counters[id(s)] for s in block if isinstance(s, ir.Loop) and id(s) in self.counters}
+            out.append(Pop(info.tape, self.blocks.candidates(key) | counters))
         for statement in reversed(block):
             if isinstance(statement, ir.Step):
                 if statement.target in self.analysis.active:

@@ -149,6 +149,15 @@ CASES = [
         "            if k >= 2:\n                break\n    return b + w + x @ x\n",
         ["b", "w", "x"], {"b": -0.2, "w": 0.6, "x": np.array([0.3, -0.5, 0.8])},
     ),
+    # A loop with a break, inside another loop: its pass count differs from one outer
+    # pass to the next, and the reverse sweep must replay each (it replayed the last
+    # count every time).
+    (
+        "loop-with-break-inside-a-loop",
+        "def f(a, w: float, v):\n    t = -w\n    for e in a:\n        for i, g in enumerate(v):\n"
+        "            t = t * (0.9 + 0.1 * np.sin(g)) + 0.01 * e\n            if g >= e:\n                break\n    return t ** 2\n",
+        ["a", "w", "v"], {"a": np.array([1.0, -2.0]), "w": 0.5, "v": np.array([0.1, 2.0, 3.0])},
+    ),
 ]
 
 
