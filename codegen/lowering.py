@@ -65,9 +65,7 @@ class ExpressionLowering:
         if isinstance(node, cst.IfExp):
             return self.conditional(node, target)
         if isinstance(node, cst.BooleanOperation):
-            raise self.where.error(
-                node, "`and`/`or` are not supported; for arrays use `&`/`|` (np.logical_and, np.logical_or)"
-            )
+            return self.boolean(node, target)
         for kind, message in _UNSUPPORTED_EXPRESSIONS.items():
             if isinstance(node, kind):
                 raise self.where.error(node, message)

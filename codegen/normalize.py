@@ -335,6 +335,27 @@ class _Normalizer(ExpressionLowering):
         self.block.append(ir.If(test, branches[0], branches[1], self.origin))
         return ir.Var(merged)
 
+    def boolean(self, node: cst.BooleanOperation, target) -> ir.Atom:
+        """`a and b`, `a or b`, as Python evaluates them: `b` only when `a` does not
+        decide, and the result is the value that decided (`a and b` is `b if a else
+        a`). On an array of more than one value, `if a` raises, as it does in the
+        user's own function: elementwise, that is `&` or `np.logical_and`."""
+        first = self._lower(node.left)
+        merged = target() if target is not None else self.namer.temp()
+        outer = self.block
+        self.block = []
+        second = self._lower(node.right)
+        self.block.append(ir.Assign(merged, second, self.origin))
+        self.read.update(ir.vars_of(second))
+        evaluated = tuple(self.block)
+        self.block = outer
+        decided = (ir.Assign(merged, first, self.origin),)
+        self.read.update(ir.vars_of(first))
+        self.vars.add(merged)
+        body, orelse = (evaluated, decided) if isinstance(node.operator, cst.And) else (decided, evaluated)
+        self.block.append(ir.If(first, body, orelse, self.origin))
+        return ir.Var(merged)
+
     # -- loops -------------------------------------------------------------------------
 
     def _for(self, node: cst.For) -> None:

@@ -23,7 +23,7 @@ import libcst as cst
 
 from .differentiate import Gradient
 from .expressions import code, literal_value, parenthesize, reads, substitute, transform
-from .program import Block, Jump, Line, Node, Pop, Push, Release, map_lines, node_reads, node_writes, walk
+from .program import Block, Jump, Line, Node, Pop, Push, Release, line, map_lines, node_reads, node_writes, walk
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,9 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     for returns in (both, grads):
         kept, _ = _live(forward + (_SWEEP,) + reverse, reads(returns), {})
         kept = _fold(kept, gradient.invented - reads(returns))
+        joined = _short_circuits(kept)
+        if joined != kept:  # the test of an `and` may fold into it now
+            kept = _fold(joined, gradient.invented - reads(returns))
         kept = _runs(kept, _merge_sums)
         counts = _read_counts(kept)
         kept = _runs(kept, lambda run: _inline_copies(run, gradient.keep | reads(returns), counts))
@@ -490,6 +493,45 @@ def _fold_block(nodes, once: set[str]) -> tuple:
             continue
         index += 1
     return tuple(nodes)
+
+
+def _short_circuits(nodes) -> tuple:
+    """`if a: t = e else: t = a` -> `t = a and e`, and `if a: t = a else: t = e` ->
+    `t = a or e`: how normalize spells `and`/`or` (Python evaluates `e` only when
+    `a` does not decide), written back as the user did where `e` is one line."""
+    out = []
+    for node in nodes:
+        if isinstance(node, Block):
+            node = replace(node, body=_short_circuits(node.body), orelse=_short_circuits(node.orelse))
+            joined = _joined(node)
+            if joined is not None:
+                node = joined
+        out.append(node)
+    return tuple(out)
+
+
+def _joined(block: Block) -> Line | None:
+    if block.kind != "if" or not isinstance(block.head, cst.Name) or len(block.body) != 1 or len(block.orelse) != 1:
+        return None
+    first, second = block.body[0], block.orelse[0]
+    if not (isinstance(first, Line) and isinstance(second, Line)) or first.comment or second.comment:
+        return None
+    if first.target is None or first.target != second.target:
+        return None
+    test = block.head.value
+    if _is_name(second.value, test) and not _is_name(first.value, test):
+        operator, other = cst.And(), first.value
+    elif _is_name(first.value, test) and not _is_name(second.value, test):
+        operator, other = cst.Or(), second.value
+    else:
+        return None
+    if isinstance(other, (cst.BooleanOperation, cst.IfExp, cst.Lambda)):
+        other = other.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return line(first.target, cst.BooleanOperation(cst.Name(test), operator, other), block.origin)
+
+
+def _is_name(node, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
 
 
 # -- sums and copies -----------------------------------------------------------------------

@@ -160,7 +160,7 @@ class Rule:
                     head, _, attr = out[-1].rpartition(".")
                     out[-1] = f"{head}(x).{attr}"
             elif kind == "unary":
-                out.append(f"{name}x")
+                out.append(f"{name} x" if name.isalpha() else f"{name}x")
             else:
                 out.append(f"x {name} y")
         return tuple(out)
@@ -224,7 +224,7 @@ _OPERATORS = {
     cst.LessThan: "<", cst.LessThanEqual: "<=", cst.GreaterThan: ">",
     cst.GreaterThanEqual: ">=", cst.Equal: "==", cst.NotEqual: "!=",
 }
-_UNARY_OPERATORS = {cst.Minus: "-", cst.Plus: "+", cst.BitInvert: "~"}
+_UNARY_OPERATORS = {cst.Minus: "-", cst.Plus: "+", cst.BitInvert: "~", cst.Not: "not"}
 
 
 def operator_key(node: cst.BaseExpression) -> tuple[str, str] | None:

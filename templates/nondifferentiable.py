@@ -64,6 +64,13 @@ def logical_not(x):
     ans = np.logical_not(x)
 
 
+@rule(zero_gradient=True, checks=[("x * (not x > 0)", [{"x": ()}])])
+def not_operator(x):
+    """Python's `not`, on a number or a boolean (on an array of more than one value
+    it raises, as in the user's function: elementwise, that is np.logical_not)."""
+    ans = not x
+
+
 @rule(zero_gradient=True, checks=[("x * (np.floor(x))", ONE)])
 def floor(x):
     ans = np.floor(x)

@@ -158,6 +158,26 @@ CASES = [
         "            t = t * (0.9 + 0.1 * np.sin(g)) + 0.01 * e\n            if g >= e:\n                break\n    return t ** 2\n",
         ["a", "w", "v"], {"a": np.array([1.0, -2.0]), "w": 0.5, "v": np.array([0.1, 2.0, 3.0])},
     ),
+    # `and`, `or`, `not`: Python's short-circuit evaluation, and the value that decided.
+    (
+        "and-or-not-in-while-and-if",
+        "def f(x: float, a):\n    s = 0.0\n    k = 0\n    while not (s > 2.0 or k >= 5):\n"
+        "        s = s + np.sin(x) ** 2 + 0.3\n        k += 1\n    flag = not np.sum(a) > 0.0\n"
+        "    if flag and x > 0.0:\n        s = s * 2.0\n    return s * np.sum(a * a)\n",
+        ["x", "a"], {"x": 0.7, "a": np.array([1.0, -2.0])},
+    ),
+    (
+        "or-passes-the-gradient-of-the-value-that-decided",
+        "def f(x: float, y: float):\n    return (x or y) * y + (x and y) * x\n",
+        ["x", "y"], {"x": 0.7, "y": -1.3},
+    ),
+    (
+        # `i < len(v) and v[i] > 0`: v[i] is not evaluated once i is out of range.
+        "and-guards-an-index",
+        "def f(v):\n    i = 0\n    s = 0.0\n    while i < len(v) and v[i] > -1.0:\n"
+        "        s = s + np.exp(v[i])\n        i += 1\n    return s\n",
+        ["v"], {"v": np.array([0.3, -0.5, 0.8])},
+    ),
 ]
 
 
@@ -203,6 +223,16 @@ def test_scalar_code_uses_math():
     text = generate(IMPORT + CASES[0][1], "f", "x,a")
     assert "math.cos(x)" in text and "np.cos" not in text.split('"""', 2)[2].replace("np.cos(x)", "")
     assert text.count("import math\n") == 1
+
+
+def test_and_or_read_as_written():
+    """normalize spells `a and b` as a branch (b only when a is true); the generated
+    code reads as the source where b is one line."""
+    source = IMPORT + next(c[1] for c in CASES if c[0] == "and-guards-an-index")
+    text = generate(source, "f", "v")
+    assert " = i < len(v) and v[i] > -1.0\n" in text, text
+    source = IMPORT + next(c[1] for c in CASES if c[0] == "or-passes-the-gradient-of-the-value-that-decided")
+    assert "= x or y\n" in generate(source, "f", "x,y")
 
 
 def test_tape_keeps_only_what_the_reverse_reads():

@@ -9,7 +9,8 @@ README's control-flow subset:
   `enumerate(...)` and `zip(...)`; nested loops;
 - `while` with a counter, with a data-dependent stop, and `while True` + `break`;
 - `break` and `continue` (on the loop index or on values), `if`/`elif`/`else` and
-  `a if c else b` on the loop index or on values, early `return` inside `if`;
+  `a if c else b` on the loop index or on values (sometimes joined by `and`/`or`,
+  or under `not`), early `return` inside `if`;
 - scalar recurrences and accumulators (`s = s * np.cos(s) + a * np.sin(s)`,
   `s += ...`, `*=`, `/=`, `-=`), array recurrences (`np.tanh`, `np.sin`), `+=` on
   arrays the function owns, an accumulator that starts as `0.0` and becomes an array;
@@ -24,7 +25,7 @@ Left out, because the README documents them as unsupported (codegen refuses them
 with a positioned error): in-place writes to arrays (`u[1:] = ...`, `u[i] += ...`),
 `op=` on a name that shares its value with another name or may be a view of it
 (`t = a; t += 1`, `s = v[0]; s += 1`, `for e in v: e += 1`), `return` inside a
-loop, `else` on a loop, `and`/`or`/`not`, chained comparisons. Also left out:
+loop, `else` on a loop, chained comparisons. Also left out:
 `math.*` calls in the source (codegen has no rule for them; the README's supported
 functions are NumPy's) and names first bound inside a loop body and read after the
 loop (codegen: "unknown name").
@@ -281,9 +282,13 @@ class _Program:
         )
         return template.format(v=_p(v), w=_p(w), s=_p(s), c=self.const(signed=True), perm=perm)
 
-    def condition(self) -> str:
-        """A comparison on the loop index, or on values (kept away from ties by the input draw)."""
+    def condition(self, join=True) -> str:
+        """A comparison on the loop index, or on values (kept away from ties by the
+        input draw); sometimes two joined by `and`/`or`, or one under `not`."""
         r = self.r
+        if join and r.random() < 0.15:
+            a, b = self.condition(join=False), self.condition(join=False)
+            return r.choice([f"{a} and {b}", f"{a} or {b}", f"not ({a})", f"not ({a}) and {b}"])
         ints = [name for name, lo, hi in self.loops]
         if ints and r.random() < 0.5:
             i = r.choice(ints)
