@@ -36,6 +36,13 @@ class Located:
         self._work_out = positions if callable(positions) else None
         self._lines = lines or {}
         self._by_id = None
+        self._stand_ins: dict = {}  # a node made from the source -> the node it stands for
+
+    def stands_for(self, node, original):
+        """Let a node codegen builds from the source (`a < b` out of `a < b < c`) be
+        placed where `original` is; returns `node`."""
+        self._stand_ins[node] = self._stand_ins.get(original, original)
+        return node
 
     def _mapping(self):
         """LibCST's positions, worked out on first use; None once forgotten."""
@@ -45,7 +52,7 @@ class Located:
 
     def position(self, node) -> tuple[int, int]:
         """(line, column), both 1-based, of `node`; (0, 0) for a node not in the source."""
-        code_range = (self._mapping() or {}).get(node)
+        code_range = (self._mapping() or {}).get(self._stand_ins.get(node, node))
         if code_range is None:
             return 0, 0
         return code_range.start.line, code_range.start.column + 1
@@ -53,7 +60,7 @@ class Located:
     def place(self, node) -> tuple:
         """A light handle on `node`'s position, for `position_of`: keeping it does not
         keep the node alive (a handle outliving `forget` gives (0, 0))."""
-        return (self, id(node))
+        return (self, id(self._stand_ins.get(node, node)))
 
     def position_of(self, node_id: int) -> tuple[int, int]:
         if self._by_id is None:
@@ -65,6 +72,7 @@ class Located:
         """Let the source tree go: later stages ask for no positions."""
         self._positions = self._work_out = self._by_id = None
         self._lines = {}
+        self._stand_ins = {}
 
     def line(self, statement) -> int:
         """The line a statement starts on (0 for one not in the source)."""

@@ -126,7 +126,16 @@ class ExpressionLowering:
 
     def _operator(self, node, target) -> ir.Atom:
         if isinstance(node, cst.Comparison) and len(node.comparisons) != 1:
-            raise self.where.error(node, "chained comparisons are not supported; write (a < b) & (b < c)")
+            # `a < b < c` is `a < b and b < c` (b is evaluated once in Python; here
+            # twice, which is the same for the pure expressions a loss is made of).
+            pairs, left = [], node.left
+            for comparison in node.comparisons:
+                pairs.append(self.where.stands_for(cst.Comparison(left, [comparison]), left))
+                left = comparison.comparator
+            chain = pairs[0]
+            for pair in pairs[1:]:
+                chain = self.where.stands_for(cst.BooleanOperation(chain, cst.And(), pair), node)
+            return self._lower(chain, target)
         key = operator_key(node)
         rule = None if key is None else self.registry.lookup(*key)
         if rule is None:

@@ -172,6 +172,12 @@ CASES = [
         ["x", "y"], {"x": 0.7, "y": -1.3},
     ),
     (
+        "chained-comparison",
+        "def f(x: float, y):\n    if 0.0 < x <= 1.0 < np.sum(y):\n        s = x * np.sum(y)\n"
+        "    else:\n        s = x - np.sum(y * y)\n    return s\n",
+        ["x", "y"], {"x": 0.5, "y": np.array([1.0, 2.0])},
+    ),
+    (
         # `i < len(v) and v[i] > 0`: v[i] is not evaluated once i is out of range.
         "and-guards-an-index",
         "def f(v):\n    i = 0\n    s = 0.0\n    while i < len(v) and v[i] > -1.0:\n"

@@ -18,7 +18,9 @@ ERRORS = [
     ("comprehension", "    return np.sum([v for v in x])\n", 5, 19, "comprehensions are not supported"),
     ("unknown-attribute", "    return np.sum(x.flat)\n", 5, 19, "attribute `.flat` is not supported"),
     ("unknown-method", "    return x.frobnicate()\n", 5, 12, "no derivative rule for `.frobnicate()`"),
-    ("chained-comparison", "    return np.sum(x < y < 1)\n", 5, 19, "chained comparisons"),
+    # a stand-in node (one comparison out of a chain) is placed at its left operand
+    ("operator-in-a-chained-comparison", "    if 0.0 < x in y:\n        return x\n    return y\n", 5, 14,
+     "no derivative rule for the operator `x in y`"),
     ("string", "    return x * 'a'\n", 5, 16, "strings are not numbers"),
     ("unsupported-argument", "    return np.sum(x, dtype=float)\n", 5, 22, "argument `dtype` is not supported"),
     ("floor-division-operator", "    return np.sum(x @ y) // 2 ** 3 << 1\n", 5, 12, "no derivative rule for the operator `<<`"),

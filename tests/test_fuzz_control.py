@@ -25,10 +25,10 @@ Left out, because the README documents them as unsupported (codegen refuses them
 with a positioned error): in-place writes to arrays (`u[1:] = ...`, `u[i] += ...`),
 `op=` on a name that shares its value with another name or may be a view of it
 (`t = a; t += 1`, `s = v[0]; s += 1`, `for e in v: e += 1`), `return` inside a
-loop, `else` on a loop, chained comparisons. Also left out:
-`math.*` calls in the source (codegen has no rule for them; the README's supported
-functions are NumPy's) and names first bound inside a loop body and read after the
-loop (codegen: "unknown name").
+loop, and `else` on a loop. Also left out: chained comparisons (supported, but
+not drawn), `math.*` calls in the source (codegen has no rule for them; the
+README's supported functions are NumPy's) and names first bound inside a loop
+body and read after the loop (codegen: "unknown name").
 
 Inputs are drawn so that no comparison on values is within 1e-3 of a tie, so no
 branch, loop count or mask flips under the finite-difference steps; every loop has
