@@ -75,7 +75,7 @@ class _Normalizer(ExpressionLowering):
         self.imports: set[str] = set()  # modules (besides NumPy) the forward calls into
         self.loops: list[dict[str, str]] = []  # carried name -> its variable, innermost last
         self.calls: list[str] = []  # functions being inlined, outermost first
-        self.structurer = Structurer(self.where)
+        self.structurer = Structurer(self.where, parsed.names)
 
     def run(self) -> ir.Function:
         fn = self.parsed.function
@@ -570,7 +570,7 @@ class _Normalizer(ExpressionLowering):
         arguments = self._arguments(fn, call)
         saved = (self.env, self.origin, self.result_origin, self.loops, self.parsed, self.where, self.structurer)
         if parsed is not self.parsed:
-            self.parsed, self.where, self.structurer = parsed, parsed.where, Structurer(parsed.where)
+            self.parsed, self.where, self.structurer = parsed, parsed.where, Structurer(parsed.where, parsed.names)
         check_function(fn, self.where)
         self.env, self.loops = arguments, []
         self.calls.append(name)

@@ -6,7 +6,10 @@ fall through (tail duplication), so that afterwards
 - a `return` or `break` is always the last statement of its block, and nothing
   follows the `if` that contains it;
 - `continue` is gone: it would be the last statement of the loop body anyway;
-- a `return` inside a loop is refused (write a `break` and return after the loop).
+- a `return` inside a loop becomes `result = value; returned = True; break` (and
+  `if returned: break` after each inner loop it leaves), with `returned = False;
+  result = 0.0` before the outermost loop and `if returned: return result` after
+  it: the flag is a value like any other, recorded with the branch decisions.
 
 The reverse sweep can then replay any path through a function or a loop body
 from the branch decisions alone, with no flags. Positions of restructured `if`
@@ -24,13 +27,16 @@ _JUMPS = (cst.Return, cst.Break, cst.Continue)
 
 
 class Structurer:
-    def __init__(self, where: Located):
+    def __init__(self, where: Located, taken=frozenset()):
         self.where = where
         self.origins: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.taken = set(taken)  # names the file uses: new names avoid them
 
     def block(self, statements, in_loop: bool) -> list:
         """The statements of one block with jumps moved to block ends."""
         statements = list(statements)
+        if not in_loop and any(isinstance(s, (cst.For, cst.While)) and _returns(s.body.body) for s in statements):
+            statements = self._loop_returns(statements)
         out = []
         for index, statement in enumerate(statements):
             jump = _jump(statement)
@@ -51,11 +57,6 @@ class Structurer:
             if isinstance(statement, (cst.For, cst.While)):
                 if statement.orelse is not None:
                     raise self.where.error(statement.orelse, "`else` on a loop is not supported")
-                if _returns(statement.body.body):
-                    raise self.where.error(
-                        _returns(statement.body.body),
-                        "`return` inside a loop is not supported yet; `break` and return after the loop",
-                    )
                 body = self.block(statement.body.body, in_loop=True)
                 new = statement.with_changes(body=statement.body.with_changes(body=body))
                 self.origins[new] = self.origins.get(statement, statement)
@@ -64,6 +65,78 @@ class Structurer:
                 statement = self._if(statement, [], in_loop)
             out.append(statement)
         return out
+
+    # -- `return` inside a loop ---------------------------------------------------------
+
+    def _fresh(self, base: str) -> str:
+        name, k = base, 1
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
+
+    def _loop_returns(self, statements) -> list:
+        """Each loop of this (function-level) block that returns from inside: the
+        returns become breaks that set a flag, and the function returns after it."""
+        out = []
+        for statement in statements:
+            if not (isinstance(statement, (cst.For, cst.While)) and _returns(statement.body.body)):
+                out.append(statement)
+                continue
+            origin = self.origins.get(statement, statement)
+            flag, result = self._fresh("returned"), self._fresh("result")
+            init = cst.SimpleStatementLine([_assign(flag, cst.Name("False")), _assign(result, cst.Float("0.0"))])
+            body = self._breaking(statement.body.body, flag, result)
+            loop = statement.with_changes(body=statement.body.with_changes(body=body))
+            give = cst.SimpleStatementLine([cst.Return(cst.Name(result))])
+            if _endless(statement):  # `while True:` left only by a return
+                after = give
+            else:
+                after = cst.If(test=cst.Name(flag), body=cst.IndentedBlock([give]))
+            for new in (init, loop, after, give):
+                self.origins[new] = origin
+            out += [init, loop, after]
+        return out
+
+    def _breaking(self, statements, flag: str, result: str) -> list:
+        out = []
+        for statement in statements:
+            if isinstance(statement, cst.SimpleStatementLine) and any(isinstance(s, cst.Return) for s in statement.body):
+                small = []
+                for s in statement.body:
+                    if isinstance(s, cst.Return):
+                        value = s.value if s.value is not None else cst.Name("None")
+                        small += [_assign(result, value), _assign(flag, cst.Name("True")), cst.Break()]
+                    else:
+                        small.append(s)
+                new = statement.with_changes(body=small)
+                self.origins[new] = self.origins.get(statement, statement)
+                out.append(new)
+            elif isinstance(statement, cst.If) and _returns([statement]):
+                new = self._breaking_if(statement, flag, result)
+                self.origins[new] = self.origins.get(statement, statement)
+                out.append(new)
+            elif isinstance(statement, (cst.For, cst.While)) and _returns(statement.body.body):
+                body = self._breaking(statement.body.body, flag, result)
+                new = statement.with_changes(body=statement.body.with_changes(body=body))
+                leave = cst.If(test=cst.Name(flag), body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Break()])]))
+                self.origins[new] = self.origins[leave] = self.origins.get(statement, statement)
+                out += [new, leave]
+            else:
+                out.append(statement)
+        return out
+
+    def _breaking_if(self, node: cst.If, flag: str, result: str) -> cst.If:
+        body = node.body.with_changes(body=self._breaking(node.body.body, flag, result))
+        orelse = node.orelse
+        if isinstance(orelse, cst.If):
+            orelse = self._breaking_if(orelse, flag, result)
+        elif orelse is not None:
+            orelse = orelse.with_changes(body=orelse.body.with_changes(body=self._breaking(orelse.body.body, flag, result)))
+        return node.with_changes(body=body, orelse=orelse)
+
+    # -- `if` ----------------------------------------------------------------------------
 
     def _if(self, node: cst.If, rest: list, in_loop: bool) -> cst.If:
         """The `if` with the statements after it moved into each branch that falls
@@ -117,10 +190,10 @@ def _word(jump) -> str:
 
 
 def _may_jump(node: cst.CSTNode, in_loop: bool) -> bool:
-    """Whether a return (or, in a loop, a break/continue) can happen inside `node`,
-    not counting loops nested in it (their jumps stay inside them)."""
+    """Whether a return (or, in a loop, a break/continue) can happen inside `node`:
+    a return in a loop nested in it counts, its breaks and continues do not."""
     if isinstance(node, (cst.For, cst.While)):
-        return False
+        return _returns(node.body.body) is not None
     if isinstance(node, cst.SimpleStatementLine):
         return any(isinstance(s, cst.Return) or (in_loop and isinstance(s, (cst.Break, cst.Continue))) for s in node.body)
     if isinstance(node, cst.If):
@@ -151,3 +224,35 @@ def _find_return(node: cst.CSTNode):
         if found is not None:
             return found
     return None
+
+
+def _assign(name: str, value: cst.BaseExpression) -> cst.Assign:
+    return cst.Assign([cst.AssignTarget(cst.Name(name))], value)
+
+
+def _endless(loop) -> bool:
+    """`while True:` with no `break` of its own: only a return leaves it."""
+    return (
+        isinstance(loop, cst.While)
+        and isinstance(loop.test, cst.Name)
+        and loop.test.value == "True"
+        and not _breaks(loop.body.body)
+    )
+
+
+def _breaks(statements) -> bool:
+    """Whether a `break` of this loop (not of one nested in it) is among these statements."""
+    for statement in statements:
+        if isinstance(statement, cst.SimpleStatementLine) and any(isinstance(s, cst.Break) for s in statement.body):
+            return True
+        if isinstance(statement, cst.If):
+            branches = [statement.body.body]
+            orelse = statement.orelse
+            while isinstance(orelse, cst.If):
+                branches.append(orelse.body.body)
+                orelse = orelse.orelse
+            if orelse is not None:
+                branches.append(orelse.body.body)
+            if any(_breaks(b) for b in branches):
+                return True
+    return False

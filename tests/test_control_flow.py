@@ -158,6 +158,41 @@ CASES = [
         "            t = t * (0.9 + 0.1 * np.sin(g)) + 0.01 * e\n            if g >= e:\n                break\n    return t ** 2\n",
         ["a", "w", "v"], {"a": np.array([1.0, -2.0]), "w": 0.5, "v": np.array([0.1, 2.0, 3.0])},
     ),
+    # `return` inside a loop: a flag, a break, and the return after the loop.
+    (
+        "return-inside-a-loop-taken",
+        "def f(x, a: float, tol=1e-3):\n    for i in range(50):\n        x = x - 0.3 * (np.tanh(x) - a)\n"
+        "        if np.sum((np.tanh(x) - a) ** 2) < tol:\n            return np.sum(x * x) + i\n    return np.sum(x)\n",
+        ["x", "a"], {"x": np.array([0.1, 0.2]), "a": 0.3},
+    ),
+    (
+        "return-inside-a-loop-not-taken",
+        "def f(x, a: float, tol=1e-3):\n    for i in range(5):\n        x = x - 0.3 * (np.tanh(x) - a)\n"
+        "        if np.sum((np.tanh(x) - a) ** 2) < tol:\n            return np.sum(x * x) + i\n    return np.sum(x)\n",
+        ["x", "a"], {"x": np.array([3.0, -2.0]), "a": 0.9},
+    ),
+    (
+        "return-from-nested-loops-and-an-endless-while",
+        "def f(v, w: float):\n    s = 0.0\n    for e in v:\n        for j in range(3):\n"
+        "            s = s + np.sin(e * w) * j\n            if s > 2.0:\n                return s * w\n"
+        "    k = 0\n    while True:\n        s = s * 0.5 + w\n        k += 1\n        if k > 3:\n            return s\n",
+        ["v", "w"], {"v": np.array([1.1, 0.2, 0.3]), "w": 0.7},
+    ),
+    (
+        # the loop sits in an `if`: that `if` may return too, so what follows it
+        # moves into its other paths
+        "return-inside-a-loop-inside-an-if",
+        "def f(b, a: float):\n    if np.sum(b) < 5.0:\n        k = 0\n        while k < 3:\n"
+        "            if b[k] < -0.5:\n                return np.sum(b) * a\n            a = np.tanh(a + b[k])\n"
+        "            k += 1\n    return np.sum(np.sin(b)) + a\n",
+        ["b", "a"], {"b": np.array([0.3, -0.9, 0.4]), "a": 0.2},
+    ),
+    (
+        "return-inside-a-loop-of-a-helper",
+        "def first_above(v, c):\n    for e in v:\n        if e > c:\n            return e * e - c\n    return c\n\n\n"
+        "def f(v, c: float):\n    total = 0.0\n    for k in range(3):\n        total = total + first_above(v * (k + 1), c)\n    return total\n",
+        ["v", "c"], {"v": np.array([0.3, 0.9, 1.4]), "c": 1.0},
+    ),
     # `and`, `or`, `not`: Python's short-circuit evaluation, and the value that decided.
     (
         "and-or-not-in-while-and-if",

@@ -35,7 +35,9 @@ ERRORS = [
     ("no-return", "    z = x * y\n", 4, 1, "`loss` must end with `return <loss>` on every path"),
     ("return-on-some-paths", "    if x > 0:\n        return x\n    z = y\n", 5, 5, "some paths through this `if` return and some do not"),
     ("unreachable", "    return x\n    z = y\n    return z\n", 6, 5, "unreachable code after `return`"),
-    ("return-in-loop", "    for i in range(3):\n        if x > i:\n            return x\n    return y\n", 7, 13, "`return` inside a loop is not supported yet"),
+    # a loop left only by a return: what follows it can never run
+    ("code-after-an-endless-loop", "    while True:\n        if x > 1:\n            return x\n        x = x * 2.0\n    z = y\n    return z\n",
+     9, 5, "unreachable code after `return`"),
     ("loop-else", "    for i in range(3):\n        x = x + 1\n    else:\n        x = 0\n    return x\n", 7, 5, "`else` on a loop is not supported"),
     ("subscript-augmented", "    x[0] += 1\n    return x\n", 5, 5, "in-place `+=` on `x[0]` is not supported"),
     ("aliased-augmented", "    z = x\n    z += y\n    return np.sum(x)\n", 6, 5, "`z += ...` would change the array that `x` also names; write `z = z + ...`"),

@@ -10,7 +10,7 @@ README's control-flow subset:
 - `while` with a counter, with a data-dependent stop, and `while True` + `break`;
 - `break` and `continue` (on the loop index or on values), `if`/`elif`/`else` and
   `a if c else b` on the loop index or on values (sometimes joined by `and`/`or`,
-  or under `not`), early `return` inside `if`;
+  or under `not`), early `return` inside `if` (in loops too);
 - scalar recurrences and accumulators (`s = s * np.cos(s) + a * np.sin(s)`,
   `s += ...`, `*=`, `/=`, `-=`), array recurrences (`np.tanh`, `np.sin`), `+=` on
   arrays the function owns, an accumulator that starts as `0.0` and becomes an array;
@@ -24,8 +24,8 @@ README's control-flow subset:
 Left out, because the README documents them as unsupported (codegen refuses them
 with a positioned error): in-place writes to arrays (`u[1:] = ...`, `u[i] += ...`),
 `op=` on a name that shares its value with another name or may be a view of it
-(`t = a; t += 1`, `s = v[0]; s += 1`, `for e in v: e += 1`), `return` inside a
-loop, and `else` on a loop. Also left out: chained comparisons (supported, but
+(`t = a; t += 1`, `s = v[0]; s += 1`, `for e in v: e += 1`), and `else` on a
+loop. Also left out: chained comparisons (supported, but
 not drawn), `math.*` calls in the source (codegen has no rule for them; the
 README's supported functions are NumPy's) and names first bound inside a loop
 body and read after the loop (codegen: "unknown name").
@@ -587,8 +587,8 @@ class _Program:
                 kinds += ["if"] * 2 + ["loop"] * (3 if depth < 2 else 1)
             if loop and (loop[0] or loop[1]):
                 kinds.append("jump")
-            if loop is None and depth <= 2:
-                kinds += ["return"]
+            if depth <= 2:
+                kinds += ["return"]  # inside a loop too
             if depth == 0:
                 kinds += ["accumulate"] * (1 if self.vectors() else 0) + ["call"]
             elif self.r.random() < 0.5:
