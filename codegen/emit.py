@@ -230,7 +230,9 @@ def _render(nodes, depth: int, prefix: str) -> list[str]:
                 out.append(f"{pad}# {node.comment}")
             out.append(pad + text)
         elif isinstance(node, Push):
-            values = node.names[0] if len(node.names) == 1 else f"({', '.join(node.names)})"
+            # a stand-in for a value whose shape alone the reverse sweep reads
+            names = [f"_shape_only({n})" if n in node.shapes else n for n in node.names]
+            values = names[0] if len(names) == 1 else f"({', '.join(names)})"
             out.append(f"{pad}{node.tape}.append({values})")
         elif isinstance(node, Pop):
             out.append(f"{pad}{', '.join(node.names)} = {node.tape}.pop()")

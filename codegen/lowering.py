@@ -264,6 +264,14 @@ class ExpressionLowering:
         if projected is not None:
             return projected
         value = self._lower(node.value)
+        index = self._index_key(node)
+        rule = self.registry.lookup("subscript", "[]")
+        if rule is None:
+            raise self.where.error(node, "indexing has no rule; add one to templates/")
+        return self._step(rule, {rule.params[0].name: value, rule.params[1].name: ir.Const(index)}, target, node)
+
+    def _index_key(self, node: cst.Subscript) -> cst.Subscript:
+        """The index of `x[...]` as a constant `np.s_[...]` (its parts lowered)."""
         elements = []
         for element in node.slice:
             inner = element.slice
@@ -276,11 +284,7 @@ class ExpressionLowering:
                     step=None if inner.step is None else self._index_part(inner.step),
                 )
             elements.append(element.with_changes(slice=inner))
-        index = cst.Subscript(attribute("numpy.s_"), elements)
-        rule = self.registry.lookup("subscript", "[]")
-        if rule is None:
-            raise self.where.error(node, "indexing has no rule; add one to templates/")
-        return self._step(rule, {rule.params[0].name: value, rule.params[1].name: ir.Const(index)}, target, node)
+        return cst.Subscript(attribute("numpy.s_"), elements)
 
     def _index_part(self, node: cst.BaseExpression) -> cst.BaseExpression:
         atom = self._lower(node)

@@ -71,6 +71,7 @@ class _Normalizer(ExpressionLowering):
         self.vars: set[str] = set()  # every variable name assigned so far
         self.view_of: dict[str, ir.Var] = {}  # a variable NumPy may make a view: the array it views
         self.numbers: set[str] = set()  # parameters annotated `float` or `int`: never arrays
+        self.callers: list[tuple[str, dict]] = []  # (function, its names) of the calls being inlined
         self.read: set[str] = set()  # variables read by some statement so far
         self.imports: set[str] = set()  # modules (besides NumPy) the forward calls into
         self.loops: list[dict[str, str]] = []  # carried name -> its variable, innermost last
@@ -170,8 +171,29 @@ class _Normalizer(ExpressionLowering):
     def _assign_target(self, target, value) -> None:
         if isinstance(target, cst.Name):
             self.env[target.value] = self._lower(value, target=lambda: self.namer.version(target.value))
+        elif isinstance(target, cst.Subscript):
+            self._store(target, self._lower(value), target)
         else:
             self._unpack(target, value)
+
+    def _store(self, target: cst.Subscript, value: ir.Atom, statement) -> None:
+        """`x[index] = value`: x's next version is a copy of it with value written
+        at index. NumPy writes into x itself, so every name that shares x's memory
+        would see it; where one may, the statement is refused."""
+        name = target.value.value
+        current = self.env.get(name)
+        if current is None:
+            raise self.where.error(target.value, f"unknown name `{name}`")
+        self._refuse_shared(name, current, statement, f"`{code(target)} = ...`", "build the new array with "
+                            f"np.where or np.concatenate, or copy it first: `{name} = {name}.copy()`")
+        index = self._index_key(target)
+        rule = self.registry.lookup("statement", "_setitem")
+        if rule is None:
+            raise self.where.error(target, "assignment into an array has no rule; add one to templates/")
+        x, key, v = (p.name for p in rule.params)
+        self.env[name] = self._step(
+            rule, {x: current, key: ir.Const(index), v: value}, lambda: self.namer.version(name), statement
+        )
 
     def _unpack(self, target, value) -> None:
         """`a, b = <value>`: every value is computed before any name is bound."""
@@ -222,34 +244,42 @@ class _Normalizer(ExpressionLowering):
 
     def _augmented(self, node: cst.AugAssign) -> None:
         target = node.target
-        if not isinstance(target, cst.Name):
-            raise self.where.error(
-                target,
-                f"in-place `{code(node.operator).strip()}` on `{code(target)}` is not supported; build a "
-                "new array with np.where or np.concatenate",
-            )
+        if isinstance(target, cst.Subscript):  # `x[i] += v` is `x[i] = x[i] + v`
+            value = cst.BinaryOperation(target, _AUGMENTED[type(node.operator)](), node.value)
+            self._store(target, self._lower(value), node)
+            return
         current = self.env.get(target.value)
-        # In NumPy, `+=` changes the array in place, so every name that shares its
-        # memory sees the change: another name for it, a view of it (`a[1:]`, `a.T`,
-        # `a.reshape(...)`), or the array it is a view of.
-        base = self._viewed(current)
-        others = [
-            n for n, a in self.env.items()
-            if n not in (target.value, RETURN) and (a == current or (isinstance(a, ir.Var) and self._viewed(a) == base))
-        ]
-        # A Python number is immutable: `+=` on it only rebinds the name.
-        if isinstance(current, ir.Var) and current.name not in self.numbers and others:
-            shared = (
-                f"the array that `{others[0]}` also names" if self.env[others[0]] == current
-                else f"`{others[0]}` too (NumPy may make one a view of the other's array)"
-            )
-            raise self.where.error(
-                node,
-                f"`{target.value} {code(node.operator).strip()} ...` would change {shared}; "
-                f"write `{target.value} = {target.value} {_symbol(node)} ...` to make a new one",
-            )
+        self._refuse_shared(target.value, current, node, f"`{target.value} {code(node.operator).strip()} ...`",
+                            f"write `{target.value} = {target.value} {_symbol(node)} ...` to make a new one")
         value = cst.BinaryOperation(cst.Name(target.value), _AUGMENTED[type(node.operator)](), node.value)
         self.env[target.value] = self._lower(value, target=lambda: self.namer.version(target.value))
+
+    def _refuse_shared(self, name: str, current, node, what: str, instead: str) -> None:
+        """Refuse a statement that changes the array `name` holds in place, if another
+        name may share its memory: another name for it, a view of it (`a[1:]`, `a.T`,
+        `a.reshape(...)`), or the array it is a view of. NumPy would change what
+        that name sees too; the generated code makes a new array."""
+        base = self._viewed(current)
+
+        def sharing(env, skip):
+            return [
+                (n, a) for n, a in env.items()
+                if n not in skip and (a == current or (isinstance(a, ir.Var) and self._viewed(a) == base))
+            ]
+
+        # A name of this function, or of a function whose call is being inlined (an
+        # argument is the caller's array: `g(y)` with `z += 1` in g changes y).
+        others = [(n, a, "") for n, a in sharing(self.env, (name, RETURN))]
+        for caller, env in reversed(self.callers):
+            others += [(n, a, f" in `{caller}`") for n, a in sharing(env, (RETURN,))]
+        # A Python number is immutable: `+=` on it only rebinds the name.
+        if isinstance(current, ir.Var) and current.name not in self.numbers and others:
+            other, atom, where = others[0]
+            shared = (
+                f"the array that `{other}`{where} also names" if atom == current
+                else f"`{other}`{where} too (NumPy may make one a view of the other's array)"
+            )
+            raise self.where.error(node, f"{what} would change {shared}; {instead}")
 
     def _viewed(self, atom):
         """The array whose memory `atom` may share: itself, unless it may be a view."""
@@ -572,10 +602,12 @@ class _Normalizer(ExpressionLowering):
         if parsed is not self.parsed:
             self.parsed, self.where, self.structurer = parsed, parsed.where, Structurer(parsed.where, parsed.names)
         check_function(fn, self.where)
+        self.callers.append((self.calls[-1], self.env))
         self.env, self.loops = arguments, []
         self.calls.append(name)
         ending = self._body(self.structurer.block(_without_docstring(fn), in_loop=False))
         self.calls.pop()
+        self.callers.pop()
         if ending != "return" or RETURN not in self.env:
             raise self.where.error(fn, f"`{name}` must return a value on every path")
         result = self.env[RETURN]
@@ -678,6 +710,8 @@ def _assigned_names(block) -> list[str]:
 def _targets(node, names: list[str]) -> None:
     if isinstance(node, cst.Name):
         names.append(node.value)
+    elif isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name):  # `x[i] = v` makes a new x
+        names.append(node.value.value)
     elif isinstance(node, (cst.Tuple, cst.List)):
         for element in node.elements:
             _targets(element.value, names)

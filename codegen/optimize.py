@@ -51,9 +51,9 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
 
     # Which values ride on each tape: what the reverse sweep reads after the pop.
     reverse, _ = _live(reverse, reads(grads) | reads(value), {})
-    saved = _tape_contents(reverse)
-    reverse = _fill_tapes(reverse, saved)
-    forward = _fill_tapes(forward, saved)
+    saved, shapes = _tape_contents(reverse, _written_into(forward))
+    reverse = _fill_tapes(reverse, saved, shapes)
+    forward = _fill_tapes(forward, saved, shapes)
 
     if isinstance(grads, cst.Tuple):
         both = _tuple([value, grads.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])], parens=False)
@@ -379,16 +379,33 @@ def _index_adds_in_place(everything, reverse, returned: set[str]):
         for name in [n for n in node_reads(node) if n in owned]:  # not `&`: see _scalar_math
             if not (isinstance(node, Line) and node.targets == (name,) and _accumulation(node.value, name)):
                 owned.discard(name)
-    if not owned:
-        return reverse
 
     def rewrite(node: Line):
         if node.target in owned and _accumulation(node.value, node.target):
-            call = node.value.right
-            return replace(node, value=call.with_changes(func=cst.Name("_index_add"), args=[cst.Arg(cst.Name(node.target)), *call.args]))
+            return _in_place(node)
         return node
 
-    return map_lines(reverse, rewrite)
+    return _runs(map_lines(reverse, rewrite) if owned else reverse, _after_fresh)
+
+
+def _in_place(node: Line) -> Line:
+    call = node.value.right
+    return replace(node, value=call.with_changes(func=cst.Name("_index_add"), args=[cst.Arg(cst.Name(node.target)), *call.args]))
+
+
+def _after_fresh(run: list) -> list:
+    """`d = _setitem(...)` then `d = d + _index_adjoint(c, x, i)`: the array d holds
+    is new and only d holds it, so the second line can add into it in place."""
+    out = list(run)
+    fresh: set[str] = set()  # names holding a new array no other name holds
+    for index, node in enumerate(out):
+        if node.target in fresh and _accumulation(node.value, node.target):
+            out[index] = _in_place(node)
+            continue
+        fresh -= node.reads | set(node.targets)  # read: another name may now hold it
+        if node.target is not None and isinstance(node.value, cst.Call) and dotted_name(node.value.func) == "_setitem":
+            fresh.add(node.target)
+    return out
 
 
 def _is_index_adjoint(node) -> bool:
@@ -412,35 +429,61 @@ def _index_definition(value, name: str) -> bool:
 # -- tapes ---------------------------------------------------------------------------------
 
 
-def _tape_contents(reverse) -> dict[str, tuple[str, ...]]:
+def _tape_contents(reverse, arrays: frozenset[str]) -> tuple[dict[str, tuple[str, ...]], dict[str, frozenset[str]]]:
     """For each tape, the names its pops must restore: those of the pop's candidates
-    that the reverse code after it (in the same block) reads."""
+    that the reverse code after it (in the same block) reads; and of those `arrays`,
+    the ones it reads only the shapes of (`_fill(d, t)`, `_unbroadcast(d, t, s)`),
+    which the forward sweep pushes as zero-strided stand-ins: an array written into
+    in a loop (`out[i] = ...`) is not kept whole for every pass."""
     saved: dict[str, set[str]] = {}
+    fully: dict[str, set[str]] = {}  # read whole somewhere after a pop
 
     def visit(nodes):
         for index, node in enumerate(nodes):
             if isinstance(node, Pop):
-                later = set()
+                later, whole = set(), set()
                 for after in walk(nodes[index + 1 :]):
-                    later |= node_reads(after)
+                    read = node_reads(after)
+                    later |= read
+                    whole |= read - _shape_only_reads(after.value) if isinstance(after, Line) else read
                 saved.setdefault(node.tape, set()).update(node.candidates & later)
+                fully.setdefault(node.tape, set()).update(node.candidates & whole)
             elif isinstance(node, Block):
                 visit(node.body)
                 visit(node.orelse)
 
     visit(reverse)
-    return {tape: tuple(sorted(names)) for tape, names in saved.items()}
+    names = {tape: tuple(sorted(found)) for tape, found in saved.items()}
+    shapes = {tape: frozenset((found - fully[tape]) & arrays) for tape, found in saved.items()}
+    return names, shapes
 
 
-def _fill_tapes(nodes, saved) -> tuple:
+def _written_into(forward) -> frozenset[str]:
+    """The versions of arrays that `x[i] = v` writes into, and the ones it makes
+    (`x_2 = _setitem(x, np.s_[i], v)`): arrays for certain, and in a loop often
+    read back only for their shapes. (Other values may be floats, for which a
+    stand-in costs more than the value.)"""
+    found = set()
+    for node in walk(forward):
+        value = node.value if isinstance(node, Line) else None
+        if isinstance(value, cst.Call) and dotted_name(value.func) == "_setitem":
+            found |= set(node.targets)
+            if value.args and isinstance(value.args[0].value, cst.Name):
+                found.add(value.args[0].value.value)
+    return frozenset(found)
+
+
+def _fill_tapes(nodes, saved, shapes) -> tuple:
     out = []
     for node in nodes:
         if isinstance(node, (Push, Pop)):
             names = saved.get(node.tape, ())
-            if names:
+            if names and isinstance(node, Push):
+                out.append(replace(node, names=names, shapes=shapes.get(node.tape, frozenset())))
+            elif names:
                 out.append(replace(node, names=names))
         elif isinstance(node, Block):
-            out.append(replace(node, body=_fill_tapes(node.body, saved), orelse=_fill_tapes(node.orelse, saved)))
+            out.append(replace(node, body=_fill_tapes(node.body, saved, shapes), orelse=_fill_tapes(node.orelse, saved, shapes)))
         else:
             out.append(node)
     return tuple(out)
@@ -742,6 +785,7 @@ def _inline_copies(run: list, keep: frozenset[str], counts: dict[str, int]) -> l
 # every position from the first given on).
 _SHAPE_READS = {
     "_unbroadcast": (1, None), "_fill": (1, 2), "_zero_gradient": (0, 1),
+    "_index_adjoint": (1, 2), "_index_add": (2, 3), "_setitem_adjoint": (2, 3),
     "np.shape": (0, 1), "np.ndim": (0, 1), "np.size": (0, 1),
 }
 

@@ -214,11 +214,7 @@ def _check_statement(node: cst.CSTNode, where: Located, first: bool) -> None:
         _check_target(node.target, where)
     elif isinstance(node, cst.AugAssign):
         if not isinstance(node.target, cst.Name):
-            raise where.error(
-                node.target,
-                f"in-place `{code(node.operator).strip()}` on `{code(node.target)}` is not supported; "
-                "build a new array with np.where or np.concatenate",
-            )
+            _check_target(node.target, where)
     elif isinstance(node, cst.Return):
         if node.value is None:
             raise where.error(node, "`return` must return the loss")
@@ -236,22 +232,26 @@ def _check_statement(node: cst.CSTNode, where: Located, first: bool) -> None:
         raise where.error(node, f"`{code(node).split()[0]}` statements are not supported")
 
 
-def _check_target(target: cst.BaseAssignTargetExpression, where: Located) -> None:
+def _check_target(target: cst.BaseAssignTargetExpression, where: Located, alone: bool = True) -> None:
     if isinstance(target, cst.Name):
         return
     if isinstance(target, cst.Subscript):
-        raise where.error(
-            target,
-            f"in-place assignment `{code(target)} = ...` is not supported; build a new "
-            "array with np.where or np.concatenate",
-        )
+        if not alone:
+            raise where.error(target, f"assign to `{code(target)}` in a statement of its own")
+        if not isinstance(target.value, cst.Name):
+            raise where.error(
+                target,
+                f"assignment into `{code(target.value)}` is not supported; assign into an array by its "
+                "own name, as in `x[i] = v`",
+            )
+        return
     if isinstance(target, cst.Attribute):
         raise where.error(target, f"assignment to an attribute `{code(target)}` is not supported")
     if isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
             if isinstance(element, cst.StarredElement):
                 raise where.error(element, "starred assignment targets are not supported")
-            _check_target(element.value, where)
+            _check_target(element.value, where, alone=False)
         return
     raise where.error(target, "only assignment to a plain name (or a tuple of names) is supported")
 

@@ -64,6 +64,7 @@ class Push:
 
     tape: str
     names: tuple[str, ...] = ()
+    shapes: frozenset[str] = frozenset()  # names the reverse reads only the shapes of
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def node_reads(node: Node) -> set[str]:
     if isinstance(node, (Line, Block)):
         return set(node.reads)
     if isinstance(node, Push):
-        return set(node.names) | {node.tape}
+        return set(node.names) | {node.tape} | ({"_shape_only"} if node.shapes else set())
     if isinstance(node, Pop):
         return {node.tape}
     return set()

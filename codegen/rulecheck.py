@@ -87,13 +87,17 @@ def setup(case: Case, seed_text: str = "") -> tuple[str, dict]:
     namespace: dict = {}
     exec(compile(header, "<rule header>", "exec"), namespace)
     local = dict(kwargs)
-    for line in getattr(rule, "setup", ()):  # a fusion's named values
+    # A fusion's named values, or a statement's check (`y = x * 1.0`, `y[1:] = v`,
+    # then the expression whose value is checked: the lines of the call).
+    *statements, call = case.call.split("\n")
+    lines = [*getattr(rule, "setup", ()), *statements]
+    for line in lines:
         exec(line, namespace, local)
-    result = eval(case.call, namespace, local)
+    result = eval(call, namespace, local)
     kwargs["cotangent"] = random_input(rng, np.shape(result), "real")
     params = ", ".join(kwargs)
-    setup = "".join(f"    {line}\n" for line in getattr(rule, "setup", ()))
-    source = f"{header}def f({params}):\n{setup}    return np.sum(({case.call}) * cotangent)\n"
+    setup = "".join(f"    {line}\n" for line in lines)
+    source = f"{header}def f({params}):\n{setup}    return np.sum(({call}) * cotangent)\n"
     return source, kwargs
 
 

@@ -154,6 +154,8 @@ class Rule:
                 out.append(f"x.{name}")
             elif kind == "subscript":
                 out.append("x[index]")
+            elif kind == "statement":
+                out.append("x[index] = v")
             elif kind == "projection":
                 out.append(name.replace("numpy.", "np.", 1).replace("(", "").replace("[", "(x)["))
                 if "[" not in name:
@@ -535,6 +537,10 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
 
     forward = written = assigns[0].value
     key = projection_key(forward, aliases) or operator_key(forward)
+    if key is None and isinstance(forward, cst.Call) and isinstance(forward.func, cst.Name) and forward.func.value.startswith("_"):
+        # A statement, not an expression (`x[i] = v` is `ans = _setitem(x, i, v)`): the
+        # key is the helper's name, which no call in a loss can reach.
+        key = ("statement", forward.func.value)
     if key is None and isinstance(forward, cst.Call):
         name = qualified(forward.func, aliases)
         if name is None and isinstance(forward.func, cst.Name) and forward.func.value in _BUILTINS:

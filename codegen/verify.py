@@ -86,7 +86,10 @@ def check_gradient(
     at `kwargs`, along `directions` random directions per wrt argument.
 
     Also checks that the value equals `f(**kwargs)` and that each gradient has its
-    argument's shape (and is a float for a Python float argument)."""
+    argument's shape (and is a float for a Python float argument). `f` gets copies
+    of the arrays on every call, as a function that writes into its parameters
+    (`x[0] = ...`) would change them for the next."""
+    f = _on_copies(f)
     rng = np.random.default_rng(seed)
     report = Report(tolerance=tolerance, directions=directions)
     value, grads = value_and_grad(**kwargs)
@@ -108,3 +111,10 @@ def check_gradient(
             worst = max(worst, directional_error(f, kwargs, name, grad, direction))
         report.errors[name] = worst
     return report
+
+
+def _on_copies(f: Callable[..., float]) -> Callable[..., float]:
+    def called(**kwargs):
+        return f(**{k: v.copy() if isinstance(v, np.ndarray) else v for k, v in kwargs.items()})
+
+    return called

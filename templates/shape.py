@@ -196,6 +196,45 @@ def getitem(x, index):
     d_x = _index_adjoint(d_ans, x, index)
 
 
+@rule(
+    zero_gradient=["index"],
+    checks=[
+        ("y = x * 1.0\ny[1:] = v\ny", [{"x": (4,), "v": (3,)}, {"x": (4,), "v": ()}]),
+        ("y = x * 1.0\ny[:, 0] = v\ny", [{"x": (3, 2), "v": (3,)}]),
+        ("y = x * 1.0\ny[1] = v\ny", [{"x": (3, 2), "v": (2,)}, {"x": (3, 2), "v": (1,)}]),
+        ("y = x * 1.0\ny[i] = v\ny", [{"x": (4,), "i": [3, 0], "v": (2,)}]),
+        ("y = x * 1.0\ny[x > 0] = v\ny", [{"x": (5,), "v": ()}]),
+    ],
+)
+def setitem(x, index, v):
+    """`x[index] = v`, as a new array: generated code does not change x itself
+    (codegen refuses the statement where another name shares x's memory)."""
+    ans = _setitem(x, index, v)
+    d_x = _setitem(d_ans, index, 0.0)
+    d_v = _setitem_adjoint(d_ans, index, v)
+
+
+def _setitem(x, index, v):
+    """A copy of x with v written at index (a float array if x holds integers and v
+    floats, which is where NumPy would truncate)."""
+    out = np.array(x, dtype=np.result_type(x, v))
+    out[index] = v
+    return out
+
+
+def _setitem_adjoint(d, index, v):
+    """The adjoint of v in `x[index] = v`: d where v was written, summed back to v's
+    shape. An integer index that names a place twice is refused: NumPy does not say
+    which of the writes is kept."""
+    parts = index if isinstance(index, tuple) else (index,)
+    arrays = [np.asarray(p) for p in parts if not (p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)))]
+    if any(a.dtype != bool for a in arrays):
+        places = np.arange(np.size(d)).reshape(np.shape(d))[index]
+        if np.unique(places).size != places.size:
+            raise ValueError("x[index] = v with an index that names an element twice: which write NumPy keeps is not defined")
+    return _unbroadcast(np.asarray(d)[index], v)
+
+
 def _index_add(d, c, x, index):
     """d plus the adjoint of x from c, the adjoint of x[index], added into d itself:
     codegen passes only a d that nothing else holds (a slice's adjoint accumulates

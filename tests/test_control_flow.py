@@ -193,6 +193,26 @@ CASES = [
         "def f(v, c: float):\n    total = 0.0\n    for k in range(3):\n        total = total + first_above(v * (k + 1), c)\n    return total\n",
         ["v", "c"], {"v": np.array([0.3, 0.9, 1.4]), "c": 1.0},
     ),
+    # Writing into arrays: each write makes the next version of the array.
+    (
+        "array-filled-in-a-loop",
+        "def f(x, w: float):\n    out = np.zeros(len(x))\n    for i in range(len(x)):\n"
+        "        out[i] = np.sin(x[i] * w) + (out[i - 1] if i > 0 else 0.0)\n    out[0] += w * 2.0\n"
+        "    y = x * 1.0\n    y[1:] = out[:-1] * y[:-1]\n    y[y > 0.5] = 0.5\n    return np.sum(out ** 2) + np.sum(y * x)\n",
+        ["x", "w"], {"x": np.array([0.3, -0.5, 0.8, 1.2]), "w": 0.7},
+    ),
+    (
+        "writes-into-a-parameter-and-a-matrix",
+        "def f(x, A):\n    x[0] = x[1] * x[2]\n    A[:, 1] = np.tanh(A[:, 0]) * x[:2]\n    A[1] += x[1:]\n"
+        "    idx = np.array([2, 0])\n    x[idx] = A[0, 0] * x[idx]\n    return np.sum(A @ x[:2]) + np.sum(x ** 3)\n",
+        ["x", "A"], {"x": np.array([0.3, -0.5, 0.8]), "A": np.array([[0.2, 0.4], [-0.3, 0.9]])},
+    ),
+    (
+        "write-into-a-loop-carried-array-with-a-break",
+        "def f(v, c: float):\n    h = v * 1.0\n    k = 0\n    while True:\n        h[k % len(h)] = np.cos(h[k % len(h)]) * c\n"
+        "        k += 1\n        if np.sum(h) < 0.0 or k > 5:\n            break\n    return np.sum(h * v)\n",
+        ["v", "c"], {"v": np.array([0.3, 0.9, 1.4]), "c": 1.1},
+    ),
     # `and`, `or`, `not`: Python's short-circuit evaluation, and the value that decided.
     (
         "and-or-not-in-while-and-if",
@@ -276,6 +296,26 @@ def test_and_or_read_as_written():
     assert "= x or y\n" in generate(source, "f", "x,y")
 
 
+def test_writes_into_arrays_leave_the_callers_arrays_alone():
+    """`x[0] = ...` on a parameter changes the caller's array in the user's function;
+    generated code writes into a copy."""
+    name, body, wrt, kwargs = next(c for c in CASES if c[0] == "writes-into-a-parameter-and-a-matrix")
+    module = load_generated(generate(IMPORT + body, "f", wrt))
+    passed = {k: v.copy() for k, v in kwargs.items()}
+    module.value_and_grad_f(**passed)
+    module.grad_f(**passed)
+    for k in kwargs:
+        assert np.array_equal(passed[k], kwargs[k])
+
+
+def test_a_write_that_names_an_element_twice_has_no_gradient():
+    """NumPy does not say which of two writes to one element it keeps."""
+    source = IMPORT + "def f(x):\n    y = x * 1.0\n    y[np.array([0, 0])] = x[1:] * 2.0\n    return np.sum(y * y)\n"
+    module = load_generated(generate(source, "f", "x"))
+    with pytest.raises(ValueError, match="names an element twice"):
+        module.grad_f(np.array([1.0, 2.0, 3.0]))
+
+
 def test_tape_keeps_only_what_the_reverse_reads():
     text = generate(IMPORT + CASES[0][1], "f", "x,a")
     assert "tape.append((t1, t3, x))" in text  # not t2, t4 or x_2: no adjoint reads them
@@ -304,7 +344,8 @@ def test_functions_from_an_included_file(tmp_path, monkeypatch, capsys):
     assert report.ok, str(report)
 
     broken = library.replace("    return", "    z[0] = 1.0\n    return")
-    with pytest.raises(CodegenError, match=r"^lib/mylosses.py:7:5: error: in-place assignment"):
+    # softplus(w) would write into the caller's w
+    with pytest.raises(CodegenError, match=r"^lib/mylosses.py:7:5: error: `z\[0\] = \.\.\.` would change the array that `w` in `loss` also names"):
         generate(source, "loss", include={"lib/mylosses.py": broken})
 
     monkeypatch.chdir(tmp_path)

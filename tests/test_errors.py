@@ -10,7 +10,16 @@ HEAD = "import numpy as np\n\n\ndef loss(x, y):\n"  # the body starts on line 5
 
 # (id, body, line, column, words the message must contain)
 ERRORS = [
-    ("subscript-assignment", "    x[0] = 1\n    return x\n", 5, 5, "in-place assignment `x[0] = ...`"),
+    ("assignment-into-an-expression", "    x.T[0] = 1.0\n    return np.sum(x)\n", 5, 5, "assignment into `x.T` is not supported"),
+    ("assignment-into-a-tuple-target", "    a, x[0] = 1.0, 2.0\n    return np.sum(x)\n", 5, 8, "assign to `x[0]` in a statement of its own"),
+    ("assignment-into-a-shared-array", "    z = x\n    z[0] = 1.0\n    return np.sum(x * z)\n", 6, 5,
+     "`z[0] = ...` would change the array that `x` also names; build the new array with np.where or np.concatenate, or copy it first: `z = z.copy()`"),
+    # a helper's parameter is the caller's array: NumPy's `+=` in it changes `y`
+    ("augmented-on-a-callers-array",
+     "    y = x * 2.0\n    return g(y) + np.sum(y)\n\n\ndef g(z):\n    z += 1.0\n    return np.sum(z * z)\n", 10, 5,
+     "`z += ...` would change the array that `y` in `loss` also names; write `z = z + ...`"),
+    ("assignment-into-a-view", "    a = x * 2.0\n    b = a[1:]\n    a[0] = 1.0\n    return np.sum(b * a)\n", 7, 5,
+     "`a[0] = ...` would change `b` too"),
     ("unknown-function", "    z = np.exp(x)\n    return softplus(z)\n", 6, 12, "no derivative rule for `softplus`"),
     ("unknown-numpy-function", "    return np.frobnicate(x)\n", 5, 12, "no derivative rule for `np.frobnicate` (numpy.frobnicate)"),
     ("unknown-name", "    return x * scale\n", 5, 16, "unknown name `scale`"),
@@ -39,7 +48,8 @@ ERRORS = [
     ("code-after-an-endless-loop", "    while True:\n        if x > 1:\n            return x\n        x = x * 2.0\n    z = y\n    return z\n",
      9, 5, "unreachable code after `return`"),
     ("loop-else", "    for i in range(3):\n        x = x + 1\n    else:\n        x = 0\n    return x\n", 7, 5, "`else` on a loop is not supported"),
-    ("subscript-augmented", "    x[0] += 1\n    return x\n", 5, 5, "in-place `+=` on `x[0]` is not supported"),
+    ("augmented-into-a-shared-array", "    z = x\n    z[0] += 1.0\n    return np.sum(x * z)\n", 6, 5,
+     "`z[0] = ...` would change the array that `x` also names"),
     ("aliased-augmented", "    z = x\n    z += y\n    return np.sum(x)\n", 6, 5, "`z += ...` would change the array that `x` also names; write `z = z + ...`"),
     # NumPy's `+=` writes through a view: b sees it, and the generated code (which
     # computes a new array) would not.
@@ -105,15 +115,15 @@ def test_constant_that_needs_user_code():
 
 def test_cli_error_exit_status_and_no_output(tmp_path, capsys):
     source = tmp_path / "loss.py"
-    source.write_text(HEAD + "    x[0] = 1\n    return x\n")
+    source.write_text(HEAD + "    x.T[0] = 1\n    return x\n")
     out = tmp_path / "loss_grad.py"
     status = main(["generate", f"{source}::loss", "-o", str(out)])
     assert status == 2
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [source]  # no temporary file left behind either
     assert capsys.readouterr().err.strip() == (
-        f"{source.as_posix()}:5:5: error: in-place assignment `x[0] = ...` is not supported; "
-        "build a new array with np.where or np.concatenate"
+        f"{source.as_posix()}:5:5: error: assignment into `x.T` is not supported; assign into an array "
+        "by its own name, as in `x[i] = v`"
     )
 
 
