@@ -12,8 +12,9 @@ README's control-flow subset:
   `a if c else b` on the loop index or on values (sometimes joined by `and`/`or`,
   or under `not`), early `return` inside `if` (in loops too);
 - scalar recurrences and accumulators (`s = s * np.cos(s) + a * np.sin(s)`,
-  `s += ...`, `*=`, `/=`, `-=`), array recurrences (`np.tanh`, `np.sin`), `+=` on
-  arrays the function owns, an accumulator that starts as `0.0` and becomes an array;
+  `s += ...`, `*=`, `/=`, `-=`), array recurrences (`np.tanh`, `np.sin`), `+=` and
+  writes (`u[i] = ...`, `u[i] += ...`, `u[k:] = ...`, `u[u > c] = ...`) on arrays
+  the function owns, an accumulator that starts as `0.0` and becomes an array;
 - reading `v[i]`, `v[i + 1]`, `v[-1 - i]`, `v[(i + j) % n]`, `v[i:]`, slices such as
   `v[1:] - v[:-1]`, `v[::-1]`, `v[::2]`, integer-array and boolean-mask indexing,
   `np.roll`, `np.concatenate`, `np.cumsum`, `np.where`;
@@ -22,10 +23,9 @@ README's control-flow subset:
   that clash with the caller's).
 
 Left out, because the README documents them as unsupported (codegen refuses them
-with a positioned error): in-place writes to arrays (`u[1:] = ...`, `u[i] += ...`),
-`op=` on a name that shares its value with another name or may be a view of it
-(`t = a; t += 1`, `s = v[0]; s += 1`, `for e in v: e += 1`), and `else` on a
-loop. Also left out: chained comparisons (supported, but
+with a positioned error): `op=` or a write (`u[i] = ...`) on a name that shares
+its value with another name or may be a view of it (`t = a; t += 1`,
+`s = v[0]; s += 1`, `for e in v: e += 1`), and `else` on a loop. Also left out: chained comparisons (supported, but
 not drawn), `math.*` calls in the source (codegen has no rule for them; the
 README's supported functions are NumPy's) and names first bound inside a loop
 body and read after the loop (codegen: "unknown name").
@@ -374,10 +374,16 @@ class _Program:
                 f"{name} = {self.const()} * np.roll({name}, 1) + {self.const()} * np.cos({self.vector(1)})",
             ]
             if name in self.owned:
+                i, k = self.index().format(v=name), self.slice_bound()
                 options += [
                     f"{name} += {self.const()} * np.sin({self.vector(1)})",
                     f"{name} *= 0.9 + 0.1 * np.tanh({self.vector(1)})",
                     f"{name} -= {self.const()} * {self.bounded()}",
+                    # writes into the array
+                    f"{name}[{i}] = {self.const()} * {self.bounded()}",
+                    f"{name}[{i}] += {self.const()} * {self.bounded()}",
+                    f"{name}[{k}:] = {self.const()} * np.cos({_p(self.vector(1))}[:{self.n} - {k}])",
+                    f"{name}[{name} > {self.const(signed=True)}] = {self.const()} * {self.bounded()}",
                 ]
             self.emit(indent, r.choice(options))
 
