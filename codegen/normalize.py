@@ -421,8 +421,18 @@ class _Normalizer(ExpressionLowering):
         function that binds the loop target(s) at the start of each iteration."""
         target, iterable = node.target, node.iter
         func = iterable.func if isinstance(iterable, cst.Call) else None
-        builtin = isinstance(func, cst.Name) and func.value not in self.env and func.value in ("range", "enumerate", "zip")
+        builtin = isinstance(func, cst.Name) and func.value not in self.env and func.value in ("range", "enumerate", "zip", "reversed")
         zero, one = ir.Const(cst.Integer("0")), ir.Const(cst.Integer("1"))
+        backwards = False
+        if builtin and func.value == "reversed":
+            if len(iterable.args) != 1 or iterable.args[0].keyword or iterable.args[0].star:
+                raise self.where.error(iterable, "reversed() takes one argument")
+            inner = iterable.args[0].value
+            if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "range":
+                iterable, func, backwards = inner, inner.func, True
+            else:  # an array: its first axis, last element first
+                reversed_array = cst.Subscript(inner, [cst.SubscriptElement(cst.Slice(None, None, step=cst.UnaryOperation(cst.Minus(), cst.Integer("1"))))])
+                iterable, builtin = self.where.stands_for(reversed_array, inner), False
         if builtin and func.value == "range":
             if not isinstance(target, cst.Name):
                 raise self.where.error(target, "a range loop binds one name")
@@ -430,6 +440,8 @@ class _Normalizer(ExpressionLowering):
                 raise self.where.error(iterable, "range() takes 1 to 3 positional arguments")
             bounds = [self._lower(a.value) for a in iterable.args]
             start, stop, step = (zero, bounds[0], one) if len(bounds) == 1 else (bounds + [one])[:3]
+            if backwards:
+                start, stop, step = _reversed_range(start, stop, step)
             return start, stop, step, target.value, lambda index: None
         if builtin and func.value == "enumerate":
             if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
@@ -663,6 +675,29 @@ def _without_docstring(fn: cst.FunctionDef) -> list:
     ):
         return body[1:]
     return body
+
+
+def _reversed_range(start: ir.Atom, stop: ir.Atom, step: ir.Atom) -> tuple[ir.Atom, ir.Atom, ir.Atom]:
+    """The bounds of `reversed(range(start, stop, step))` as a range: the same
+    numbers, last first (`range(n - 1, -1, -1)` for `reversed(range(n))`)."""
+    a, b, c = (code(ir.node_of(x)) for x in (start, stop, step))
+    numbers = [_integer(x) for x in (a, b, c)]
+    p = [x if x.isidentifier() or x.isdigit() else f"({x})" for x in (a, b, c)]
+    if None not in numbers and numbers[2] != 0:  # known now: write the numbers
+        r = range(*numbers)
+        bounds = (str(r[-1]), str(r[0] - r.step), str(-r.step)) if r else ("0", "0", "1")
+    elif c == "1":  # (when b <= a, both ranges are empty)
+        bounds = (f"{p[1]} - 1", str(numbers[0] - 1) if numbers[0] is not None else f"{p[0]} - 1", "-1")
+    else:  # the last number the range gives, then back by step
+        bounds = (f"{p[0]} + (len(range({a}, {b}, {c})) - 1) * {p[2]}", f"{p[0]} - {p[2]}", f"-{p[2]}")
+    return tuple(ir.Const(cst.parse_expression(text)) for text in bounds)
+
+
+def _integer(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 def _reads(atom: ir.Atom) -> set[str]:

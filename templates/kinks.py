@@ -23,15 +23,22 @@ def sign(x):
     ans = np.sign(x)
 
 
-@rule(elementwise=True, policy="ties split evenly between x and y")
+PAIRS = [{"x": (), "y": ()}, {"x": (3,), "y": (3,)}, {"x": (2, 3), "y": ()}, {"x": (3,), "y": (2, 3)}, {"x": (2, 1), "y": (1, 3)}]
+
+
+@rule(elementwise=True, policy="ties split evenly between x and y", aliases=["builtins.max"],
+      checks=[("np.maximum(x, y)", PAIRS), ("max(x, y)", [{"x": (), "y": ()}])])
 def maximum(x, y):
+    """Also Python's `max(a, b)` of two numbers (generated code calls np.maximum)."""
     ans = np.maximum(x, y)
     d_x = d_ans * np.where(x == y, 0.5, x > y)
     d_y = d_ans * np.where(x == y, 0.5, y > x)
 
 
-@rule(elementwise=True, policy="ties split evenly between x and y")
+@rule(elementwise=True, policy="ties split evenly between x and y", aliases=["builtins.min"],
+      checks=[("np.minimum(x, y)", PAIRS), ("min(x, y)", [{"x": (), "y": ()}])])
 def minimum(x, y):
+    """Also Python's `min(a, b)` of two numbers (generated code calls np.minimum)."""
     ans = np.minimum(x, y)
     d_x = d_ans * np.where(x == y, 0.5, x < y)
     d_y = d_ans * np.where(x == y, 0.5, y < x)

@@ -17,6 +17,14 @@ def sum(x, axis=None, *, keepdims=False):
     d_x = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
 
 
+@rule(checks=[("sum(x)", [{"x": (4,)}, {"x": (3, 2)}])])
+def builtin_sum(x):
+    """Python's `sum(x)`: over the first axis (all of a vector), one element at a
+    time, as the source does; np.sum is faster."""
+    ans = sum(x)
+    d_x = np.broadcast_to(d_ans, np.shape(x))
+
+
 @rule(reduction=True, method="mean", checks=[("np.mean(x)", SHAPES), ("np.mean(x, axis=0)", MATRIX), ("np.mean(x, axis=-1, keepdims=True)", MATRIX), ("np.mean(x, axis=(0, 2))", BLOCK), ("x.mean(axis=1)", MATRIX)])
 def mean(x, axis=None, *, keepdims=False):
     ans = np.mean(x, axis=axis, keepdims=keepdims)

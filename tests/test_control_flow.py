@@ -213,6 +213,20 @@ CASES = [
         "        k += 1\n        if np.sum(h) < 0.0 or k > 5:\n            break\n    return np.sum(h * v)\n",
         ["v", "c"], {"v": np.array([0.3, 0.9, 1.4]), "c": 1.1},
     ),
+    (
+        "reversed-ranges-and-arrays",
+        "def f(x, w: float, n: int = 3):\n    s = 0.0\n    for i in reversed(range(len(x))):\n        s = s * 0.5 + x[i] * w\n"
+        "    for i in reversed(range(1, n)):\n        s = s + np.sin(s * i)\n    for i in reversed(range(0, 7, 3)):\n"
+        "        s = s + 0.1 * i * s\n    for e in reversed(x):\n        s = s * np.cos(e)\n"
+        "    for i in reversed(range(n, 1, -1)):\n        s = s + x[i - 2] * i\n    return s\n",
+        ["x", "w"], {"x": np.array([0.3, -0.5, 0.8]), "w": 0.7},
+    ),
+    (
+        "python-max-min-sum",
+        "def f(x, w: float):\n    s = max(w, 0.2) * min(w * w, 0.3) + np.sum(sum(x)) * w\n    for row in x:\n"
+        "        s = max(s, np.sum(row)) + min(0.5, w * w)\n    return s + np.sum(sum(x * x))\n",
+        ["x", "w"], {"x": np.array([[0.3, -0.5], [0.8, 1.2], [-0.4, 0.1]]), "w": 0.7},
+    ),
     # `and`, `or`, `not`: Python's short-circuit evaluation, and the value that decided.
     (
         "and-or-not-in-while-and-if",
