@@ -72,6 +72,7 @@ class _Normalizer(ExpressionLowering):
         self.view_of: dict[str, ir.Var] = {}  # a variable NumPy may make a view: the array it views
         self.numbers: set[str] = set()  # parameters annotated `float` or `int`: never arrays
         self.callers: list[tuple[str, dict]] = []  # (function, its names) of the calls being inlined
+        self.guarded: frozenset[str] = frozenset()  # variables from before the `if`s being lowered
         self.read: set[str] = set()  # variables read by some statement so far
         self.imports: set[str] = set()  # modules (besides NumPy) the forward calls into
         self.loops: list[dict[str, str]] = []  # carried name -> its variable, innermost last
@@ -311,11 +312,14 @@ class _Normalizer(ExpressionLowering):
         return ending
 
     def _branch(self, statements, env):
-        outer = self.block
+        outer, guarded = self.block, self.guarded
+        # A variable from before the `if` may be read by the other branch: a loop
+        # in this one must not make it its carried variable.
+        self.guarded = guarded | {a.name for a in env.values() if isinstance(a, ir.Var)}
         self.block, self.env = [], dict(env)
         ending = self._body(statements)
         branch = (self.block, self.env, ending)
-        self.block = outer
+        self.block, self.guarded = outer, guarded
         return branch
 
     def _merge(self, branches, before, node) -> str | None:
@@ -505,7 +509,10 @@ class _Normalizer(ExpressionLowering):
                 continue
             atom = self.env[name]
             shared = [n for n, a in self.env.items() if a == atom and n != name]
-            if isinstance(atom, ir.Var) and atom.name not in self.read and not shared and not self._in_loop(atom.name):
+            if (
+                isinstance(atom, ir.Var) and atom.name not in self.read and atom.name not in self.guarded
+                and not shared and not self._in_loop(atom.name)
+            ):
                 carried[name] = atom.name
             else:
                 variable = self.namer.version(name)

@@ -227,6 +227,26 @@ CASES = [
         "        s = max(s, np.sum(row)) + min(0.5, w * w)\n    return s + np.sum(sum(x * x))\n",
         ["x", "w"], {"x": np.array([[0.3, -0.5], [0.8, 1.2], [-0.4, 0.1]]), "w": 0.7},
     ),
+    # A loop in one branch carries a name the other branch reads: it must not reuse
+    # the name's variable (the generated code raised NameError: d_x).
+    (
+        "loop-in-one-branch-other-branch-reads-its-name",
+        "def f(x, w: float):\n    m = x * 2.0\n    if x[0] > 0.5:\n        for i in range(2):\n"
+        "            m = np.tanh(m + w)\n    else:\n        m = np.sin(m)\n    return np.sum(m ** 2)\n",
+        ["x", "w"], {"x": np.array([0.7, -0.5, 0.8]), "w": 0.7},
+    ),
+    (
+        "loop-in-one-branch-other-branch-reads-its-name-not-taken",
+        "def f(x, w: float):\n    m = x * 2.0\n    if x[0] > 0.5:\n        for i in range(2):\n"
+        "            m = np.tanh(m + w)\n    else:\n        m = np.sin(m) * w\n    return np.sum(m ** 2)\n",
+        ["x", "w"], {"x": np.array([0.2, -0.5, 0.8]), "w": 0.7},
+    ),
+    (
+        "array-written-in-a-loop-in-one-branch",
+        "def f(x, w: float):\n    m = np.zeros((3, 2))\n    m[1] += x[:2]\n    if x[0] > 0.5:\n        for i in range(2):\n"
+        "            m[:, 1] = np.tanh(m[:, 0] + w)\n    else:\n        m[:, 1] = np.tanh(m[:, 0] + w)\n    return np.sum(m ** 2)\n",
+        ["x", "w"], {"x": np.array([0.7, -0.5, 0.8]), "w": 0.7},
+    ),
     # `and`, `or`, `not`: Python's short-circuit evaluation, and the value that decided.
     (
         "and-or-not-in-while-and-if",
