@@ -622,11 +622,16 @@ class _Normalizer(ExpressionLowering):
             self.parsed, self.where, self.structurer = parsed, parsed.where, Structurer(parsed.where, parsed.names)
         check_function(fn, self.where)
         self.callers.append((self.calls[-1], self.env))
+        # The caller's variables (an argument among them) are not the callee's to
+        # reuse: a loop in it that carries a parameter gets a variable of its own.
+        guarded = self.guarded
+        self.guarded = guarded | {a.name for a in self.env.values() if isinstance(a, ir.Var)}
         self.env, self.loops = arguments, []
         self.calls.append(name)
         ending = self._body(self.structurer.block(_without_docstring(fn), in_loop=False))
         self.calls.pop()
         self.callers.pop()
+        self.guarded = guarded
         if ending != "return" or RETURN not in self.env:
             raise self.where.error(fn, f"`{name}` must return a value on every path")
         result = self.env[RETURN]

@@ -247,6 +247,14 @@ CASES = [
         "            m[:, 1] = np.tanh(m[:, 0] + w)\n    else:\n        m[:, 1] = np.tanh(m[:, 0] + w)\n    return np.sum(m ** 2)\n",
         ["x", "w"], {"x": np.array([0.7, -0.5, 0.8]), "w": 0.7},
     ),
+    (
+        # g's loop carries its parameter z, which is the caller's m: it must not
+        # overwrite m's variable (the caller's m read g's last z: a wrong value)
+        "helper-loop-carries-a-parameter-the-caller-reads-after",
+        "def g(z):\n    for i in range(3):\n        z = np.tanh(z) + 0.5\n    return np.sum(z)\n\n\n"
+        "def f(x, w: float):\n    m = x * w\n    s = g(m)\n    return s + np.sum(m ** 2)\n",
+        ["x", "w"], {"x": np.array([0.7, -0.5, 0.8]), "w": 0.7},
+    ),
     # `and`, `or`, `not`: Python's short-circuit evaluation, and the value that decided.
     (
         "and-or-not-in-while-and-if",
