@@ -51,7 +51,7 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
 
     # Which values ride on each tape: what the reverse sweep reads after the pop.
     reverse, _ = _live(reverse, reads(grads) | reads(value), {})
-    saved, shapes = _tape_contents(reverse, _written_into(forward))
+    saved, shapes = _tape_contents(_without_pop_only(reverse), _written_into(forward))
     reverse = _fill_tapes(reverse, saved, shapes)
     forward = _fill_tapes(forward, saved, shapes)
 
@@ -456,6 +456,20 @@ def _tape_contents(reverse, arrays: frozenset[str]) -> tuple[dict[str, tuple[str
     names = {tape: tuple(sorted(found)) for tape, found in saved.items()}
     shapes = {tape: frozenset((found - fully[tape]) & arrays) for tape, found in saved.items()}
     return names, shapes
+
+
+def _without_pop_only(nodes) -> tuple:
+    """The nodes without the `if` blocks that hold nothing but pops of their own
+    tapes: those tapes save nothing (nothing after the pop reads a value), so the
+    blocks go, and their tests need not be saved either."""
+    out = []
+    for node in nodes:
+        if isinstance(node, Block):
+            node = replace(node, body=_without_pop_only(node.body), orelse=_without_pop_only(node.orelse))
+            if node.kind == "if" and all(isinstance(n, Pop) for n in node.body + node.orelse):
+                continue
+        out.append(node)
+    return tuple(out)
 
 
 def _written_into(forward) -> frozenset[str]:

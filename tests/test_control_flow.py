@@ -358,6 +358,16 @@ def test_a_write_that_names_an_element_twice_has_no_gradient():
         module.grad_f(np.array([1.0, 2.0, 3.0]))
 
 
+def test_tape_leaves_out_the_tests_of_branches_with_nothing_to_replay():
+    """`a and b` is a branch on `a` with no adjoint inside; its test is not saved."""
+    source = IMPORT + (
+        "def f(x, w: float):\n    for k in range(3):\n        x = np.tanh(x * w)\n"
+        "        if np.sum(x) < 0.5 and k > 0:\n            break\n    return np.sum(x)\n"
+    )
+    text = generate(source, "f", "x,w")
+    assert "tape.append((t4, x, x_2))" in text, text
+
+
 def test_tape_keeps_only_what_the_reverse_reads():
     text = generate(IMPORT + CASES[0][1], "f", "x,a")
     assert "tape.append((t1, t3, x))" in text  # not t2, t4 or x_2: no adjoint reads them
