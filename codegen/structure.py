@@ -22,6 +22,7 @@ from __future__ import annotations
 import libcst as cst
 
 from .errors import Located
+from .names import Namer
 
 _JUMPS = (cst.Return, cst.Break, cst.Continue)
 
@@ -30,7 +31,7 @@ class Structurer:
     def __init__(self, where: Located, taken=frozenset()):
         self.where = where
         self.origins: dict[cst.CSTNode, cst.CSTNode] = {}
-        self.taken = set(taken)  # names the file uses: new names avoid them
+        self.names = Namer(taken)  # the user-level names it adds avoid the file's
 
     def block(self, statements, in_loop: bool) -> list:
         """The statements of one block with jumps moved to block ends."""
@@ -68,14 +69,6 @@ class Structurer:
 
     # -- `return` inside a loop ---------------------------------------------------------
 
-    def _fresh(self, base: str) -> str:
-        name, k = base, 1
-        while name in self.taken:
-            k += 1
-            name = f"{base}_{k}"
-        self.taken.add(name)
-        return name
-
     def _loop_returns(self, statements) -> list:
         """Each loop of this (function-level) block that returns from inside: the
         returns become breaks that set a flag, and the function returns after it."""
@@ -85,7 +78,7 @@ class Structurer:
                 out.append(statement)
                 continue
             origin = self.origins.get(statement, statement)
-            flag, result = self._fresh("returned"), self._fresh("result")
+            flag, result = self.names.fresh("returned"), self.names.fresh("result")
             init = cst.SimpleStatementLine([_assign(flag, cst.Name("False")), _assign(result, cst.Float("0.0"))])
             body = self._breaking(statement.body.body, flag, result)
             loop = statement.with_changes(body=statement.body.with_changes(body=body))

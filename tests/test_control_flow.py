@@ -13,6 +13,11 @@ from conftest import assert_matches_autograd, load_generated
 IMPORT = "import numpy as np\n\n\n"
 RNG = np.random.default_rng(11)
 
+LOOP_IN_ONE_BRANCH = (
+    "def f(x, w: float):\n    m = x * 2.0\n    if x[0] > 0.5:\n        for i in range(2):\n"
+    "            m = np.tanh(m + w)\n    else:\n        m = np.sin(m) * w\n    return np.sum(m ** 2)\n"
+)
+
 # (id, source, wrt, inputs)
 CASES = [
     (
@@ -229,17 +234,10 @@ CASES = [
     ),
     # A loop in one branch carries a name the other branch reads: it must not reuse
     # the name's variable (the generated code raised NameError: d_x).
-    (
-        "loop-in-one-branch-other-branch-reads-its-name",
-        "def f(x, w: float):\n    m = x * 2.0\n    if x[0] > 0.5:\n        for i in range(2):\n"
-        "            m = np.tanh(m + w)\n    else:\n        m = np.sin(m)\n    return np.sum(m ** 2)\n",
-        ["x", "w"], {"x": np.array([0.7, -0.5, 0.8]), "w": 0.7},
-    ),
-    (
-        "loop-in-one-branch-other-branch-reads-its-name-not-taken",
-        "def f(x, w: float):\n    m = x * 2.0\n    if x[0] > 0.5:\n        for i in range(2):\n"
-        "            m = np.tanh(m + w)\n    else:\n        m = np.sin(m) * w\n    return np.sum(m ** 2)\n",
-        ["x", "w"], {"x": np.array([0.2, -0.5, 0.8]), "w": 0.7},
+    *(
+        (f"loop-in-one-branch-other-branch-reads-its-name-{x0}", LOOP_IN_ONE_BRANCH, ["x", "w"],
+         {"x": np.array([x0, -0.5, 0.8]), "w": 0.7})
+        for x0 in (0.7, 0.2)  # the loop's branch taken, then the other
     ),
     (
         "array-written-in-a-loop-in-one-branch",
