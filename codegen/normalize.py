@@ -34,7 +34,7 @@ import libcst as cst
 
 from . import ir
 from .errors import Located
-from .expressions import attribute, code, qualified
+from .expressions import attribute, code, qualified, reads
 from .lowering import ExpressionLowering
 from .names import Namer
 from .parse import Parsed
@@ -395,6 +395,11 @@ class _Normalizer(ExpressionLowering):
     def _for(self, node: cst.For) -> None:
         origin = self.origin
         start, stop, step, index_name, bind = self._iteration(node)
+        # Python evaluates what a loop iterates over once, before it: the body may
+        # rebind the name (`for e in v: ... v = ...`) but not change the iteration,
+        # so a carried name must not reuse a variable the iteration reads.
+        for atom in (start, stop, step, *getattr(bind, "sequences", ())):
+            self.read.update(_reads(atom) | reads(ir.node_of(atom)))
         carried = self._carry(node.body)
         index = self.namer.version(index_name)
         self.vars.add(index)
@@ -462,6 +467,7 @@ class _Normalizer(ExpressionLowering):
                     self.env[counter.value] = self._lower_binary(index, cst.Add(), offset)
                 self._bind_element(element, self._item(sequence, index, node))
 
+            bind.sequences = [sequence] + ([offset] if offset is not None else [])
             return zero, self._length([sequence], node), one, index_name, bind
         if builtin and func.value == "zip":
             sequences = [self._lower(a.value) for a in iterable.args]
@@ -472,12 +478,14 @@ class _Normalizer(ExpressionLowering):
                 for element, sequence in zip(target.elements, sequences):
                     self._bind_element(element.value, self._item(sequence, index, node))
 
+            bind.sequences = sequences
             return zero, self._length(sequences, node), one, self.namer.fresh("k"), bind
         sequence = self._lower(iterable)  # an array: its first axis
 
         def bind(index):
             self._bind_element(target, self._item(sequence, index, node))
 
+        bind.sequences = [sequence]
         return zero, self._length([sequence], node), one, self.namer.fresh("k"), bind
 
     def _length(self, sequences, node) -> ir.Atom:

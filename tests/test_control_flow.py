@@ -253,6 +253,14 @@ CASES = [
         "def f(x, w: float):\n    m = x * w\n    s = g(m)\n    return s + np.sum(m ** 2)\n",
         ["x", "w"], {"x": np.array([0.7, -0.5, 0.8]), "w": 0.7},
     ),
+    (
+        # Python evaluates `v` once, before the loop; the body rebinding `v` does not
+        # change what the loop iterates over (the generated code read the new v)
+        "loop-over-an-array-the-body-rebinds",
+        "def f(w, v):\n    for e in v:\n        v, w = w, 0.8 * v + 0.2 * np.sin(w)\n        w = w * np.cos(e)\n"
+        "    return np.sum(w) + np.sum(v * v)\n",
+        ["w", "v"], {"w": np.array([0.3, -0.5, 0.8]), "v": np.array([0.1, 0.7, -0.4])},
+    ),
     # `and`, `or`, `not`: Python's short-circuit evaluation, and the value that decided.
     (
         "and-or-not-in-while-and-if",
