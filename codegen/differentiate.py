@@ -388,9 +388,19 @@ class _Sweep:
             self.claims = dict(before)
             nodes, state = [], set(assigned)
             self._reverse(getattr(statement, name), (id(statement), name), nodes, state)
-            branches.append(tuple(nodes))
+            branches.append(nodes)
             states.append(state)
             claims.append(self.claims)
+        # An adjoint one path leaves holding a value and the other does not (that
+        # path assigned the name again, as a loop's carried copy does, or never
+        # reached it): the other path's contribution is zero, said explicitly, or
+        # code after the `if` would take the adjoint as not yet started.
+        for adjoint in sorted(states[0] ^ states[1]):
+            lacking = 1 if adjoint in states[0] else 0
+            branches[lacking].append(line(adjoint, ZERO, statement.origin))
+            claims[lacking][adjoint] = _Claim(frozenset(), True)
+            states[lacking].add(adjoint)
+        branches = [tuple(b) for b in branches]
         self.claims = {
             a: claims[0][a].either(claims[1][a]) for a in claims[0] if a in claims[1]
         }

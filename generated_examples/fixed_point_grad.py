@@ -74,6 +74,8 @@ def value_and_grad_loss(theta, b, target, tol=1e-8, max_iter=60):
             t9 = tape_4.pop()
             # adjoint of line 17: return np.sum((x - target) ** 2)
             d_x_new = d_x_new + d_x + _unbroadcast(d_result * 2 * t9, x_new, target)
+            # adjoint of line 16: if step < tol and k > 0:
+            d_result = 0.0
         else:
             # adjoint of line 16: if step < tol and k > 0:
             d_x_new = d_x_new + d_x
@@ -83,8 +85,6 @@ def value_and_grad_loss(theta, b, target, tol=1e-8, max_iter=60):
         d_b = d_b + _unbroadcast(d_t2, b, t1)
         d_theta = d_theta + _unbroadcast(d_t1 * x, theta, x)
         d_x = _unbroadcast(d_t1 * theta, x, theta)
-        # adjoint of line 12: for k in range(max_iter):
-        d_result = 0.0
     del d_x, x
     return value_2, (_fill(d_theta, theta), _fill(d_b, b))
 
@@ -147,6 +147,8 @@ def grad_loss(theta, b, target, tol=1e-8, max_iter=60):
             t9 = tape_4.pop()
             # adjoint of line 17: return np.sum((x - target) ** 2)
             d_x_new = d_x_new + d_x + _unbroadcast(d_result * 2 * t9, x_new, target)
+            # adjoint of line 16: if step < tol and k > 0:
+            d_result = 0.0
         else:
             # adjoint of line 16: if step < tol and k > 0:
             d_x_new = d_x_new + d_x
@@ -156,8 +158,6 @@ def grad_loss(theta, b, target, tol=1e-8, max_iter=60):
         d_b = d_b + _unbroadcast(d_t2, b, t1)
         d_theta = d_theta + _unbroadcast(d_t1 * x, theta, x)
         d_x = _unbroadcast(d_t1 * theta, x, theta)
-        # adjoint of line 12: for k in range(max_iter):
-        d_result = 0.0
     del d_x, x
     return _fill(d_theta, theta), _fill(d_b, b)
 

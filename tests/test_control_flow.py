@@ -261,6 +261,19 @@ CASES = [
         "    return np.sum(w) + np.sum(v * v)\n",
         ["w", "v"], {"w": np.array([0.3, -0.5, 0.8]), "v": np.array([0.1, 0.7, -0.4])},
     ),
+    # A carried name assigned after a conditional break: the pass that breaks leaves
+    # it alone, so its adjoint passes through that pass (it was zeroed on every pass).
+    (
+        "carried-name-assigned-after-a-conditional-break",
+        "def f(x: float, a):\n    for e in a:\n        if e < 5.0:\n            break\n        x = 0.2\n    return x * x + np.sum(a)\n",
+        ["x", "a"], {"x": 1.3, "a": np.array([1.0, 2.0])},
+    ),
+    (
+        "carried-name-assigned-in-the-branch-that-does-not-break",
+        "def f(x: float, a):\n    for e in a:\n        if e > 1.5:\n            x = e * 2.0\n        else:\n            break\n"
+        "    return x * x + np.sum(a)\n",
+        ["x", "a"], {"x": 1.3, "a": np.array([1.0, 2.0, 3.0])},
+    ),
     # `and`, `or`, `not`: Python's short-circuit evaluation, and the value that decided.
     (
         "and-or-not-in-while-and-if",
