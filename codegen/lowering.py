@@ -314,8 +314,11 @@ class ExpressionLowering:
         if kind == "call" and rule.compute is None and not qual.startswith(("numpy.", "builtins.")):
             self.imports.add(qual.rpartition(".")[0])
         self.block.append(ir.Step(name, rule, args, frozenset(given), self.origin, self.where.place(node)))
-        if rule.name in _VIEWS and isinstance(args[0][1], ir.Var) and hasattr(self, "view_of"):
-            self.view_of[name] = args[0][1]
+        viewing = rule.name in _VIEWS or (
+            rule.name == "array" and isinstance(node, cst.Call) and qualified(node.func, self.parsed.aliases) == "numpy.asarray"
+        )
+        if viewing and hasattr(self, "may_share"):  # NumPy may return a view of the argument
+            self.may_share(name, args[0][1])
         self.read.update(v for _, a in args for v in reads(ir.node_of(a)) if v in self.vars)
         if _adjoint_reads_result(rule):  # `exp`: the reverse sweep reads the result too
             self.read.add(name)

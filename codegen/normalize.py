@@ -69,7 +69,10 @@ class _Normalizer(ExpressionLowering):
         self.constants: dict[str, cst.BaseExpression] = {}
         self.origin: ir.Origin | None = None
         self.vars: set[str] = set()  # every variable name assigned so far
-        self.view_of: dict[str, ir.Var] = {}  # a variable NumPy may make a view: the array it views
+        # A variable that may hold the same array as others, or a view of one: a view
+        # (`a[1:]`, `np.asarray(a)`), a merge after a branch (`x if c else y`), a
+        # loop's carried variable. Names are refused `+=` and `[i] =` through it.
+        self.shares: dict[str, set[str]] = {}
         self.numbers: set[str] = set()  # parameters annotated `float` or `int`: never arrays
         self.callers: list[tuple[str, dict]] = []  # (function, its names) of the calls being inlined
         self.guarded: frozenset[str] = frozenset()  # variables from before the `if`s being lowered
@@ -260,12 +263,12 @@ class _Normalizer(ExpressionLowering):
         name may share its memory: another name for it, a view of it (`a[1:]`, `a.T`,
         `a.reshape(...)`), or the array it is a view of. NumPy would change what
         that name sees too; the generated code makes a new array."""
-        base = self._viewed(current)
+        base = self._roots(current)
 
         def sharing(env, skip):
             return [
                 (n, a) for n, a in env.items()
-                if n not in skip and (a == current or (isinstance(a, ir.Var) and self._viewed(a) == base))
+                if n not in skip and (a == current or (isinstance(a, ir.Var) and self._roots(a) & base))
             ]
 
         # A name of this function, or of a function whose call is being inlined (an
@@ -278,15 +281,28 @@ class _Normalizer(ExpressionLowering):
             other, atom, where = others[0]
             shared = (
                 f"the array that `{other}`{where} also names" if atom == current
-                else f"`{other}`{where} too (NumPy may make one a view of the other's array)"
+                else f"`{other}`{where} too (one may be the other's array, or a view of it)"
             )
             raise self.where.error(node, f"{what} would change {shared}; {instead}")
 
-    def _viewed(self, atom):
-        """The array whose memory `atom` may share: itself, unless it may be a view."""
-        while isinstance(atom, ir.Var) and atom.name in self.view_of:
-            atom = self.view_of[atom.name]
-        return atom
+    def may_share(self, variable: str, atom: ir.Atom) -> None:
+        """Note that `variable` may hold `atom`'s array, or a view of it."""
+        for name in _reads(atom):
+            if name != variable:
+                self.shares.setdefault(variable, set()).add(name)
+
+    def _roots(self, atom) -> set:
+        """The variables whose arrays `atom` may be, or be a view of, itself
+        included: two atoms may share memory if these sets meet."""
+        if not isinstance(atom, ir.Var):
+            return set()
+        seen, pending = set(), [atom.name]
+        while pending:
+            name = pending.pop()
+            if name not in seen:
+                seen.add(name)
+                pending.extend(self.shares.get(name, ()))
+        return seen
 
     def _result_name(self) -> str:
         """What a return value is called: `value`, or `huber_value` in an inlined `huber`."""
@@ -348,6 +364,7 @@ class _Normalizer(ExpressionLowering):
             for (block, _, _), atom in zip(going_on, atoms):
                 block[:] = ir.on_fallthrough(block, [ir.Assign(merged, atom, self.origin)])
                 self.read.update(ir.vars_of(atom))
+                self.may_share(merged, atom)
             self.vars.add(merged)
             self.env[name] = ir.Var(merged)
         return going_on[0][2]
@@ -363,6 +380,7 @@ class _Normalizer(ExpressionLowering):
             atom = self._lower(expression)
             self.block.append(ir.Assign(merged, atom, self.origin))
             self.read.update(ir.vars_of(atom))
+            self.may_share(merged, atom)
             branches.append(tuple(self.block))
             self.block = outer
         self.vars.add(merged)
@@ -381,10 +399,12 @@ class _Normalizer(ExpressionLowering):
         second = self._lower(node.right)
         self.block.append(ir.Assign(merged, second, self.origin))
         self.read.update(ir.vars_of(second))
+        self.may_share(merged, second)
         evaluated = tuple(self.block)
         self.block = outer
         decided = (ir.Assign(merged, first, self.origin),)
         self.read.update(ir.vars_of(first))
+        self.may_share(merged, first)
         self.vars.add(merged)
         body, orelse = (evaluated, decided) if isinstance(node.operator, cst.And) else (decided, evaluated)
         self.block.append(ir.If(first, body, orelse, self.origin))
@@ -526,6 +546,7 @@ class _Normalizer(ExpressionLowering):
                 variable = self.namer.version(name)
                 self.block.append(ir.Assign(variable, atom, self.origin))
                 self.read.update(ir.vars_of(atom))
+                self.may_share(variable, atom)
                 self.vars.add(variable)
                 carried[name] = variable
             self.env[name] = ir.Var(carried[name])
@@ -572,10 +593,12 @@ class _Normalizer(ExpressionLowering):
                 self.vars.add(saved)
                 saves.append(ir.Assign(saved, ir.Var(variable), self.origin))
                 self.read.add(variable)
+                self.may_share(saved, ir.Var(variable))
                 pending = [(n, v, _renamed(a, variable, saved)) for n, v, a in pending]
                 continue
             copies.append(ir.Assign(variable, atom, self.origin))
             self.read.update(ir.vars_of(atom))
+            self.may_share(variable, atom)
             del pending[k]
         # A saved variable has not been overwritten yet where it is saved, so the
         # saves can go first, and the carried copies stay together at the end of

@@ -18,6 +18,16 @@ ERRORS = [
     ("augmented-on-a-callers-array",
      "    y = x * 2.0\n    return g(y) + np.sum(y)\n\n\ndef g(z):\n    z += 1.0\n    return np.sum(z * z)\n", 10, 5,
      "`z += ...` would change the array that `y` in `loss` also names; write `z = z + ...`"),
+    # ways two names come to share one array: np.asarray, a merge after a branch
+    # (`a if c else b`, if/else, `and`/`or`), a loop's carried copy
+    ("write-through-asarray", "    u = np.asarray(x)\n    u[0] = 5.0\n    return np.sum(x * x)\n", 6, 5,
+     "`u[0] = ...` would change `x` too"),
+    ("write-through-a-conditional", "    u = x if x[0] > 0 else y\n    u[1] = 5.0\n    return np.sum(x * y)\n", 6, 5,
+     "`u[1] = ...` would change `x` too"),
+    ("augmented-through-or", "    u = x * 1.0\n    v = u or x\n    u += 1.0\n    return np.sum(v * x)\n", 7, 5,
+     "`u += ...` would change `v` too"),
+    ("write-through-a-carried-name", "    u = x\n    for i in range(2):\n        u[i] = 5.0 * u[i]\n    return np.sum(x * x)\n", 7, 9,
+     "`u[i] = ...` would change `x` too"),
     ("assignment-into-a-view", "    a = x * 2.0\n    b = a[1:]\n    a[0] = 1.0\n    return np.sum(b * a)\n", 7, 5,
      "`a[0] = ...` would change `b` too"),
     ("unknown-function", "    z = np.exp(x)\n    return softplus(z)\n", 6, 12, "no derivative rule for `softplus`"),
@@ -54,7 +64,7 @@ ERRORS = [
     # NumPy's `+=` writes through a view: b sees it, and the generated code (which
     # computes a new array) would not.
     ("augmented-base-of-a-view", "    a = x * 2.0\n    b = a[1:]\n    a += 1.0\n    return np.sum(b * b)\n", 7, 5,
-     "`a += ...` would change `b` too (NumPy may make one a view of the other's array); write `a = a + ...`"),
+     "`a += ...` would change `b` too (one may be the other's array, or a view of it); write `a = a + ...`"),
     ("augmented-view-of-a-parameter", "    a = x[1:]\n    a += 1.0\n    return np.sum(x * x)\n", 6, 5,
      "`a += ...` would change `x` too"),
     ("augmented-transpose", "    a = x * 2.0\n    b = a.T\n    b *= 3.0\n    return np.sum(a * a)\n", 7, 5,
