@@ -196,6 +196,13 @@ def getitem(x, index):
     d_x = _index_adjoint(d_ans, x, index)
 
 
+@rule(elementwise=True, method="copy", checks=[("np.copy(x)", [{"x": ()}, {"x": (3,)}, {"x": (2, 3)}]), ("x.copy()", [{"x": (3,)}])])
+def copy(x):
+    """A new array with x's values: what to write into instead of x itself."""
+    ans = np.copy(x)
+    d_x = d_ans
+
+
 @rule(
     zero_gradient=["index"],
     checks=[

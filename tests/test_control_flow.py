@@ -278,7 +278,7 @@ CASES = [
         # np.array copies, and a merge of two new arrays shares nothing: both accepted
         "writes-into-a-copy-and-into-a-merge-of-new-arrays",
         "def f(x):\n    u = np.array(x)\n    u[0] = 5.0\n    v = x * 2.0 if x[0] > 0 else x * 3.0\n    v[1] = u[2]\n"
-        "    return np.sum(x * u) + np.sum(v * x)\n",
+        "    w = x.copy()\n    w[2] += np.copy(v)[0]\n    return np.sum(x * u) + np.sum(v * x) + np.sum(w * w)\n",
         ["x"], {"x": np.array([0.3, -1.2, 0.8, 1.7])},
     ),
     # `and`, `or`, `not`: Python's short-circuit evaluation, and the value that decided.
