@@ -510,15 +510,23 @@ class _Sweep:
             self._contribute(atom.name, value, claim, step.origin, out, assigned, rule.policy)
 
     def _sequence(self, seq: ir.Seq, param: str, value, step: ir.Step, rule, out, assigned) -> None:
-        """A contribution to a list or tuple parameter is a sequence: one part per item."""
-        active = [(i, a.name) for i, a in enumerate(seq.items) if isinstance(a, ir.Var) and a.name in self.analysis.active]
-        if not active:
+        """A contribution to a list or tuple parameter is a sequence: one part per item
+        (`d_x[1][0]` for an item of a nested list: `np.array([[a, b], [c, d]])`)."""
+        if not set(seq.vars()) & self.analysis.active:
             return
         parts = self.namer.fresh(f"d_{param}")
         out.append(line(parts, value, step.origin))
-        for index, name in active:
-            part = cst.Subscript(cst.Name(parts), [cst.SubscriptElement(cst.Index(cst.Integer(str(index))))])
-            self._contribute(name, part, _Claim(self.analysis.shapes[name], False), step.origin, out, assigned, rule.policy)
+
+        def contribute(items, base):
+            for index, atom in enumerate(items):
+                part = cst.Subscript(base, [cst.SubscriptElement(cst.Index(cst.Integer(str(index))))])
+                if isinstance(atom, ir.Seq):
+                    contribute(atom.items, part)
+                elif isinstance(atom, ir.Var) and atom.name in self.analysis.active:
+                    claim = _Claim(self.analysis.shapes[atom.name], False)
+                    self._contribute(atom.name, part, claim, step.origin, out, assigned, rule.policy)
+
+        contribute(seq.items, cst.Name(parts))
 
 
 def _on_fallthrough(out: list, nodes: list, carried: set[str]) -> list:

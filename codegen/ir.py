@@ -43,7 +43,8 @@ class Seq:
     brackets: str  # "list" or "tuple"
 
     def vars(self) -> tuple[str, ...]:
-        return tuple(a.name for a in self.items if isinstance(a, Var))
+        """The variables among the items, nested lists' included."""
+        return tuple(v for a in self.items for v in vars_of(a))
 
 
 Atom = Union[Var, Const, Seq]

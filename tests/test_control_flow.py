@@ -281,6 +281,12 @@ CASES = [
         "    w = x.copy()\n    w[2] += np.copy(v)[0]\n    return np.sum(x * u) + np.sum(v * x) + np.sum(w * w)\n",
         ["x"], {"x": np.array([0.3, -1.2, 0.8, 1.7])},
     ),
+    (
+        # items of a nested list are active too (their gradient was lost: zero)
+        "matrix-built-from-a-nested-list",
+        "def f(w: float, v: float):\n    A = np.array([[w, 1.0], [2.0, w * v]])\n    return np.sum(A @ A)\n",
+        ["w", "v"], {"w": 0.7, "v": 1.3},
+    ),
     # `and`, `or`, `not`: Python's short-circuit evaluation, and the value that decided.
     (
         "and-or-not-in-while-and-if",
