@@ -287,9 +287,23 @@ class _Normalizer(ExpressionLowering):
 
     def may_share(self, variable: str, atom: ir.Atom) -> None:
         """Note that `variable` may hold `atom`'s array, or a view of it."""
-        for name in _reads(atom):
+        for name in ir.vars_of(atom):
             if name != variable:
                 self.shares.setdefault(variable, set()).add(name)
+
+    def _copy(self, variable: str, atom: ir.Atom) -> ir.Assign:
+        """`variable = atom` (a merge, a carried value): it reads atom and may hold
+        its array."""
+        self.read.update(ir.vars_of(atom))
+        self.may_share(variable, atom)
+        return ir.Assign(variable, atom, self.origin)
+
+    def _into(self, variable: str, expression: cst.BaseExpression) -> tuple:
+        """The statements computing `expression` into `variable`, as a block of their own."""
+        outer, self.block = self.block, []
+        self.block.append(self._copy(variable, self._lower(expression)))
+        block, self.block = tuple(self.block), outer
+        return block
 
     def _roots(self, atom) -> set:
         """The variables whose arrays `atom` may be, or be a view of, itself
@@ -362,9 +376,7 @@ class _Normalizer(ExpressionLowering):
                 continue
             merged = self.namer.fresh(self._result_name()) if name == RETURN else self.namer.version(name)
             for (block, _, _), atom in zip(going_on, atoms):
-                block[:] = ir.on_fallthrough(block, [ir.Assign(merged, atom, self.origin)])
-                self.read.update(ir.vars_of(atom))
-                self.may_share(merged, atom)
+                block[:] = ir.on_fallthrough(block, [self._copy(merged, atom)])
             self.vars.add(merged)
             self.env[name] = ir.Var(merged)
         return going_on[0][2]
@@ -373,16 +385,7 @@ class _Normalizer(ExpressionLowering):
         """`a if c else b`: only the branch taken is evaluated, as in Python."""
         test = self._lower(node.test)
         merged = target() if target is not None else self.namer.temp()
-        branches = []
-        for expression in (node.body, node.orelse):
-            outer = self.block
-            self.block = []
-            atom = self._lower(expression)
-            self.block.append(ir.Assign(merged, atom, self.origin))
-            self.read.update(ir.vars_of(atom))
-            self.may_share(merged, atom)
-            branches.append(tuple(self.block))
-            self.block = outer
+        branches = [self._into(merged, expression) for expression in (node.body, node.orelse)]
         self.vars.add(merged)
         self.block.append(ir.If(test, branches[0], branches[1], self.origin))
         return ir.Var(merged)
@@ -394,17 +397,7 @@ class _Normalizer(ExpressionLowering):
         user's own function: elementwise, that is `&` or `np.logical_and`."""
         first = self._lower(node.left)
         merged = target() if target is not None else self.namer.temp()
-        outer = self.block
-        self.block = []
-        second = self._lower(node.right)
-        self.block.append(ir.Assign(merged, second, self.origin))
-        self.read.update(ir.vars_of(second))
-        self.may_share(merged, second)
-        evaluated = tuple(self.block)
-        self.block = outer
-        decided = (ir.Assign(merged, first, self.origin),)
-        self.read.update(ir.vars_of(first))
-        self.may_share(merged, first)
+        evaluated, decided = self._into(merged, node.right), (self._copy(merged, first),)
         self.vars.add(merged)
         body, orelse = (evaluated, decided) if isinstance(node.operator, cst.And) else (decided, evaluated)
         self.block.append(ir.If(first, body, orelse, self.origin))
@@ -415,11 +408,7 @@ class _Normalizer(ExpressionLowering):
     def _for(self, node: cst.For) -> None:
         origin = self.origin
         start, stop, step, index_name, bind = self._iteration(node)
-        # Python evaluates what a loop iterates over once, before it: the body may
-        # rebind the name (`for e in v: ... v = ...`) but not change the iteration,
-        # so a carried name must not reuse a variable the iteration reads.
-        for atom in (start, stop, step, *getattr(bind, "sequences", ())):
-            self.read.update(_reads(atom) | reads(ir.node_of(atom)))
+        self._iterated(start, stop, step)
         carried = self._carry(node.body)
         index = self.namer.version(index_name)
         self.vars.add(index)
@@ -487,7 +476,7 @@ class _Normalizer(ExpressionLowering):
                     self.env[counter.value] = self._lower_binary(index, cst.Add(), offset)
                 self._bind_element(element, self._item(sequence, index, node))
 
-            bind.sequences = [sequence] + ([offset] if offset is not None else [])
+            self._iterated(sequence, *([offset] if offset is not None else []))
             return zero, self._length([sequence], node), one, index_name, bind
         if builtin and func.value == "zip":
             sequences = [self._lower(a.value) for a in iterable.args]
@@ -498,15 +487,21 @@ class _Normalizer(ExpressionLowering):
                 for element, sequence in zip(target.elements, sequences):
                     self._bind_element(element.value, self._item(sequence, index, node))
 
-            bind.sequences = sequences
+            self._iterated(*sequences)
             return zero, self._length(sequences, node), one, self.namer.fresh("k"), bind
         sequence = self._lower(iterable)  # an array: its first axis
 
         def bind(index):
             self._bind_element(target, self._item(sequence, index, node))
 
-        bind.sequences = [sequence]
+        self._iterated(sequence)
         return zero, self._length([sequence], node), one, self.namer.fresh("k"), bind
+
+    def _iterated(self, *atoms: ir.Atom) -> None:
+        """Python evaluates what a loop iterates over once, before it: the body may
+        rebind the name (`for e in v: ... v = ...`) but not change the iteration, so
+        the variables it reads count as read, and no carried name reuses them."""
+        self.read.update(v for atom in atoms for v in reads(ir.node_of(atom)) if v in self.vars)
 
     def _length(self, sequences, node) -> ir.Atom:
         """The number of iterations over these sequences (the shortest one)."""
@@ -544,9 +539,7 @@ class _Normalizer(ExpressionLowering):
                 carried[name] = atom.name
             else:
                 variable = self.namer.version(name)
-                self.block.append(ir.Assign(variable, atom, self.origin))
-                self.read.update(ir.vars_of(atom))
-                self.may_share(variable, atom)
+                self.block.append(self._copy(variable, atom))
                 self.vars.add(variable)
                 carried[name] = variable
             self.env[name] = ir.Var(carried[name])
@@ -585,20 +578,16 @@ class _Normalizer(ExpressionLowering):
         saves, copies = [], []
         while pending:
             for k, (name, variable, atom) in enumerate(pending):
-                if not any(variable in _reads(other) for j, (_, _, other) in enumerate(pending) if j != k):
+                if not any(variable in ir.vars_of(other) for j, (_, _, other) in enumerate(pending) if j != k):
                     break
             else:  # a cycle: save the first variable's value, then read the copy
                 name, variable, _ = pending[0]
                 saved = self.namer.version(name)
                 self.vars.add(saved)
-                saves.append(ir.Assign(saved, ir.Var(variable), self.origin))
-                self.read.add(variable)
-                self.may_share(saved, ir.Var(variable))
+                saves.append(self._copy(saved, ir.Var(variable)))
                 pending = [(n, v, _renamed(a, variable, saved)) for n, v, a in pending]
                 continue
-            copies.append(ir.Assign(variable, atom, self.origin))
-            self.read.update(ir.vars_of(atom))
-            self.may_share(variable, atom)
+            copies.append(self._copy(variable, atom))
             del pending[k]
         # A saved variable has not been overwritten yet where it is saved, so the
         # saves can go first, and the carried copies stay together at the end of
@@ -741,15 +730,6 @@ def _integer(text: str) -> int | None:
         return int(text)
     except ValueError:
         return None
-
-
-def _reads(atom: ir.Atom) -> set[str]:
-    """The variables an atom reads, in tuples and lists too."""
-    if isinstance(atom, ir.Var):
-        return {atom.name}
-    if isinstance(atom, ir.Seq):
-        return set().union(*(_reads(a) for a in atom.items))
-    return set()
 
 
 def _renamed(atom: ir.Atom, old: str, new: str) -> ir.Atom:
