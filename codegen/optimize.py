@@ -403,13 +403,18 @@ def _after_fresh(run: list) -> list:
             out[index] = _in_place(node)
             continue
         fresh -= node.reads | set(node.targets)  # read: another name may now hold it
-        if node.target is not None and isinstance(node.value, cst.Call) and dotted_name(node.value.func) == "_setitem":
+        if node.target is not None and _is_call(node.value, "_setitem"):
             fresh.add(node.target)
     return out
 
 
+def _is_call(node, name: str) -> bool:
+    """Whether `node` calls the function called `name` (`_index_adjoint`, `np.sum`)."""
+    return isinstance(node, cst.Call) and dotted_name(node.func) == name
+
+
 def _is_index_adjoint(node) -> bool:
-    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "_index_adjoint"
+    return _is_call(node, "_index_adjoint")
 
 
 def _accumulation(value, name: str) -> bool:
@@ -480,7 +485,7 @@ def _written_into(forward) -> frozenset[str]:
     found = set()
     for node in walk(forward):
         value = node.value if isinstance(node, Line) else None
-        if isinstance(value, cst.Call) and dotted_name(value.func) == "_setitem":
+        if _is_call(value, "_setitem"):
             found |= set(node.targets)
             if value.args and isinstance(value.args[0].value, cst.Name):
                 found.add(value.args[0].value.value)

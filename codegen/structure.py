@@ -185,17 +185,20 @@ def _word(jump) -> str:
 def _may_jump(node: cst.CSTNode, in_loop: bool) -> bool:
     """Whether a return (or, in a loop, a break/continue) can happen inside `node`:
     a return in a loop nested in it counts, its breaks and continues do not."""
-    if isinstance(node, (cst.For, cst.While)):
-        return _returns(node.body.body) is not None
+    return _returns([node]) is not None or (in_loop and _jumps(node, (cst.Break, cst.Continue)))
+
+
+def _jumps(node: cst.CSTNode, kinds) -> bool:
+    """Whether a statement of `kinds` is inside `node`, not counting loops nested in it."""
     if isinstance(node, cst.SimpleStatementLine):
-        return any(isinstance(s, cst.Return) or (in_loop and isinstance(s, (cst.Break, cst.Continue))) for s in node.body)
+        return any(isinstance(s, kinds) for s in node.body)
     if isinstance(node, cst.If):
         branches = [node.body] + ([node.orelse] if node.orelse is not None else [])
-        return any(_may_jump(branch, in_loop) for branch in branches)
+        return any(_jumps(branch, kinds) for branch in branches)
     if isinstance(node, (cst.IndentedBlock, cst.Else)):
         body = node.body.body if isinstance(node, cst.Else) else node.body
-        return any(_may_jump(s, in_loop) for s in body)
-    return False
+        return any(_jumps(s, kinds) for s in body)
+    return False  # a loop's jumps stay inside it
 
 
 def _returns(statements):
@@ -229,23 +232,7 @@ def _endless(loop) -> bool:
         isinstance(loop, cst.While)
         and isinstance(loop.test, cst.Name)
         and loop.test.value == "True"
-        and not _breaks(loop.body.body)
+        and not any(_jumps(s, cst.Break) for s in loop.body.body)
     )
 
 
-def _breaks(statements) -> bool:
-    """Whether a `break` of this loop (not of one nested in it) is among these statements."""
-    for statement in statements:
-        if isinstance(statement, cst.SimpleStatementLine) and any(isinstance(s, cst.Break) for s in statement.body):
-            return True
-        if isinstance(statement, cst.If):
-            branches = [statement.body.body]
-            orelse = statement.orelse
-            while isinstance(orelse, cst.If):
-                branches.append(orelse.body.body)
-                orelse = orelse.orelse
-            if orelse is not None:
-                branches.append(orelse.body.body)
-            if any(_breaks(b) for b in branches):
-                return True
-    return False
