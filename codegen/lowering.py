@@ -19,7 +19,8 @@ from .rules import Rule, operator_key, projection_key
 NUMPY_CONSTANTS = {"pi", "e", "inf", "nan", "euler_gamma", "newaxis"}
 
 _UNSUPPORTED_EXPRESSIONS = {
-    cst.Lambda: "`lambda` is not supported; define a function at module level",
+    cst.Lambda: "a `lambda` can be assigned to a name, passed to functools.partial or called; as another "
+    "function's argument it is not supported: call it yourself (write a loop over the values)",
     cst.ListComp: "comprehensions are not supported; use array operations",
     cst.SetComp: "comprehensions are not supported; use array operations",
     cst.DictComp: "comprehensions are not supported; use array operations",
@@ -30,7 +31,6 @@ _UNSUPPORTED_EXPRESSIONS = {
     cst.Set: "sets are not supported inside a loss",
     cst.Await: "`await` is not supported",
     cst.Yield: "generators are not supported",
-    cst.NamedExpr: "`:=` is not supported; assign on its own line",
 }
 
 
@@ -66,10 +66,37 @@ class ExpressionLowering:
             return self.conditional(node, target)
         if isinstance(node, cst.BooleanOperation):
             return self.boolean(node, target)
+        if isinstance(node, cst.NamedExpr):
+            return self._walrus(node)
         for kind, message in _UNSUPPORTED_EXPRESSIONS.items():
             if isinstance(node, kind):
                 raise self.where.error(node, message)
         raise self.where.error(node, f"`{code(node)}` is not supported")
+
+    def _walrus(self, node: cst.NamedExpr) -> ir.Atom:
+        """`(n := value)`: binds n, and is the value."""
+        name = node.target.value
+        atom = self._lower(node.value, target=lambda: self.namer.version(name))
+        self.functions = {k: v for k, v in self.functions.items() if k != name} if name in self.functions else self.functions
+        self.env[name] = atom
+        return atom
+
+    def refuse_walrus(self, node: cst.CSTNode, where: str) -> None:
+        """Refuse `:=` inside `node`, a part of an expression that runs only sometimes
+        (or again and again, as a `while` test) in a way codegen does not follow."""
+        found = []
+
+        class Finder(cst.CSTVisitor):
+            def visit_NamedExpr(self, n):
+                found.append(n)
+
+            def visit_Lambda(self, n):
+                return False
+
+        node.visit(Finder())
+        if found:
+            name = found[0].target.value
+            raise self.where.error(found[0], f"`:=` {where} is not supported; assign `{name}` in a statement of its own")
 
     def _is_value(self, node: cst.BaseExpression) -> bool:
         """Whether a dotted expression starts at a value (`x.T`) rather than a module."""
@@ -83,6 +110,10 @@ class ExpressionLowering:
             return self.env[name]
         if name in ("True", "False", "None"):
             return ir.Const(cst.Name(name))
+        if name in self.functions or self.helper(node) is not None:
+            raise self.where.error(
+                node, f"`{name}` is a function: call it here; functions passed as values are not supported"
+            )
         if name in self.parsed.aliases:
             qual = self.parsed.aliases[name]
             const = self._numpy_constant(qual)

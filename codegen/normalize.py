@@ -30,6 +30,8 @@ positioned error that says what to write instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 
 from . import ir
@@ -80,6 +82,12 @@ class _Normalizer(ExpressionLowering):
         self.imports: set[str] = set()  # modules (besides NumPy) the forward calls into
         self.loops: list[dict[str, str]] = []  # carried name -> its variable, innermost last
         self.calls: list[str] = []  # functions being inlined, outermost first
+        # Functions the function being lowered defines (`def`, a lambda assigned to a
+        # name, functools.partial), by name: its own and those of the functions its
+        # body sits in (a local function sees its enclosing function's).
+        self.functions: dict[str, _Local] = {}
+        self.bodies: list = []  # the definitions of the functions being inlined
+        self.enclosing: list[dict] = []  # the callers' `functions`, beside `callers`
         self.structurer = Structurer(self.where, parsed.names)
 
     def run(self) -> ir.Function:
@@ -154,6 +162,9 @@ class _Normalizer(ExpressionLowering):
         if isinstance(statement, cst.While):
             self._while(statement)
             return None
+        if isinstance(statement, cst.FunctionDef):
+            self._define(statement.name.value, statement, statement)
+            return None
         raise self.where.error(statement, f"`{code(statement).split()[0]}` statements are not supported")
 
     def _small(self, small) -> str | None:
@@ -174,6 +185,11 @@ class _Normalizer(ExpressionLowering):
 
     def _assign_target(self, target, value) -> None:
         if isinstance(target, cst.Name):
+            made = self.callable_of(value)
+            if made is not None:  # `g = lambda v: ...`, `g = functools.partial(h, a=1.0)`
+                self._bind_function(target.value, made)
+                return
+            self.functions.pop(target.value, None)
             self.env[target.value] = self._lower(value, target=lambda: self.namer.version(target.value))
         elif isinstance(target, cst.Subscript):
             self._store(target, self._lower(value), target)
@@ -328,7 +344,9 @@ class _Normalizer(ExpressionLowering):
         test = self._lower(node.test)
         origin = self.origin
         before = dict(self.env)
+        functions = self.functions
         then = self._branch(node.body.body, before)
+        self._same_functions(functions, node)
         if node.orelse is None:
             statements = []
         elif isinstance(node.orelse, cst.If):
@@ -336,10 +354,23 @@ class _Normalizer(ExpressionLowering):
         else:
             statements = node.orelse.body.body
         orelse = self._branch(statements, before)
+        self._same_functions(functions, node)
         self.origin = origin
         ending = self._merge([then, orelse], before, node)
         self.block.append(ir.If(test, tuple(then[0]), tuple(orelse[0]), origin))
         return ending
+
+    def _same_functions(self, functions: dict, node) -> None:
+        """A function defined (or a name of one rebound) in a branch would depend on
+        the branch taken: refused."""
+        if self.functions is not functions:
+            changed = sorted(set(self.functions) ^ set(functions) | {
+                n for n in functions if self.functions.get(n) is not functions[n]})
+            raise self.where.error(
+                self.structurer.origins.get(node, node),
+                f"`{changed[0]}` is defined (or rebound) inside a branch of this `if`; define the "
+                "function once, before the `if`, and branch inside it",
+            )
 
     def _branch(self, statements, env):
         outer, guarded = self.block, self.guarded
@@ -383,6 +414,8 @@ class _Normalizer(ExpressionLowering):
 
     def conditional(self, node: cst.IfExp, target) -> ir.Atom:
         """`a if c else b`: only the branch taken is evaluated, as in Python."""
+        self.refuse_walrus(node.body, "in a branch of `a if c else b`")
+        self.refuse_walrus(node.orelse, "in a branch of `a if c else b`")
         test = self._lower(node.test)
         merged = target() if target is not None else self.namer.temp()
         branches = [self._into(merged, expression) for expression in (node.body, node.orelse)]
@@ -395,6 +428,7 @@ class _Normalizer(ExpressionLowering):
         decide, and the result is the value that decided (`a and b` is `b if a else
         a`). On an array of more than one value, `if a` raises, as it does in the
         user's own function: elementwise, that is `&` or `np.logical_and`."""
+        self.refuse_walrus(node.right, f"on the right of `{code(node.operator).strip()}`")
         first = self._lower(node.left)
         merged = target() if target is not None else self.namer.temp()
         evaluated, decided = self._into(merged, node.right), (self._copy(merged, first),)
@@ -423,6 +457,7 @@ class _Normalizer(ExpressionLowering):
 
     def _while(self, node: cst.While) -> None:
         origin = self.origin
+        self.refuse_walrus(node.test, "in a `while` test (it runs before every pass)")
         carried = self._carry(node.body)
         outer_env = dict(self.env)
         outer_block = self.block
@@ -610,76 +645,180 @@ class _Normalizer(ExpressionLowering):
     # -- calls to functions of the same file ------------------------------------------
 
     def helper(self, func: cst.BaseExpression):
-        """(file, function) a call inlines: a function of this file, or of an
-        included file that this one imports it from. None if it is neither."""
+        """What a call inlines: a function the loss defines (`def`, a lambda,
+        functools.partial), a function of this file, or of an included file that
+        this one imports it from. None if it is none of these."""
         if isinstance(func, cst.Name) and func.value not in self.env:
+            if func.value in self.functions:
+                return self.functions[func.value]
             for statement in self.parsed.module_functions:
                 if statement.name.value == func.value:
-                    return self.parsed, statement
+                    return _Local(self.parsed, statement)
+        if isinstance(func, (cst.Lambda, cst.Call)):  # `(lambda v: v * v)(x)`, `partial(h, 2.0)(x)`
+            return self.callable_of(func)
         qual = qualified(func, self.parsed.aliases)
         if qual is not None:
             module, _, name = qual.rpartition(".")
             parsed = self.included.get(module)
             for statement in parsed.module_functions if parsed else ():
                 if statement.name.value == name:
-                    return parsed, statement
+                    return _Local(parsed, statement)
         return None
 
-    def inline(self, callee, call: cst.Call, target) -> ir.Atom:
+    def callable_of(self, node: cst.BaseExpression):
+        """The function an expression makes, if it makes one: a lambda, or
+        functools.partial of a function that calls inline (its arguments are
+        evaluated now, as partial does)."""
+        if isinstance(node, cst.Lambda):
+            fn = cst.FunctionDef(
+                name=cst.Name("lambda"),
+                params=node.params,
+                body=cst.IndentedBlock([self.where.stands_for(cst.SimpleStatementLine([
+                    self.where.stands_for(cst.Return(node.body), node.body)]), node)]),
+            )
+            return self._local(self.where.stands_for(fn, node), node)
+        if not (isinstance(node, cst.Call) and qualified(node.func, self.parsed.aliases) == "functools.partial"):
+            return None
+        if not node.args or node.args[0].keyword is not None or node.args[0].star:
+            raise self.where.error(node, "functools.partial takes the function first")
+        inner = self.helper(node.args[0].value)
+        if inner is None:
+            raise self.where.error(
+                node.args[0].value,
+                f"functools.partial of `{code(node.args[0].value)}`: only functions defined in your code "
+                "(or imported through --include) can be partially applied; call the function directly",
+            )
+        positional, keywords = list(inner.positional), dict(inner.keywords)
+        for arg in node.args[1:]:
+            if arg.star:
+                raise self.where.error(arg, "`*` arguments are not supported; pass each one")
+            if arg.keyword is None:
+                if keywords:
+                    raise self.where.error(arg, "positional argument after a keyword argument")
+                positional.append(self._lower(arg.value))
+            else:
+                keywords[arg.keyword.value] = self._lower(arg.value)
+        return _Local(inner.parsed, inner.fn, inner.depth, inner.defaults, tuple(positional), tuple(keywords.items()))
+
+    def _local(self, fn: cst.FunctionDef, node) -> "_Local":
+        """A function defined here: it sees this function's names when it is called
+        (as Python's closures do); its defaults are evaluated now."""
+        if isinstance(fn.params.star_arg, cst.Param) or fn.params.star_kwarg is not None:
+            raise self.where.error(fn.params, "`*args` and `**kwargs` are not supported; name each parameter")
+        defaults = tuple(
+            (p.name.value, self._lower(p.default))
+            for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params)
+            if p.default is not None
+        )
+        return _Local(self.parsed, fn, len(self.calls), defaults)
+
+    def _define(self, name: str, fn: cst.FunctionDef, node) -> None:
+        from .parse import check_function
+
+        check_function(fn, self.where)
+        self._bind_function(name, self._local(fn, node))
+
+    def _bind_function(self, name: str, made: "_Local") -> None:
+        self.env.pop(name, None)
+        self.functions = {**self.functions, name: made}
+
+    def inline(self, callee: "_Local", call: cst.Call, target) -> ir.Atom:
         """The callee's body, lowered in place with its parameters bound to the
         arguments' values; its result is the call's value. A callee from another
-        file is read in that file's context (its imports, constants, positions)."""
-        parsed, fn = callee
-        name = fn.name.value
-        if name in self.calls:
-            chain = " -> ".join(self.calls[self.calls.index(name):] + [name])
+        file is read in that file's context (its imports, constants, positions); a
+        function the loss defines reads the names of the function it is defined in."""
+        parsed, fn = callee.parsed, callee.fn
+        name = fn.name.value if fn.name.value != "lambda" else (code(call.func) if isinstance(call.func, cst.Name) else "lambda")
+        if (name in self.calls and callee.depth == 0) or any(fn is active for active in self.bodies):
+            chain = " -> ".join(self.calls[self.calls.index(name) if name in self.calls else 1:] + [name])
             raise self.where.error(call, f"recursion ({chain}) cannot be differentiated; write it as a loop")
         from .parse import check_function
 
-        arguments = self._arguments(fn, call)
-        saved = (self.env, self.origin, self.result_origin, self.loops, self.parsed, self.where, self.structurer)
+        arguments = self._arguments(fn, call, callee)
+        visible = {}
+        if callee.depth:  # a local function: the names of the function it is defined in, as they are now
+            if callee.depth == len(self.calls):
+                scope, visible = self.env, self.functions
+            else:
+                scope, visible = self.callers[callee.depth - 1][1], self.enclosing[callee.depth - 1]
+            arguments = {**{n: a for n, a in scope.items() if n != RETURN}, **arguments}
+        saved = (self.env, self.origin, self.result_origin, self.loops, self.parsed, self.where, self.structurer,
+                 self.functions)
         if parsed is not self.parsed:
             self.parsed, self.where, self.structurer = parsed, parsed.where, Structurer(parsed.where, parsed.names)
-        check_function(fn, self.where)
+        if not callee.depth:
+            check_function(fn, self.where)
         self.callers.append((self.calls[-1], self.env))
+        self.enclosing.append(self.functions)
         # The caller's variables (an argument among them) are not the callee's to
         # reuse: a loop in it that carries a parameter gets a variable of its own.
         guarded = self.guarded
         self.guarded = guarded | {a.name for a in self.env.values() if isinstance(a, ir.Var)}
         self.env, self.loops = arguments, []
+        self.functions = visible
         self.calls.append(name)
+        self.bodies.append(fn)
         ending = self._body(self.structurer.block(_without_docstring(fn), in_loop=False))
+        self.bodies.pop()
         self.calls.pop()
         self.callers.pop()
+        self.enclosing.pop()
         self.guarded = guarded
         if ending != "return" or RETURN not in self.env:
             raise self.where.error(fn, f"`{name}` must return a value on every path")
         result = self.env[RETURN]
-        self.env, self.origin, self.result_origin, self.loops, self.parsed, self.where, self.structurer = saved
+        (self.env, self.origin, self.result_origin, self.loops, self.parsed, self.where, self.structurer,
+         self.functions) = saved
         return result
 
-    def _arguments(self, fn: cst.FunctionDef, call: cst.Call) -> dict[str, ir.Atom]:
+    def _arguments(self, fn: cst.FunctionDef, call: cst.Call, callee: "_Local") -> dict[str, ir.Atom]:
+        """The callee's parameters bound to the call's arguments (after those a
+        functools.partial gave), as Python binds them."""
         params = [*fn.params.posonly_params, *fn.params.params]
+        shown = code(call.func) if isinstance(call.func, (cst.Name, cst.Attribute)) else fn.name.value
         bound: dict[str, ir.Atom] = {}
-        positional = [a for a in call.args if a.keyword is None]
         if any(a.star for a in call.args):
             raise self.where.error(call, "`*` arguments are not supported; pass each one")
-        if len(positional) > len(params):
-            raise self.where.error(call, f"{fn.name.value}() takes {len(params)} positional argument(s)")
-        for param, arg in zip(params, positional):
-            bound[param.name.value] = self._lower(arg.value)
-        names = {p.name.value for p in (*params, *fn.params.kwonly_params)}
+        positional = list(callee.positional)
+        keywords = dict(callee.keywords)
         for arg in call.args:
-            if arg.keyword is not None:
-                if arg.keyword.value not in names or arg.keyword.value in bound:
-                    raise self.where.error(arg, f"{fn.name.value}(): unexpected argument `{arg.keyword.value}`")
-                bound[arg.keyword.value] = self._lower(arg.value)
+            if arg.keyword is None:
+                positional.append(self._lower(arg.value))
+            else:
+                keywords[arg.keyword.value] = self._lower(arg.value)
+        if len(positional) > len(params):
+            raise self.where.error(call, f"{shown}() takes {len(params)} positional argument(s)")
+        for param, atom in zip(params, positional):
+            bound[param.name.value] = atom
+        names = {p.name.value for p in (*params, *fn.params.kwonly_params)}
+        for key, atom in keywords.items():
+            if key not in names or key in bound:
+                raise self.where.error(call, f"{shown}(): unexpected argument `{key}`")
+            bound[key] = atom
+        defaults = dict(callee.defaults)
         for param in (*params, *fn.params.kwonly_params):
             if param.name.value not in bound:
                 if param.default is None:
-                    raise self.where.error(call, f"{fn.name.value}(): missing argument `{param.name.value}`")
-                bound[param.name.value] = self._lower(param.default)
+                    raise self.where.error(call, f"{shown}(): missing argument `{param.name.value}`")
+                given = defaults.get(param.name.value)
+                bound[param.name.value] = given if given is not None else self._lower(param.default)
         return bound
+
+
+@dataclass(frozen=True)
+class _Local:
+    """A function a call inlines: where it is defined, and what is bound already.
+    `depth` is the nesting of the function that defines it (0: a module-level
+    function, which sees no caller's names); `defaults` its default values,
+    evaluated where it is defined; `positional` and `keywords` the arguments
+    functools.partial gave."""
+
+    parsed: Parsed
+    fn: cst.FunctionDef
+    depth: int = 0
+    defaults: tuple = ()
+    positional: tuple = ()
+    keywords: tuple = ()
 
 
 def _module_name(path: str) -> str:
@@ -756,6 +895,9 @@ def _assigned_names(block) -> list[str]:
             _targets(node.target, names)
 
         def visit_For(self, node):
+            _targets(node.target, names)
+
+        def visit_NamedExpr(self, node):
             _targets(node.target, names)
 
         def visit_FunctionDef(self, node):

@@ -39,7 +39,6 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _UNSUPPORTED_STATEMENTS = {
     cst.With: "`with` blocks are not supported; move the block out of the loss",
     cst.Try: "`try` is not supported; move error handling out of the loss",
-    cst.FunctionDef: "nested functions are not supported; define helpers at module level",
     cst.ClassDef: "classes are not supported inside a loss",
     cst.Global: "`global` is not supported; pass the value as a parameter",
     cst.Nonlocal: "`nonlocal` is not supported; pass the value as a parameter",
@@ -137,6 +136,10 @@ def _pair(statements, others: list, lines: dict) -> None:
             raise _Disagree
         other = others[index]
         index += 1
+        if isinstance(statement, cst.FunctionDef) and isinstance(other, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines[statement] = other.lineno  # a local function: its statements too
+            _pair(statement.body.body, other.body, lines)
+            continue
         expected = _COMPOUND.get(type(statement))
         if expected is None:  # a statement no later stage takes: parse refuses it
             lines[statement] = other.lineno
@@ -186,6 +189,8 @@ def _check_block(statements, where: Located) -> None:
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 _check_statement(small, where, first=statement is statements[0])
+        elif isinstance(statement, cst.FunctionDef):  # a local function: inlined where it is called
+            check_function(statement, where)
         elif isinstance(statement, (cst.If, cst.For, cst.While)):
             if isinstance(statement, cst.For) and statement.asynchronous is not None:
                 raise where.error(statement, "`async for` is not supported")

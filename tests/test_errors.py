@@ -33,7 +33,7 @@ ERRORS = [
     ("unknown-function", "    z = np.exp(x)\n    return softplus(z)\n", 6, 12, "no derivative rule for `softplus`"),
     ("unknown-numpy-function", "    return np.frobnicate(x)\n", 5, 12, "no derivative rule for `np.frobnicate` (numpy.frobnicate)"),
     ("unknown-name", "    return x * scale\n", 5, 16, "unknown name `scale`"),
-    ("lambda", "    g = lambda v: v\n    return g\n", 5, 9, "`lambda` is not supported"),
+    ("lambda-as-a-value", "    g = lambda v: v\n    return g\n", 6, 12, "`g` is a function: call it here"),
     ("comprehension", "    return np.sum([v for v in x])\n", 5, 19, "comprehensions are not supported"),
     ("unknown-attribute", "    return np.sum(x.flat)\n", 5, 19, "attribute `.flat` is not supported"),
     ("unknown-method", "    return x.frobnicate()\n", 5, 12, "no derivative rule for `.frobnicate()`"),

@@ -1,0 +1,163 @@
+"""Everyday Python in a loss (issue 12, "Python"): local functions and lambdas,
+functools.partial, `:=`, ... Each case is checked against central finite
+differences and, where autograd can run it, against autograd; what cannot be done
+correctly is refused with a position and a message that says what to write."""
+
+import numpy as np
+import pytest
+
+from codegen import CodegenError, generate
+from codegen.verify import check_gradient
+from conftest import assert_matches_autograd, load_generated, random_input
+
+HEAD = "import functools\nfrom functools import partial\n\nimport numpy as np\n\n\n"
+
+# (id, source after HEAD, wrt, inputs {name: (shape, domain)}, text the generated module must contain)
+CASES = [
+    (
+        "local-def-closure",
+        "def f(w, X):\n    scale = 2.0\n\n    def inner(v):\n        return np.sum(np.tanh(v * w)) * scale\n\n"
+        "    return inner(X[0]) + inner(X[1])\n",
+        ["w"], {"w": ((3,), "real"), "X": ((2, 3), "real")}, "inner_value",
+    ),
+    (
+        # a closure reads the enclosing names as they are when it is called
+        "local-def-late-binding",
+        "def f(w):\n    a = 2.0 * w\n\n    def g(v):\n        return v * a\n\n    a = np.sin(w)\n    return np.sum(g(w))\n",
+        ["w"], {"w": ((3,), "real")}, "g_value",
+    ),
+    (
+        "local-def-default-evaluated-at-definition",
+        "def f(w):\n    s = np.cos(w)\n\n    def g(v, t=s):\n        return v * t\n\n    s = 3.0 * w\n    return np.sum(g(w) + s)\n",
+        ["w"], {"w": ((3,), "real")}, "g_value",
+    ),
+    (
+        "local-def-in-a-loop-with-carried-value",
+        "def f(w, X):\n    total = 0.0\n    for row in X:\n        def term(v):\n            return np.sum(v * row) + total\n"
+        "        total = term(w) * 0.5\n    return total\n",
+        ["w"], {"w": ((3,), "real"), "X": ((4, 3), "real")}, "for ",
+    ),
+    (
+        "nested-local-defs",
+        "def f(w):\n    def outer(v):\n        k = 3.0\n\n        def inner(u):\n            return u * k + v\n\n"
+        "        return inner(v * v)\n\n    return np.sum(outer(w))\n",
+        ["w"], {"w": ((2,), "real")}, "inner_value",
+    ),
+    (
+        # a local function that calls one defined after it (Python looks names up at the call)
+        "local-def-calls-a-later-one",
+        "def f(w):\n    def g(v):\n        return h(v) * 2.0\n\n    def h(v):\n        return np.exp(v)\n\n    return np.sum(g(w))\n",
+        ["w"], {"w": ((3,), "real")}, "np.exp(w)",
+    ),
+    (
+        "lambda-assigned",
+        "def f(w, b):\n    sq = lambda v: v * v\n    act = lambda v, c=1.0: np.log(c + np.exp(v))\n    return np.sum(act(sq(w) + b))\n",
+        ["w", "b"], {"w": ((3,), "real"), "b": ((), "real")}, "np.log",
+    ),
+    (
+        "lambda-called-at-once",
+        "def f(w):\n    return np.sum((lambda v: np.sin(v) * w)(w * 2.0))\n",
+        ["w"], {"w": ((3,), "real")}, "np.sin",
+    ),
+    (
+        "lambda-closure-in-a-loop",
+        "def f(w, X):\n    total = 0.0\n    for i in range(len(X)):\n        g = lambda v: np.sum(v * X[i])\n        total = total + g(w) ** 2\n    return total\n",
+        ["w"], {"w": ((3,), "real"), "X": ((3, 3), "real")}, "for i in range",
+    ),
+    (
+        "partial-of-a-module-helper",
+        "def rbf(a, b, gamma=1.0):\n    return np.exp(-gamma * np.sum((a - b) ** 2))\n\n\n"
+        "def f(w, X):\n    k = partial(rbf, gamma=0.5)\n    k2 = functools.partial(rbf, X[0])\n    return k(X[1], w) + k2(w, gamma=2.0)\n",
+        ["w"], {"w": ((3,), "real"), "X": ((2, 3), "real")}, "rbf_value",
+    ),
+    (
+        "partial-of-a-local-function-and-of-a-partial",
+        "def f(w, X):\n    def lin(a, x, b):\n        return np.sum(a * x) + b\n\n    p = partial(lin, w)\n    q = partial(p, b=1.5)\n"
+        "    return q(X[0]) * p(X[1], 2.0)\n",
+        ["w"], {"w": ((3,), "real"), "X": ((2, 3), "real")}, "lin_value",
+    ),
+    (
+        # partial evaluates its arguments when it is made
+        "partial-arguments-evaluated-early",
+        "def f(w):\n    def g(a, v):\n        return a * v\n\n    s = np.cos(w)\n    p = partial(g, s)\n    s = w * 4.0\n    return np.sum(p(w) + s)\n",
+        ["w"], {"w": ((3,), "real")}, "g_value",
+    ),
+    (
+        "walrus-in-a-condition",
+        "def f(w):\n    if (n := np.sum(w * w)) > 0.5:\n        return n * 2.0\n    return n + np.sum(w)\n",
+        ["w"], {"w": ((3,), "real")}, "n = np.sum(",
+    ),
+    (
+        "walrus-in-an-expression",
+        "def f(w):\n    y = (s := np.sin(w)) * s + (c := np.cos(w))\n    return np.sum(y * c)\n",
+        ["w"], {"w": ((3,), "real")}, "s = np.sin(w)",
+    ),
+    (
+        # a name bound by `:=` inside a loop is carried to the next pass
+        "walrus-in-a-loop",
+        "def f(w):\n    m = w\n    for i in range(3):\n        if np.sum(m := np.tanh(m) * 1.5) > 100.0:\n            break\n    return np.sum(m)\n",
+        ["w"], {"w": ((3,), "real")}, "np.tanh",
+    ),
+]
+
+
+def _inputs(spec, seed=0):
+    rng = np.random.default_rng(seed)
+    return {name: random_input(rng, shape, domain) for name, (shape, domain) in spec.items()}
+
+
+@pytest.mark.parametrize("name, body, wrt, spec, expect", CASES, ids=[c[0] for c in CASES])
+def test_against_finite_differences(name, body, wrt, spec, expect):
+    source = HEAD + body
+    text = generate(source, "f", wrt)
+    assert expect in text
+    module = load_generated(text)
+    original = load_generated(source, "original")
+    report = check_gradient(original.f, module.value_and_grad_f, _inputs(spec), wrt, directions=4)
+    assert report.ok, str(report)
+    grads = module.grad_f(**_inputs(spec))
+    _, expected = module.value_and_grad_f(**_inputs(spec))
+    for mine, theirs in zip(*(((g,) if len(wrt) == 1 else g) for g in (grads, expected))):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+@pytest.mark.filterwarnings("ignore:Output seems independent of input")
+@pytest.mark.parametrize("name, body, wrt, spec, expect", CASES, ids=[c[0] for c in CASES])
+def test_against_autograd(name, body, wrt, spec, expect):
+    source = HEAD + body
+    module = load_generated(generate(source, "f", wrt))
+    assert_matches_autograd(source, module.grad_f, wrt, _inputs(spec, seed=1), atol=1e-12)
+
+
+# (id, source after HEAD, line, column, words the message must contain); HEAD is 6 lines
+REFUSED = [
+    ("local-recursion", "def f(w):\n    def g(v):\n        return g(v * 0.5)\n\n    return np.sum(g(w))\n", 9, 16,
+     "recursion (g -> g) cannot be differentiated; write it as a loop"),
+    ("function-as-a-value", "def f(w):\n    g = lambda v: v\n    return np.sum(w * g)\n", 9, 23,
+     "`g` is a function: call it here"),
+    ("lambda-as-an-argument", "def f(w):\n    return np.sum(np.maximum(w, lambda v: v))\n", 8, 33,
+     "a `lambda` can be assigned to a name"),
+    ("def-in-a-branch", "def f(w):\n    if np.sum(w) > 0:\n        def g(v):\n            return v\n"
+     "    else:\n        def g(v):\n            return -v\n    return np.sum(g(w))\n", 8, 5,
+     "`g` is defined (or rebound) inside a branch of this `if`"),
+    ("partial-of-numpy", "def f(w):\n    s = partial(np.sum, axis=0)\n    return s(w)\n", 8, 17,
+     "functools.partial of `np.sum`"),
+    ("walrus-in-a-while-test", "def f(w):\n    while (n := np.sum(w)) < 10.0:\n        w = w * 2.0\n    return n\n", 8, 12,
+     "`:=` in a `while` test"),
+    ("walrus-in-a-branch-of-if-expression", "def f(w):\n    y = w if np.sum(w) > 0 else (z := w * 2.0)\n    return np.sum(y)\n",
+     8, 34, "`:=` in a branch of `a if c else b`"),
+    ("walrus-right-of-and", "def f(w):\n    y = np.sum(w) > 0 and (z := 2.0)\n    return np.sum(w * y)\n", 8, 28,
+     "`:=` on the right of `and`"),
+    ("local-def-with-star-args", "def f(w):\n    def g(*v):\n        return v\n    return np.sum(g(w))\n", 8, 11,
+     "`*args` is not supported"),
+    ("local-def-decorated", "def f(w):\n    @functools.cache\n    def g(v):\n        return v\n    return np.sum(g(w))\n", 8, 5,
+     "decorated functions are not supported"),
+]
+
+
+@pytest.mark.parametrize("name, body, line, column, words", REFUSED, ids=[r[0] for r in REFUSED])
+def test_refused_with_a_position(name, body, line, column, words):
+    with pytest.raises(CodegenError) as caught:
+        generate(HEAD + body, "f", "w")
+    assert words in caught.value.message
+    assert (caught.value.line, caught.value.col) == (line, column), str(caught.value)
