@@ -48,7 +48,7 @@ from .lowering import render
 from .names import Namer
 from dataclasses import replace
 
-from .program import Block, Jump, Node, Pop, Push, line
+from .program import Block, Jump, Line, Node, Pop, Push, line
 from .program import walk as walk_nodes
 
 FUNCTION = ("function",)
@@ -274,6 +274,8 @@ class _Sweep:
             elif isinstance(statement, ir.Break):
                 _before_carried_copies(out, self._leaving(key, to_loop=True), self._carried(key))
                 out.append(Jump("break"))
+            elif isinstance(statement, ir.Effect):  # assert, raise, print: as the user wrote them
+                out.append(Line((), statement.node, statement.origin))
         if ir.falls_through(block):
             out = _on_fallthrough(out, self._leaving(key, to_loop=False), self._carried(key))
         return out

@@ -156,7 +156,17 @@ class Break:
     origin: Origin
 
 
-Statement = Union[Step, Assign, If, Loop, Break]
+@dataclass(frozen=True)
+class Effect:
+    """A statement kept as the user wrote it, over atoms: `assert`, `raise`, `print(...)`.
+    It guards or reports a value and carries no gradient; the forward sweep runs it
+    where the user's function would (a `raise` ends its block)."""
+
+    node: cst.BaseSmallStatement
+    origin: Origin
+
+
+Statement = Union[Step, Assign, If, Loop, Break, Effect]
 
 
 def walk(block) -> "Iterator[Statement]":

@@ -25,7 +25,6 @@ _UNSUPPORTED_EXPRESSIONS = {
     cst.SetComp: "comprehensions are not supported; use array operations",
     cst.DictComp: "comprehensions are not supported; use array operations",
     cst.GeneratorExp: "generator expressions are not supported; use array operations",
-    cst.FormattedString: "f-strings are not numbers",
     cst.Imaginary: "complex numbers are not supported",
     cst.Dict: "dicts are not supported inside a loss",
     cst.Set: "sets are not supported inside a loss",
@@ -68,6 +67,8 @@ class ExpressionLowering:
             return self.boolean(node, target)
         if isinstance(node, cst.NamedExpr):
             return self._walrus(node)
+        if isinstance(node, cst.FormattedString):
+            return ir.Const(self._formatted(node))
         for kind, message in _UNSUPPORTED_EXPRESSIONS.items():
             if isinstance(node, kind):
                 raise self.where.error(node, message)
@@ -80,6 +81,26 @@ class ExpressionLowering:
         self.functions = {k: v for k, v in self.functions.items() if k != name} if name in self.functions else self.functions
         self.env[name] = atom
         return atom
+
+    def _formatted(self, node: cst.FormattedString) -> cst.FormattedString:
+        """An f-string (data: no gradient flows through it) with the values it shows
+        computed first. `f"{x=}"` keeps the text `x=` as the user wrote it."""
+        parts = []
+        for part in node.parts:
+            if not isinstance(part, cst.FormattedStringExpression):
+                parts.append(part)
+                continue
+            if part.equal is not None:  # `{x=}`: the text, then the value (repr unless formatted)
+                text = code(part.expression) + "=" 
+                parts.append(cst.FormattedStringText(text.replace("{", "{{").replace("}", "}}")))
+                conversion = part.conversion if (part.conversion or part.format_spec) else "r"
+                part = part.with_changes(equal=None, conversion=conversion)
+            spec = part.format_spec
+            if spec is not None:
+                spec = list(self._formatted(cst.FormattedString(list(spec))).parts)
+            value = ir.node_of(self._lower(part.expression))
+            parts.append(part.with_changes(expression=value, format_spec=spec))
+        return node.with_changes(parts=parts, lpar=[], rpar=[])
 
     def refuse_walrus(self, node: cst.CSTNode, where: str) -> None:
         """Refuse `:=` inside `node`, a part of an expression that runs only sometimes
@@ -185,7 +206,7 @@ class ExpressionLowering:
         operands = []
         for part in parts:
             atom = self._lower(part)
-            if isinstance(atom, ir.Const) and isinstance(atom.node, (cst.SimpleString, cst.ConcatenatedString)):
+            if isinstance(atom, ir.Const) and isinstance(atom.node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
                 raise self.where.error(part, "strings are not numbers")
             operands.append(atom)
         return self._step(rule, dict(zip(rule.arrays, operands)), target, node)

@@ -30,6 +30,7 @@ positioned error that says what to write instead.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 import libcst as cst
@@ -144,6 +145,8 @@ class _Normalizer(ExpressionLowering):
         ending = None
         for statement in statements:
             ending = self._statement(statement)
+            if ending == "raise":  # what follows never runs
+                break
         return ending
 
     def _statement(self, statement) -> str | None:
@@ -181,7 +184,55 @@ class _Normalizer(ExpressionLowering):
         elif isinstance(small, cst.Break):
             self._break()
             return "break"
+        elif isinstance(small, cst.Assert):
+            test = ir.node_of(self._lower(small.test))
+            message = None if small.msg is None else ir.node_of(self._data(small.msg))
+            self.block.append(ir.Effect(cst.Assert(test, message), self.origin))
+        elif isinstance(small, cst.Raise):
+            self.block.append(ir.Effect(cst.Raise(self._exception(small.exc)), self.origin))
+            return "raise"
+        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):  # print(...)
+            args = [arg.with_changes(value=ir.node_of(self._data(arg.value))) for arg in small.value.args]
+            self.block.append(ir.Effect(cst.Expr(cst.Call(cst.Name("print"), _commas(args))), self.origin))
         return None  # pass, docstrings
+
+    def _data(self, node: cst.BaseExpression) -> ir.Atom:
+        """A value an `assert`, `raise` or `print` reads: no gradient flows from it.
+        A name from an imported module (`sys.stderr`) is imported by the generated one."""
+        if isinstance(node, (cst.Name, cst.Attribute)) and not self._is_value(node):
+            qual = qualified(node, self.parsed.aliases)
+            if qual is not None and "." in qual and not qual.startswith("numpy."):
+                self.imports.add(qual.rsplit(".", 1)[0])
+                return ir.Const(attribute(qual))
+        if isinstance(node, cst.Call) and any(arg.star for arg in node.args):
+            raise self.where.error(node, "`*` arguments are not supported; pass each one")
+        return self._lower(node)
+
+    def _exception(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        """What `raise` raises: an exception class (Python's own, or one the file imports),
+        called with data or not."""
+        call = node if isinstance(node, cst.Call) else None
+        kind = call.func if call is not None else node
+        spelled = None
+        if isinstance(kind, cst.Name) and kind.value not in self.env and kind.value not in self.parsed.aliases:
+            if isinstance(getattr(builtins, kind.value, None), type) and issubclass(getattr(builtins, kind.value), BaseException):
+                spelled = cst.Name(kind.value)
+        elif isinstance(kind, (cst.Name, cst.Attribute)):
+            qual = qualified(kind, self.parsed.aliases)
+            if qual is not None and "." in qual:
+                self.imports.add(qual.rsplit(".", 1)[0])
+                spelled = attribute(qual)
+        if spelled is None:
+            raise self.where.error(
+                kind, f"`raise {code(kind)}`: raise one of Python's exceptions (`ValueError(...)`) or one "
+                "imported at module level (`from mypkg import MyError`)",
+            )
+        if call is None:
+            return spelled
+        if any(arg.star for arg in call.args):
+            raise self.where.error(call, "`*` arguments are not supported; pass each one")
+        args = [arg.with_changes(value=ir.node_of(self._data(arg.value))) for arg in call.args]
+        return cst.Call(spelled, _commas(args))
 
     def _assign_target(self, target, value) -> None:
         if isinstance(target, cst.Name):
@@ -387,10 +438,10 @@ class _Normalizer(ExpressionLowering):
         """The environment after an `if`: a name whose value depends on the branch
         gets a merged variable, assigned at the end of each branch."""
         endings = {ending for _, _, ending in branches}
-        if endings == {"break"}:
+        if endings <= {"break", "raise"}:
             self.env = before
-            return "break"
-        going_on = [b for b in branches if b[2] != "break"]
+            return "break" if "break" in endings else "raise"
+        going_on = [b for b in branches if b[2] not in ("break", "raise")]
         if len({ending for _, _, ending in going_on}) > 1:
             raise self.where.error(
                 self.structurer.origins.get(node, node),
@@ -819,6 +870,11 @@ class _Local:
     defaults: tuple = ()
     positional: tuple = ()
     keywords: tuple = ()
+
+
+def _commas(args: list) -> list:
+    """Call arguments with a comma after each but the last."""
+    return [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in args]
 
 
 def _module_name(path: str) -> str:

@@ -45,8 +45,6 @@ _UNSUPPORTED_STATEMENTS = {
     cst.Del: "`del` is not supported; simply stop using the name",
     cst.Import: "imports inside the loss are not supported; import at module level",
     cst.ImportFrom: "imports inside the loss are not supported; import at module level",
-    cst.Raise: "`raise` is not supported inside a loss; check inputs before calling it",
-    cst.Assert: "`assert` is not supported inside a loss; check inputs before calling it",
     cst.Match: "`match` is not supported; use if/elif",
 }
 
@@ -223,11 +221,18 @@ def _check_statement(node: cst.CSTNode, where: Located, first: bool) -> None:
     elif isinstance(node, cst.Return):
         if node.value is None:
             raise where.error(node, "`return` must return the loss")
-    elif isinstance(node, (cst.Pass, cst.Break, cst.Continue)):
+    elif isinstance(node, (cst.Pass, cst.Break, cst.Continue, cst.Assert)):
         pass
+    elif isinstance(node, cst.Raise):
+        if node.exc is None:
+            raise where.error(node, "a bare `raise` re-raises nothing here; raise an exception: `raise ValueError(...)`")
+        if node.cause is not None:
+            raise where.error(node.cause, "`raise ... from ...` is not supported; raise the exception alone")
     elif isinstance(node, cst.Expr):
         if isinstance(node.value, cst.Yield):
             raise where.error(node, "generators are not supported; return the loss")
+        if _is_print(node.value):
+            return
         if not (first and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))):
             raise where.error(node, "an expression statement has no effect on the loss; assign it or remove it")
     else:
@@ -259,6 +264,11 @@ def _check_target(target: cst.BaseAssignTargetExpression, where: Located, alone:
             _check_target(element.value, where, alone=False)
         return
     raise where.error(target, "only assignment to a plain name (or a tuple of names) is supported")
+
+
+def _is_print(node) -> bool:
+    """`print(...)`: an expression statement kept for its effect."""
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "print"
 
 
 def _is_docstring(statement) -> bool:

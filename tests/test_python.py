@@ -83,6 +83,37 @@ CASES = [
         ["w"], {"w": ((3,), "real")}, "g_value",
     ),
     (
+        "assert-kept",
+        "def f(w, X):\n    assert X.ndim == 2, f\"X must be a matrix, got {X.shape=}\"\n    r = X @ w\n"
+        "    assert np.isfinite(np.sum(r)), 'not finite'\n    return np.sum(r ** 2)\n",
+        ["w"], {"w": ((3,), "real"), "X": ((2, 3), "real")}, "assert np.ndim(X) == 2",
+    ),
+    (
+        "raise-in-a-branch",
+        "def f(w):\n    s = np.sum(w * w)\n    if s > 1e6:\n        raise ValueError(f'diverged: {s:.3f}')\n    return s * 2.0\n",
+        ["w"], {"w": ((3,), "real")}, "raise ValueError(f",
+    ),
+    (
+        # a branch that raises does not merge: `y` is defined after the `if`
+        "raise-in-one-branch-of-if-else",
+        "def f(w):\n    if np.sum(w) > 1e6:\n        raise RuntimeError('too big')\n    else:\n        y = np.sin(w)\n    return np.sum(y * w)\n",
+        ["w"], {"w": ((3,), "real")}, "raise RuntimeError(",
+    ),
+    (
+        "assert-raise-print-in-a-loop-and-a-helper",
+        "def check(v, i):\n    assert np.isfinite(v), f'row {i}'\n    print('row', i, f'{v:.3f}')\n    return v\n\n\n"
+        "def f(w, X):\n    total = 0.0\n    for i, row in enumerate(X):\n        r = check(np.sum(row * w), i)\n"
+        "        if r > 1e6:\n            raise ValueError(i)\n        total = total + r * r\n    print(f'{total=}')\n    return total\n",
+        ["w"], {"w": ((3,), "real"), "X": ((4, 3), "real")}, "print(f\"total={total!r}\")",
+    ),
+    (
+        # a loop left by a return, and a raise where it ends without one
+        "raise-after-a-loop-that-returns",
+        "def f(w):\n    x = w\n    for i in range(20):\n        x = 0.5 * x + np.sin(w) * 0.1\n        if np.max(np.abs(x)) < 10.0:\n"
+        "            return np.sum(x)\n    raise RuntimeError('no convergence')\n",
+        ["w"], {"w": ((3,), "real")}, "raise RuntimeError(",
+    ),
+    (
         "walrus-in-a-condition",
         "def f(w):\n    if (n := np.sum(w * w)) > 0.5:\n        return n * 2.0\n    return n + np.sum(w)\n",
         ["w"], {"w": ((3,), "real")}, "n = np.sum(",
@@ -148,6 +179,11 @@ REFUSED = [
      8, 34, "`:=` in a branch of `a if c else b`"),
     ("walrus-right-of-and", "def f(w):\n    y = np.sum(w) > 0 and (z := 2.0)\n    return np.sum(w * y)\n", 8, 28,
      "`:=` on the right of `and`"),
+    ("bare-raise", "def f(w):\n    if np.sum(w) > 0:\n        raise\n    return np.sum(w)\n", 9, 9, "a bare `raise`"),
+    ("raise-from", "def f(w):\n    raise ValueError('a') from None\n    return np.sum(w)\n", 8, 27, "`raise ... from ...` is not supported"),
+    ("raise-unknown-class", "def f(w):\n    if np.sum(w) > 0:\n        raise Oops('a')\n    return np.sum(w)\n", 9, 15,
+     "raise one of Python's exceptions"),
+    ("other-expression-statement", "def f(w):\n    np.exp(w)\n    return np.sum(w)\n", 8, 5, "has no effect"),
     ("local-def-with-star-args", "def f(w):\n    def g(*v):\n        return v\n    return np.sum(g(w))\n", 8, 11,
      "`*args` is not supported"),
     ("local-def-decorated", "def f(w):\n    @functools.cache\n    def g(v):\n        return v\n    return np.sum(g(w))\n", 8, 5,
@@ -161,3 +197,59 @@ def test_refused_with_a_position(name, body, line, column, words):
         generate(HEAD + body, "f", "w")
     assert words in caught.value.message
     assert (caught.value.line, caught.value.col) == (line, column), str(caught.value)
+
+
+def _effects_source():
+    return HEAD + (
+        "def f(w):\n    assert w.shape == (3,), f'shape {w.shape}'\n    s = np.sum(w * w)\n    print('s is', f'{s:.6f}')\n"
+        "    if s > 10.0:\n        raise ValueError(f'too big: {s:.2f}')\n    return s\n"
+    )
+
+
+def test_print_runs_once_in_each_generated_function(capsys):
+    """Side effects run as often as in the user's function: once per call of
+    value_and_grad_<f>, once per call of grad_<f>."""
+    source = _effects_source()
+    module = load_generated(generate(source, "f", "w"))
+    original = load_generated(source, "original")
+    w = np.array([0.5, -1.0, 0.25])
+    original.f(w)
+    expected = capsys.readouterr().out
+    assert expected == "s is 1.312500\n"
+    module.value_and_grad_f(w)
+    assert capsys.readouterr().out == expected
+    module.grad_f(w)
+    assert capsys.readouterr().out == expected
+
+
+def test_assert_and_raise_fail_as_the_users_function_does():
+    source = _effects_source()
+    module = load_generated(generate(source, "f", "w"))
+    original = load_generated(source, "original")
+    for bad, kind in ((np.ones(4), AssertionError), (np.full(3, 3.0), ValueError)):
+        with pytest.raises(kind) as theirs:
+            original.f(bad)
+        for generated in (module.value_and_grad_f, module.grad_f):
+            with pytest.raises(kind) as ours:
+                generated(bad)
+            assert str(ours.value) == str(theirs.value)
+
+
+def test_assert_is_stripped_under_python_O_as_in_the_users_function(tmp_path):
+    """Generated code keeps `assert` as a statement: `python -O` strips it from the
+    user's function and from the generated one alike."""
+    import subprocess
+    import sys
+
+    source = HEAD + "def f(w):\n    assert np.sum(w) > 100.0, 'small'\n    return np.sum(w * w)\n"
+    (tmp_path / "user.py").write_text(source)
+    (tmp_path / "user_grad.py").write_text(generate(source, "f", "w"))
+    script = (
+        "import numpy as np, user, user_grad\nw = np.ones(3)\n"
+        "print(user.f(w), user_grad.value_and_grad_f(w)[0], user_grad.grad_f(w).tolist())\n"
+    )
+    optimized = subprocess.run([sys.executable, "-O", "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert optimized.returncode == 0, optimized.stderr
+    assert optimized.stdout.split() == ["3.0", "3.0", "[2.0,", "2.0,", "2.0]"]
+    plain = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert plain.returncode == 1 and "AssertionError: small" in plain.stderr
