@@ -52,6 +52,26 @@ from .program import Block, Jump, Line, Node, Pop, Push, line
 from .program import walk as walk_nodes
 
 FUNCTION = ("function",)
+ITEM = ("statement", "_item")  # `tree[key]` (templates/trees.py)
+
+
+def tree_variables(function: ir.Function) -> frozenset[str]:
+    """Variables that are (or may be) parameter trees: those read with `tree[key]`,
+    parameters annotated as containers, and what is copied into or out of them.
+    Their adjoints are added with `_tree_add` (a read's contribution is sparse:
+    `{key: d_item}`), and a gradient with respect to one is `_tree_fill`ed."""
+    trees = {p.name for p in function.params if p.tree}
+    for s in ir.walk(function.body):
+        if isinstance(s, ir.Step) and s.rule.key == ITEM and isinstance(s.arg("tree"), ir.Var):
+            trees.add(s.arg("tree").name)
+    copies = [s for s in ir.walk(function.body) if isinstance(s, ir.Assign) and isinstance(s.value, ir.Var)]
+    while True:
+        size = len(trees)
+        for s in copies:
+            if s.target in trees or s.value.name in trees:
+                trees.update((s.target, s.value.name))
+        if len(trees) == size:
+            return frozenset(trees)
 
 
 @dataclass(frozen=True)
@@ -179,11 +199,14 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gr
     grads = []
     for name in analysis.wrt:
         if name not in analysis.active:  # the result does not depend on it
-            grads.append(_call("_zero_gradient", cst.Name(name)))
+            zero = _call("_tree_fill", ZERO, cst.Name(name)) if name in sweep.trees else _call("_zero_gradient", cst.Name(name))
+            grads.append(zero)
             continue
         adjoint = namer.adjoint(name)
         claim = sweep.claims.get(adjoint)
-        if claim is not None and claim.exact and claim.shape == analysis.shapes[name]:
+        if name in sweep.trees:
+            grads.append(_call("_tree_fill", cst.Name(adjoint), cst.Name(name)))
+        elif claim is not None and claim.exact and claim.shape == analysis.shapes[name]:
             grads.append(cst.Name(adjoint))
         else:
             grads.append(_call("_fill", cst.Name(adjoint), cst.Name(name)))
@@ -197,8 +220,9 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gr
         grads=tuple(grads),
         keep=frozenset(keep),
         scalars=frozenset(p.name for p in function.params if p.scalar),
-        arrays=frozenset(n for n, s in analysis.shapes.items() if s and not n.startswith("const:"))
-        | frozenset(a for a, c in sweep.claims.items() if c.shape),
+        arrays=(frozenset(n for n, s in analysis.shapes.items() if s and not n.startswith("const:"))
+                | frozenset(a for a, c in sweep.claims.items() if c.shape))
+        - sweep.trees - frozenset(namer.adjoint(t) for t in sweep.trees),
         invented=frozenset(namer.invented),
     )
 
@@ -209,6 +233,7 @@ class _Sweep:
         self.analysis = analysis
         self.namer = namer
         self.blocks = _Blocks(function, namer)
+        self.trees = tree_variables(function)
         self.claims: dict[str, _Claim] = {}
         self.conditional = {
             a for s in ir.walk(function.body) if isinstance(s, ir.Step) for a in s.rule.body
@@ -431,8 +456,20 @@ class _Sweep:
             head = cst.Call(cst.Name("reversed"), [cst.Arg(_range(loop.bounds))])
             out.append(Block("for", head, tuple(body), target=loop.index, origin=loop.origin))
 
-    def _contribute(self, var: str, value, claim: _Claim, origin, out, assigned, comment=None) -> None:
+    def _contribute(self, var: str, value, claim: _Claim, origin, out, assigned, comment=None, sparse=False) -> None:
         adjoint = self.namer.adjoint(var)
+        if var in self.trees:
+            # A tree's adjoint: a read's sparse `{key: d}`, or an array (the value is
+            # one at run time) made exactly its shape, so that sparse ones add into it.
+            exact = _Claim(self.analysis.shapes[var], True)
+            if not sparse and claim != exact:
+                value = _call("_fill", value, cst.Name(var))
+            if adjoint in assigned:
+                value = _call("_tree_add", cst.Name(adjoint), value)
+            assigned.add(adjoint)
+            self.claims[adjoint] = exact
+            out.append(line(adjoint, value, origin, comment))
+            return
         if adjoint in assigned:
             value = cst.BinaryOperation(cst.Name(adjoint), cst.Add(), value)
             claim = claim.plus(self.claims[adjoint])
@@ -509,7 +546,7 @@ class _Sweep:
                     value = _call("_unbroadcast", value, self._witness(shape, atom), *others.values())
                 # A contribution smaller than the result may come back still smaller.
                 claim = _Claim(shape, claim == full)
-            self._contribute(atom.name, value, claim, step.origin, out, assigned, rule.policy)
+            self._contribute(atom.name, value, claim, step.origin, out, assigned, rule.policy, sparse=rule.key == ITEM)
 
     def _sequence(self, seq: ir.Seq, param: str, value, step: ir.Step, rule, out, assigned) -> None:
         """A contribution to a list or tuple parameter is a sequence: one part per item

@@ -243,6 +243,7 @@ class Param:
     name: str
     default: cst.BaseExpression | None
     scalar: bool  # annotated `float`/`int`: a Python number, never an array
+    tree: bool = False  # annotated as a container (`dict`, `list`, ...): a parameter tree
 
 
 @dataclass(frozen=True)

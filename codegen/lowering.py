@@ -35,7 +35,7 @@ _UNSUPPORTED_EXPRESSIONS = {
 
 # Primitives whose result NumPy may return as a view of their first argument's memory
 # (basic indexing, transposes, reshapes): an in-place update of one changes the other.
-_VIEWS = frozenset({"getitem", "transpose", "reshape", "ravel", "squeeze", "expand_dims", "broadcast_to",
+_VIEWS = frozenset({"getitem", "item", "transpose", "reshape", "ravel", "squeeze", "expand_dims", "broadcast_to",
                     "swapaxes", "moveaxis", "flip"})
 
 
@@ -222,6 +222,8 @@ class ExpressionLowering:
         if rule is not None:
             name = spelled
         elif method:
+            if isinstance(func.value, cst.Name) and func.value.value in self.env:
+                self.refuse_tree_method(self.env[func.value.value], func)
             rule = self.registry.lookup("method", func.attr.value)
             name = f".{func.attr.value}()"
         else:
@@ -316,6 +318,9 @@ class ExpressionLowering:
         if projected is not None:
             return projected
         value = self._lower(node.value)
+        item = self.tree_item(value, node, target)
+        if item is not None:
+            return item
         index = self._index_key(node)
         rule = self.registry.lookup("subscript", "[]")
         if rule is None:

@@ -43,6 +43,7 @@ from .names import Namer
 from .parse import Parsed
 from .rules import Registry, projection_key
 from .structure import Structurer
+from .trees import TreeLowering, is_container, taken_apart
 
 _SCALAR_ANNOTATIONS = {"float", "int"}
 RETURN = "<return>"  # the environment's name for the function's result
@@ -60,7 +61,7 @@ def normalize(parsed: Parsed, registry: Registry, namer: Namer, included=()) -> 
     return _Normalizer(parsed, registry, namer, included).run()
 
 
-class _Normalizer(ExpressionLowering):
+class _Normalizer(ExpressionLowering, TreeLowering):
     def __init__(self, parsed: Parsed, registry: Registry, namer: Namer, included=()):
         self.parsed = parsed
         self.included = {_module_name(p.path): p for p in included}
@@ -90,6 +91,9 @@ class _Normalizer(ExpressionLowering):
         self.bodies: list = []  # the definitions of the functions being inlined
         self.enclosing: list[dict] = []  # the callers' `functions`, beside `callers`
         self.structurer = Structurer(self.where, parsed.names)
+        self.trees: set[str] = set()  # variables that surely hold parameter trees (trees.py)
+        self.maybe_trees: set[str] = set()  # variables that may (taken apart as trees)
+        self.counters: set[str] = set()  # loop counters: integers, keys into a tree
 
     def run(self) -> ir.Function:
         fn = self.parsed.function
@@ -107,6 +111,13 @@ class _Normalizer(ExpressionLowering):
             params.append(ir.Param(name, default, scalar))
             if scalar:
                 self.numbers.add(self.env[name].name)
+            if p.annotation is not None and is_container(p.annotation.annotation):
+                self.trees.add(self.env[name].name)
+                params[-1] = ir.Param(name, default, scalar, tree=True)
+        unannotated = {p.name for p in params if p.name not in self.trees and not p.scalar}
+        annotated = {p.name.value for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params)
+                     if p.annotation is not None}
+        self.maybe_trees.update(self.env[n].name for n in taken_apart(fn, unannotated - annotated))
 
         self.calls.append(fn.name.value)
         ending = self._body(self.structurer.block(_without_docstring(fn), in_loop=False))
@@ -255,6 +266,11 @@ class _Normalizer(ExpressionLowering):
         current = self.env.get(name)
         if current is None:
             raise self.where.error(target.value, f"unknown name `{name}`")
+        if isinstance(current, ir.Var) and current.name in self.trees | self.maybe_trees:
+            raise self.where.error(
+                statement, f"`{code(target)} = ...` would change a parameter tree in place; give the new "
+                f"value a name of its own (`W = ...`) and use that",
+            )
         self._refuse_shared(name, current, statement, f"`{code(target)} = ...`", "build the new array with "
                             f"np.where or np.concatenate, or copy it first: `{name} = {name}.copy()`")
         index = self._index_key(target)
@@ -310,8 +326,14 @@ class _Normalizer(ExpressionLowering):
         """`atom[index]` as a step (element `index` along the first axis)."""
         rule = self.registry.lookup("subscript", "[]")
         position = ir.Const(cst.Integer(str(index))) if isinstance(index, int) else index
+        element = self.tree_element(atom, position, node)
+        if element is not None:
+            return element
         key = cst.Subscript(attribute("numpy.s_"), [cst.SubscriptElement(cst.Index(ir.node_of(position)))])
-        return self._step(rule, {rule.params[0].name: atom, rule.params[1].name: ir.Const(key)}, None, node)
+        result = self._step(rule, {rule.params[0].name: atom, rule.params[1].name: ir.Const(key)}, None, node)
+        if isinstance(result, ir.Var) and _literal_keys(atom):  # `for key in ("W1", "W2")`: a key into a tree
+            self.counters.add(result.name)
+        return result
 
     def _augmented(self, node: cst.AugAssign) -> None:
         target = node.target
@@ -497,6 +519,7 @@ class _Normalizer(ExpressionLowering):
         carried = self._carry(node.body)
         index = self.namer.version(index_name)
         self.vars.add(index)
+        self.counters.add(index)
         outer_env = dict(self.env)
         self.env[index_name] = ir.Var(index)
         body, breaks = self._loop_body(node.body.body, carried, before=lambda: bind(ir.Var(index)))
@@ -550,9 +573,14 @@ class _Normalizer(ExpressionLowering):
         if builtin and func.value == "enumerate":
             if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
                 raise self.where.error(target, "`for i, x in enumerate(xs)` binds two names")
-            sequence = self._lower(iterable.args[0].value)
+            inner = iterable.args[0].value
+            zipped = isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "zip" and "zip" not in self.env
+            # `enumerate(zip(a, b))`: the counter and one element of each sequence
+            sequences = [self._lower(a.value) for a in inner.args] if zipped else [self._lower(inner)]
             offset = self._lower(iterable.args[1].value) if len(iterable.args) > 1 else None
             counter, element = (e.value for e in target.elements)
+            if zipped and not (isinstance(element, cst.Tuple) and len(element.elements) == len(sequences)):
+                raise self.where.error(element, f"`for i, (...) in enumerate(zip(...))` binds {len(sequences)} names here")
             index_name = self.namer.fresh("k")
 
             def bind(index):
@@ -560,10 +588,14 @@ class _Normalizer(ExpressionLowering):
                     self.env[counter.value] = index
                 else:
                     self.env[counter.value] = self._lower_binary(index, cst.Add(), offset)
-                self._bind_element(element, self._item(sequence, index, node))
+                if zipped:
+                    for part, sequence in zip(element.elements, sequences):
+                        self._bind_element(part.value, self._item(sequence, index, node))
+                else:
+                    self._bind_element(element, self._item(sequences[0], index, node))
 
-            self._iterated(sequence, *([offset] if offset is not None else []))
-            return zero, self._length([sequence], node), one, index_name, bind
+            self._iterated(*sequences, *([offset] if offset is not None else []))
+            return zero, self._length(sequences, node), one, index_name, bind
         if builtin and func.value == "zip":
             sequences = [self._lower(a.value) for a in iterable.args]
             if not (isinstance(target, cst.Tuple) and len(target.elements) == len(sequences)):
@@ -875,6 +907,13 @@ class _Local:
 def _commas(args: list) -> list:
     """Call arguments with a comma after each but the last."""
     return [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in args]
+
+
+def _literal_keys(atom: ir.Atom) -> bool:
+    """A constant tuple or list of string or integer literals (keys to loop over)."""
+    if not (isinstance(atom, ir.Const) and isinstance(atom.node, (cst.Tuple, cst.List))):
+        return False
+    return all(isinstance(e.value, (cst.SimpleString, cst.Integer)) for e in atom.node.elements)
 
 
 def _module_name(path: str) -> str:

@@ -68,11 +68,17 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     # Slices of parameters never rebound are views: they cost no memory to keep, and
     # a stand-in for one would free nothing.
     constant = {p for p in params if p not in writes}
-    views = {
-        n.target
-        for n in forward
-        if isinstance(n, Line) and n.target and writes.get(n.target) == 1 and _is_slice_of(n.value, constant)
-    }
+    # So are the items of a parameter tree (`params["W1"]`), and their items in turn.
+    views: set[str] = set()
+    while True:
+        found = {
+            n.target
+            for n in forward
+            if isinstance(n, Line) and n.target and writes.get(n.target) == 1 and _is_slice_of(n.value, constant | views)
+        }
+        if found <= views:
+            break
+        views |= found
     forward, reverse = _recompute_cheap(forward, reverse, frozenset(constant | views), writes, gradient.invented & gradient.arrays)
     for returns in (both, grads):
         kept, _ = _live(forward + (_SWEEP,) + reverse, reads(returns), {})
@@ -740,6 +746,9 @@ def _is_slice_of(value, names) -> bool:
     """`x[1:]`, `x[:-1, ::2]`: basic slicing of one of `names` (a view, not a copy)."""
     if not (isinstance(value, cst.Subscript) and isinstance(value.value, cst.Name) and value.value.value in names):
         return False
+    if len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
+        key = value.slice[0].slice.value  # a tree's item, or a row: a reference or a view
+        return isinstance(key, cst.SimpleString) or _number(key) is not None and isinstance(_number(key), int)
     for element in value.slice:
         if not isinstance(element.slice, cst.Slice):
             return False

@@ -154,8 +154,8 @@ class Rule:
                 out.append(f"x.{name}")
             elif kind == "subscript":
                 out.append("x[index]")
-            elif kind == "statement":
-                out.append("x[index] = v")
+            elif kind == "statement":  # `x[index] = v`, or `tree[key]` (computed as written)
+                out.append(code(self.compute) if self.compute is not None else "x[index] = v")
             elif kind == "projection":
                 out.append(name.replace("numpy.", "np.", 1).replace("(", "").replace("[", "(x)["))
                 if "[" not in name:

@@ -49,9 +49,12 @@ def directional_error(f: Callable[..., float], kwargs: Mapping, name: str, grad,
     """Relative disagreement between <grad, direction> and the central difference of
     f along `direction` in argument `name`, at the best of several step sizes.
     Relative to the larger of the two, or to 1e-6 * max(1, |f|) if both are smaller
-    (finite differences cannot resolve such a derivative)."""
-    x = np.asarray(kwargs[name], dtype=np.float64)
-    analytic = float(np.sum(np.asarray(grad, dtype=np.float64) * direction))
+    (finite differences cannot resolve such a derivative). A parameter tree (a dict,
+    list or tuple of arrays) and its gradient are read as their leaves, flattened in
+    order, and `direction` as a vector of that length."""
+    x, rebuild = flatten(kwargs[name])
+    analytic = float(np.sum(flatten(grad)[0] * np.reshape(direction, np.shape(x))))
+    direction = np.reshape(direction, np.shape(x))
     scale = max(1.0, float(np.max(np.abs(x))) if x.size else 1.0)
     # Central differences cannot resolve a derivative much smaller than the function
     # itself (rounding in f); below this floor the error is measured absolutely.
@@ -59,12 +62,61 @@ def directional_error(f: Callable[..., float], kwargs: Mapping, name: str, grad,
     best = math.inf
     for step in STEPS:
         h = step * scale
-        plus = dict(kwargs, **{name: _like(kwargs[name], x + h * direction)})
-        minus = dict(kwargs, **{name: _like(kwargs[name], x - h * direction)})
+        plus = dict(kwargs, **{name: rebuild(x + h * direction)})
+        minus = dict(kwargs, **{name: rebuild(x - h * direction)})
         numeric = (float(f(**plus)) - float(f(**minus))) / (2 * h)
         denominator = max(abs(analytic), abs(numeric), floor)
         best = min(best, abs(numeric - analytic) / denominator)
     return best
+
+
+def is_tree(value) -> bool:
+    return isinstance(value, (dict, list, tuple))
+
+
+def flatten(value):
+    """(the leaves of `value` as one float64 array, a function that builds a value of
+    the same structure and kinds from such an array). An array is its own leaf;
+    Python floats stay floats."""
+    if not is_tree(value):
+        x = np.asarray(value, dtype=np.float64)
+        return x, lambda v: _like(value, np.reshape(v, np.shape(x)))
+    items = list(value.values()) if isinstance(value, dict) else list(value)
+    parts = [flatten(item) for item in items]
+    sizes = [p[0].size for p in parts]
+    flat = np.concatenate([np.ravel(p[0]) for p in parts]) if parts else np.zeros(0)
+
+    def rebuild(v):
+        out, start = [], 0
+        for (leaf, build), size in zip(parts, sizes):
+            out.append(build(np.reshape(v[start:start + size], np.shape(leaf))))
+            start += size
+        if isinstance(value, dict):
+            return dict(zip(value.keys(), out))
+        if isinstance(value, list):
+            return out
+        return type(value)(*out) if hasattr(value, "_fields") else type(value)(out)
+
+    return flat, rebuild
+
+
+def structure_problems(name: str, grad, arg) -> list[str]:
+    """How a gradient differs from its argument in structure, shape or kind."""
+    if is_tree(arg):
+        if type(grad) is not type(arg):
+            return [f"{name} is a {type(grad).__name__}, the argument a {type(arg).__name__}"]
+        if isinstance(arg, dict):
+            if list(grad) != list(arg):
+                return [f"{name} has keys {list(grad)}, the argument {list(arg)}"]
+            return [p for k in arg for p in structure_problems(f"{name}[{k!r}]", grad[k], arg[k])]
+        if len(grad) != len(arg):
+            return [f"{name} has {len(grad)} items, the argument {len(arg)}"]
+        return [p for i, (g, a) in enumerate(zip(grad, arg)) for p in structure_problems(f"{name}[{i}]", g, a)]
+    if np.shape(grad) != np.shape(arg):
+        return [f"{name} has shape {np.shape(grad)}, the argument has {np.shape(arg)}"]
+    if isinstance(arg, float) and not isinstance(grad, float):
+        return [f"{name} is a {type(grad).__name__}, the argument is a float"]
+    return []
 
 
 def _like(original, value: np.ndarray):
@@ -100,14 +152,13 @@ def check_gradient(
         report.problems.append(f"value {value!r} differs from the function's {expected!r}")
     for name, grad in zip(wrt, grads):
         arg = kwargs[name]
-        if np.shape(grad) != np.shape(arg):
-            report.problems.append(f"d_{name} has shape {np.shape(grad)}, {name} has {np.shape(arg)}")
+        problems = structure_problems(f"d_{name}", grad, arg)
+        report.problems += problems
+        if [p for p in problems if "the argument is a float" not in p]:
             continue
-        if isinstance(arg, float) and not isinstance(grad, float):
-            report.problems.append(f"d_{name} is a {type(grad).__name__}, {name} is a float")
         worst = 0.0
         for _ in range(directions):
-            direction = rng.standard_normal(np.shape(arg))
+            direction = rng.standard_normal(np.shape(flatten(arg)[0]))
             worst = max(worst, directional_error(f, kwargs, name, grad, direction))
         report.errors[name] = worst
     return report
@@ -115,6 +166,20 @@ def check_gradient(
 
 def _on_copies(f: Callable[..., float]) -> Callable[..., float]:
     def called(**kwargs):
-        return f(**{k: v.copy() if isinstance(v, np.ndarray) else v for k, v in kwargs.items()})
+        return f(**{k: _copied(v) for k, v in kwargs.items()})
 
     return called
+
+
+def _copied(value):
+    """A copy of an argument's arrays (a tree's leaves too), in its structure."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, tuple):
+        items = [_copied(v) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    return value
