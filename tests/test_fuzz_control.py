@@ -734,9 +734,11 @@ class _Runaway(Exception):
     """A run made too many comparisons (a loop that would not stop)."""
 
 
-def _closest_tie(source: str, kwargs) -> float:
+def _closest_tie(source: str, kwargs, ignore=()) -> float:
     """The smallest distance from a tie of any comparison on floats in one run
-    (inf if none), or -1.0 if the run overflows or gives a non-finite value."""
+    (inf if none), or -1.0 if the run overflows or gives a non-finite value.
+    `ignore` names floating-point errors that do not end the run ("divide",
+    "invalid": for programs that compute a value at a pole on purpose)."""
     gaps, calls = [np.inf], [0]
 
     def _cmp(left, right, op):
@@ -752,7 +754,7 @@ def _closest_tie(source: str, kwargs) -> float:
     namespace = {"_cmp": _cmp}
     exec(compile(tree, "<probe>", "exec"), namespace)
     try:
-        with np.errstate(all="raise"):
+        with np.errstate(all="raise", **{kind: "ignore" for kind in ignore}):
             value = namespace["f"](**_copy(kwargs))
     except (FloatingPointError, _Runaway):
         return -1.0
@@ -836,7 +838,7 @@ def check_program(seed, source, wrt, kwargs, text=None):
     grads, only = _as_tuple(grads, wrt), _as_tuple(only, wrt)
     assert len(grads) == len(wrt) and len(only) == len(wrt), f"{len(grads)} gradients for {wrt}" + context
     for name, a, b in zip(wrt, grads, only):
-        assert np.shape(a) == np.shape(b) and np.array_equal(a, b), (
+        assert np.shape(a) == np.shape(b) and np.array_equal(a, b, equal_nan=True), (
             f"grad_f and value_and_grad_f disagree on d_{name}: {np.asarray(b).tolist()!r} "
             f"against {np.asarray(a).tolist()!r}" + context
         )
