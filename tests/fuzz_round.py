@@ -137,7 +137,8 @@ def summary(counts, refusals, skipped, elapsed) -> str:
     ok = counts.get("ok", 0) + counts.get("ok (autograd cannot run it)", 0)
     lines.append(f"passed: {ok} (autograd compared on {counts.get('ok', 0)}; it could not run {sum(skipped.values())}:")
     lines += [f"    {n} {reason}" for reason, n in skipped.most_common()]
-    lines.append(f"  )\nno program drawn: {counts.get('no program', 0)}")
+    lines.append(f"  )\nthe same text from two generations: checked on every {SAME_TEXT_EVERY}th program")
+    lines.append(f"no program drawn: {counts.get('no program', 0)}")
     lines.append(f"refused: {counts.get('refused', 0)}")
     lines += [f"    {n} {reason}" for reason, n in refusals.most_common()]
     return "\n".join(lines)
