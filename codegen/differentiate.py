@@ -53,6 +53,7 @@ from .program import walk as walk_nodes
 
 FUNCTION = ("function",)
 ITEM = ("statement", "_item")  # `tree[key]` (templates/trees.py)
+ITEMS = (ITEM, ("statement", "_item_or_index"))  # their adjoints need no _fill
 
 
 def tree_variables(function: ir.Function) -> frozenset[str]:
@@ -62,7 +63,7 @@ def tree_variables(function: ir.Function) -> frozenset[str]:
     `{key: d_item}`), and a gradient with respect to one is `_tree_fill`ed."""
     trees = {p.name for p in function.params if p.tree}
     for s in ir.walk(function.body):
-        if isinstance(s, ir.Step) and s.rule.key == ITEM and isinstance(s.arg("tree"), ir.Var):
+        if isinstance(s, ir.Step) and s.rule.key in ITEMS and isinstance(s.arg("tree"), ir.Var):
             trees.add(s.arg("tree").name)
     copies = [s for s in ir.walk(function.body) if isinstance(s, ir.Assign) and isinstance(s.value, ir.Var)]
     while True:
@@ -199,8 +200,7 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gr
     grads = []
     for name in analysis.wrt:
         if name not in analysis.active:  # the result does not depend on it
-            zero = _call("_tree_fill", ZERO, cst.Name(name)) if name in sweep.trees else _call("_zero_gradient", cst.Name(name))
-            grads.append(zero)
+            grads.append(_call("_zero_gradient", cst.Name(name)))
             continue
         adjoint = namer.adjoint(name)
         claim = sweep.claims.get(adjoint)
@@ -546,7 +546,7 @@ class _Sweep:
                     value = _call("_unbroadcast", value, self._witness(shape, atom), *others.values())
                 # A contribution smaller than the result may come back still smaller.
                 claim = _Claim(shape, claim == full)
-            self._contribute(atom.name, value, claim, step.origin, out, assigned, rule.policy, sparse=rule.key == ITEM)
+            self._contribute(atom.name, value, claim, step.origin, out, assigned, rule.policy, sparse=rule.key in ITEMS)
 
     def _sequence(self, seq: ir.Seq, param: str, value, step: ir.Step, rule, out, assigned) -> None:
         """A contribution to a list or tuple parameter is a sequence: one part per item

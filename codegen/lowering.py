@@ -35,7 +35,7 @@ _UNSUPPORTED_EXPRESSIONS = {
 
 # Primitives whose result NumPy may return as a view of their first argument's memory
 # (basic indexing, transposes, reshapes): an in-place update of one changes the other.
-_VIEWS = frozenset({"getitem", "item", "transpose", "reshape", "ravel", "squeeze", "expand_dims", "broadcast_to",
+_VIEWS = frozenset({"getitem", "item", "item_or_index", "transpose", "reshape", "ravel", "squeeze", "expand_dims", "broadcast_to",
                     "swapaxes", "moveaxis", "flip"})
 
 

@@ -94,6 +94,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         self.trees: set[str] = set()  # variables that surely hold parameter trees (trees.py)
         self.maybe_trees: set[str] = set()  # variables that may (taken apart as trees)
         self.counters: set[str] = set()  # loop counters: integers, keys into a tree
+        self.params: set[str] = set()  # the parameters' variables
 
     def run(self) -> ir.Function:
         fn = self.parsed.function
@@ -106,11 +107,14 @@ class _Normalizer(ExpressionLowering, TreeLowering):
                 )
             self.env[name] = ir.Var(self.namer.version(name))
             self.vars.add(self.env[name].name)
+            self.params.add(self.env[name].name)
             default = None if p.default is None else self._constant(p.default)
             scalar = p.annotation is not None and code(p.annotation.annotation) in _SCALAR_ANNOTATIONS
             params.append(ir.Param(name, default, scalar))
             if scalar:
                 self.numbers.add(self.env[name].name)
+                if code(p.annotation.annotation) == "int":  # an integer: a key into a tree
+                    self.counters.add(self.env[name].name)
             if p.annotation is not None and is_container(p.annotation.annotation):
                 self.trees.add(self.env[name].name)
                 params[-1] = ir.Param(name, default, scalar, tree=True)
@@ -266,7 +270,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         current = self.env.get(name)
         if current is None:
             raise self.where.error(target.value, f"unknown name `{name}`")
-        if isinstance(current, ir.Var) and current.name in self.trees | self.maybe_trees:
+        if isinstance(current, ir.Var) and current.name in self.trees:
             raise self.where.error(
                 statement, f"`{code(target)} = ...` would change a parameter tree in place; give the new "
                 f"value a name of its own (`W = ...`) and use that",

@@ -51,9 +51,14 @@ def taken_apart(fn: cst.FunctionDef, names: set[str]) -> set[str]:
 
 
 def _simple_key(node: cst.BaseExpression) -> bool:
+    """A key that may be an integer or a string (not a slice, a float, a mask)."""
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
         node = node.expression
-    return isinstance(node, (cst.Integer, cst.SimpleString, cst.Name))
+    if isinstance(node, cst.BinaryOperation):
+        return _simple_key(node.left) and _simple_key(node.right)
+    return isinstance(node, (cst.Integer, cst.SimpleString, cst.Name)) or (
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("len", "int")
+    )
 
 
 class _Uses(cst.CSTVisitor):
@@ -86,6 +91,7 @@ class _Uses(cst.CSTVisitor):
         if func is not None and func not in _BUILTIN_CALLS:  # a function of the same file: passed on
             for arg in node.args:
                 if not arg.star and self._name(arg.value):
+                    self.items.add(arg.value.value)
                     continue
                 arg.visit(self)
             return False
@@ -161,6 +167,9 @@ class TreeLowering:
                 )
             return None
         key = self._lower(key_node)
+        if not (string or sure or self._constant_key(key)) and isinstance(key, ir.Var) and key.name not in self.params:
+            # A computed key (`layers[i % 2]`) into what may be a list or an array.
+            return self.item_step(value, key, target, node, rule=("statement", "_item_or_index"))
         if string or sure or self._constant_key(key):
             if string:
                 self.trees.add(value.name)
@@ -178,8 +187,8 @@ class TreeLowering:
             return self.item_step(atom, index, None, node)
         return None
 
-    def item_step(self, value: ir.Var, key: ir.Atom, target, node) -> ir.Atom:
-        rule = self.registry.lookup("statement", "_item")
+    def item_step(self, value: ir.Var, key: ir.Atom, target, node, rule=("statement", "_item")) -> ir.Atom:
+        rule = self.registry.lookup(*rule)
         if rule is None:
             raise self.where.error(node, "reading a parameter tree has no rule; add `item` to templates/")
         result = self._step(rule, {"tree": value, "key": key}, target, node)

@@ -45,5 +45,8 @@ def _shape_only(*values):
 
 
 def _zero_gradient(x):
-    """The gradient with respect to `x` of a value that does not depend on it."""
+    """The gradient with respect to `x` of a value that does not depend on it (for a
+    parameter tree, zeros in its structure)."""
+    if isinstance(x, (dict, list, tuple)):
+        return _tree_fill(0.0, x)
     return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))

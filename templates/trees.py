@@ -33,6 +33,34 @@ def _item(tree, key):
     return tree[key]
 
 
+@rule(
+    zero_gradient=["key"],
+    lazy_adjoint=True,
+    compute="tree[key]",
+    checks=[
+        ("tree[i % 3]", [{"tree": (3,), "i": 2}, {"tree": (2, 3), "i": 1}]),
+        ("tree[i % 4]", [{"tree": (4, 2), "i": [0, 3, 0]}]),
+    ],
+)
+def item_or_index(tree, key):
+    """`x[key]` where x may be a tree or an array, and key an integer or an index
+    array: what it is is known at run time only (`layers[i % 2]`)."""
+    ans = _item_or_index(tree, key)
+    d_tree = _item_adjoint(d_ans, tree, key)
+
+
+def _item_or_index(tree, key):
+    return tree[key]
+
+
+def _item_adjoint(d, tree, key):
+    """The adjoint of `tree[key]`: sparse (`{key: d}`) for a tree or an integer key,
+    else (an array indexed by an array) zeros of the array's shape with d added in."""
+    if isinstance(tree, (dict, list, tuple)) or isinstance(key, (int, np.integer, str)):
+        return {key: d}
+    return _index_adjoint(d, tree, key)
+
+
 def _tree_add(a, b):
     """The sum of two adjoints of one tree: sparse ones (dicts of the keys read)
     merge, key by key; a dense one (an array) takes the sparse one's entries added

@@ -269,3 +269,79 @@ def test_check_gradient_reports_a_wrong_structure():
     assert structure_problems("d", [np.zeros(2)], (np.zeros(2),))
     assert structure_problems("d", [np.zeros(2)], [np.zeros(3)])
     assert structure_problems("d", {"a": [np.zeros(2)]}, {"a": [np.zeros(2)]}) == []
+
+
+def test_computed_keys_and_while_loops():
+    """A key computed at run time (`i % 2`, a counter a while loop carries) into
+    what may be a list or an array: `_item_adjoint` decides when it runs."""
+    source = """
+    def f(layers, x):
+        h = x
+        for i in range(3):
+            W, b = layers[i % 2]
+            h = np.tanh(h @ W + b)
+        return np.sum(h)
+    """
+    check(source, dict(layers=[(a(3, 3), a(3)), (a(3, 3), a(3))], x=a(3)))
+    source = """
+    def f(params, x):
+        i = 0
+        while i < len(params):
+            x = np.sin(params[i] * x)
+            i = i + 1
+        return np.sum(x)
+    """
+    check(source, dict(params=[a(3), a(3), a(3)], x=a(3)))
+    check(source, dict(params=a(2, 3), x=a(3)))
+
+
+def test_a_tree_the_loss_does_not_read_gets_zeros_in_its_structure():
+    source = """
+    def f(params, x):
+        return np.sum(x ** 2)
+    """
+    module = load_generated(codegen.generate("import numpy as np\n" + textwrap.dedent(source), "f"))
+    grad = module.grad_f({"a": a(2), "b": (a(1), 2.0)}, a(3))
+    assert list(grad) == ["a", "b"] and isinstance(grad["b"], tuple) and grad["b"][1] == 0.0
+    assert np.array_equal(grad["a"], np.zeros(2))
+
+
+def test_a_tree_passed_to_a_helper_that_unpacks_it():
+    source = """
+    def g(p, x):
+        a, b = p
+        return a * x + b
+
+    def f(params, x):
+        return np.sum(g(params, x) ** 2)
+    """
+    check(source, dict(params=[a(3), a(3)], x=a(3)))
+
+
+def test_nested_unpacking_and_zip_of_two_lists():
+    source = """
+    def f(params, x):
+        (W1, b1), (W2, b2) = params
+        return np.sum(np.tanh(x @ W1 + b1) @ W2 + b2)
+    """
+    check(source, dict(params=[(a(3, 4), a(4)), (a(4, 2), a(2))], x=a(5, 3)))
+    source = """
+    def f(Ws, bs, x):
+        for W, b in zip(Ws, bs):
+            x = np.tanh(W @ x + b)
+        return np.sum(x)
+    """
+    check(source, dict(Ws=[a(3, 3), a(2, 3)], bs=[a(3), a(2)], x=a(3)), wrt=["Ws", "bs"])
+
+
+def test_a_zero_trip_loop_over_a_tree():
+    source = """
+    def f(layers, x, n: int):
+        for i in range(n):
+            x = np.tanh(layers[i] @ x)
+        return np.sum(x)
+    """
+    module = load_generated(codegen.generate("import numpy as np\n" + textwrap.dedent(source), "f"))
+    grad = module.grad_f([a(3, 3), a(3, 3)], a(3), 0)
+    assert len(grad) == 2 and all(np.array_equal(g, np.zeros((3, 3))) for g in grad)
+    check(source, dict(layers=[a(3, 3), a(3, 3)], x=a(3), n=2))
