@@ -82,6 +82,7 @@ class Gradient:
     forward: tuple[Node, ...]
     reverse: tuple[Node, ...]
     value: cst.BaseExpression  # the function's result
+    aux: tuple[cst.BaseExpression, ...] | None  # the values returned beside it (`return loss, aux`)
     grads: tuple[cst.BaseExpression, ...]  # one per wrt name
     keep: frozenset[str]  # names optimize must not propagate away (returned ones)
     scalars: frozenset[str] = frozenset()  # parameters that are Python numbers
@@ -195,6 +196,18 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gr
         forward.append(line(captured, value, function.result_origin))
         value = cst.Name(captured)
         keep.add(captured)
+    aux = None
+    if function.aux is not None:
+        aux = []
+        for atom in function.aux:
+            node = ir.node_of(atom)
+            if set(ir.vars_of(atom)) & in_loops:  # (the same as for the result)
+                captured = namer.fresh("aux")
+                forward.append(line(captured, node, function.result_origin))
+                node = cst.Name(captured)
+            keep.update(reads(node))
+            aux.append(node)
+        aux = tuple(aux)
     reverse = sweep.reverse_function()
 
     grads = []
@@ -217,6 +230,7 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gr
         forward=tuple(sweep.tape_lines + forward),
         reverse=tuple(reverse),
         value=value,
+        aux=aux,
         grads=tuple(grads),
         keep=frozenset(keep),
         scalars=frozenset(p.name for p in function.params if p.scalar),

@@ -90,16 +90,22 @@ def emit(
     for name, value in fn.constants:
         out.append(f"{name} = {code(value)}")
     grads_doc = gradient.wrt[0] if len(gradient.wrt) == 1 else f"({wrt})"
+    if gradient.aux is None:
+        both_doc = f"The value of `{fn.name}` and its gradient with respect to {grads_doc}."
+        grad_doc = f"The gradient of `{fn.name}` with respect to {grads_doc}."
+    else:
+        aux = "aux" if len(gradient.aux) == 1 else f"({', '.join(f'aux{i}' for i in range(1, len(gradient.aux) + 1))})"
+        both_doc = (
+            f"`((value, {aux}), grads)`: `{fn.name}` returns `value, {aux.strip('()')}`; grads is the "
+            f"gradient of value (the first value it returns) with respect to {grads_doc}."
+        )
+        grad_doc = (
+            f"The gradient of `{fn.name}`'s first returned value with respect to {grads_doc} "
+            "(the values returned beside it get no derivative)."
+        )
     functions = [
-        _function(
-            f"value_and_grad_{fn.name}",
-            signature,
-            f"The value of `{fn.name}` and its gradient with respect to {grads_doc}.",
-            value_and_grad,
-        ),
-        _function(
-            f"grad_{fn.name}", signature, f"The gradient of `{fn.name}` with respect to {grads_doc}.", grad
-        ),
+        _function(f"value_and_grad_{fn.name}", signature, both_doc, value_and_grad),
+        _function(f"grad_{fn.name}", signature, grad_doc, grad),
     ]
     text = black.format_str("\n".join(out) + "\n", mode=BLACK_MODE)
     for formatted in format_functions(functions):

@@ -256,7 +256,10 @@ class Function:
     params: tuple[Param, ...]
     signature: cst.Parameters  # as the user wrote it, annotations dropped
     body: tuple[Statement, ...]
-    result: Atom
+    result: Atom  # the value to differentiate
     result_origin: Origin
     imports: tuple[str, ...]  # modules besides NumPy that forward lines call (user rules)
     constants: tuple[tuple[str, cst.BaseExpression], ...]  # module constants used
+    # `return loss, aux...`: the values returned beside the loss (None: the function
+    # returns the loss alone). They get no derivative.
+    aux: tuple[Atom, ...] | None = None

@@ -48,6 +48,11 @@ from .trees import TreeLowering, is_container, taken_apart
 _SCALAR_ANNOTATIONS = {"float", "int"}
 RETURN = "<return>"  # the environment's name for the function's result
 
+
+def aux_slot(index: int) -> str:
+    """The environment's name for auxiliary value `index` (1, 2, ...) of `return loss, aux`."""
+    return f"<aux {index}>"
+
 _AUGMENTED = {
     cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
     cst.DivideAssign: cst.Divide, cst.PowerAssign: cst.Power, cst.MatrixMultiplyAssign: cst.MatrixMultiply,
@@ -96,6 +101,8 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         self.counters: set[str] = set()  # loop counters: integers, keys into a tree
         self.params: set[str] = set()  # the parameters' variables
 
+        self.tuples: set[str] = set()  # variables a tuple or list is copied into (a loop carries it)
+
     def run(self) -> ir.Function:
         fn = self.parsed.function
         params = []
@@ -126,8 +133,11 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         self.calls.append(fn.name.value)
         ending = self._body(self.structurer.block(_without_docstring(fn), in_loop=False))
         if ending != "return" or RETURN not in self.env:
-            raise self.where.error(fn, f"`{fn.name.value}` must end with `return <loss>` on every path")
+            raise self.where.error(
+                fn, f"`{fn.name.value}` must end with `return <loss>` on every path; add a `return` at the end"
+            )
         last = [s for s in ir.walk(self.block) if isinstance(s, (ir.Step, ir.Assign))]
+        size = self.returned[0] if self.returned else 1
         return ir.Function(
             name=fn.name.value,
             path=self.parsed.path,
@@ -136,12 +146,14 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             signature=_plain_signature(fn.params, self),
             body=tuple(self.block),
             result=self.env[RETURN],
+            aux=tuple(self.env[aux_slot(i)] for i in range(1, size)) if size > 1 else None,
             result_origin=self.result_origin or (last[-1].origin if last else ir.Origin(0, "")),
             imports=tuple(sorted(self.imports)),
             constants=tuple(self.constants.items()),
         )
 
     result_origin: ir.Origin | None = None
+    returned: tuple[int, int] | None = None  # (values, line) of the first `return` lowered
 
     def _origin(self, statement: cst.CSTNode) -> ir.Origin:
         node = self.structurer.origins.get(statement, statement)
@@ -193,7 +205,12 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         elif isinstance(small, cst.AugAssign):
             self._augmented(small)
         elif isinstance(small, cst.Return):
-            self.env[RETURN] = self._lower(small.value, target=lambda: self.namer.fresh(self._result_name()))
+            if len(self.calls) == 1:
+                self._return(small)
+            else:  # an inlined function's result: any value, a tuple included
+                if small.value is None or _is_none(small.value):
+                    raise self.where.error(small, f"`{self.calls[-1]}` returns no value here; return the value its caller uses")
+                self.env[RETURN] = self._lower(small.value, target=lambda: self.namer.fresh(self._result_name()))
             self.result_origin = self.origin
             return "return"
         elif isinstance(small, cst.Break):
@@ -248,6 +265,67 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             raise self.where.error(call, "`*` arguments are not supported; pass each one")
         args = [arg.with_changes(value=ir.node_of(self._data(arg.value))) for arg in call.args]
         return cst.Call(spelled, _commas(args))
+
+    def _return(self, node: cst.Return) -> None:
+        """The function's own `return`: the loss, or `loss, aux...` (a tuple whose first
+        value is differentiated and whose others are returned beside it, as JAX's
+        `has_aux`). Every `return` gives the same number of values."""
+        value = node.value
+        if value is None or _is_none(value):
+            what = "`return`" if value is None else "`return None`"
+            raise self.where.error(node, f"{what} gives no loss; return the value to differentiate: `return loss` "
+                                   "(or `return loss, aux` for data returned beside it)")
+        if isinstance(value, cst.List):
+            raise self.where.error(value, "a list cannot be differentiated; return a tuple: `return loss, aux` "
+                                   "(the first value is differentiated, the others are returned beside it)")
+        if isinstance(value, cst.Dict):
+            raise self.where.error(value, "a dict cannot be differentiated; return the loss first and the dict "
+                                   "beside it: `return loss, {...}`")
+        if isinstance(value, cst.Tuple) and len(value.elements) == 1:
+            raise self.where.error(value, "a 1-tuple is returned; return the loss alone: `return loss`")
+        if isinstance(value, cst.Tuple):
+            if any(isinstance(e, cst.StarredElement) for e in value.elements):
+                raise self.where.error(value, "starred elements are not supported; write each returned value out")
+            _refuse_non_number(self.where, value.elements[0].value, "the first returned value")
+            parts = [self._lower(value.elements[0].value, target=lambda: self.namer.fresh(self._result_name()))]
+            for element in value.elements[1:]:
+                parts.append(self._aux(element.value))
+        else:
+            _refuse_non_number(self.where, value, "the returned value")
+            atom = self._lower(value, target=lambda: self.namer.fresh(self._result_name()))
+            parts = list(_items(atom)) if _items(atom) is not None else [atom]
+            if isinstance(atom, ir.Seq) and atom.brackets == "list" or _is_list_constant(atom):
+                raise self.where.error(value, "this value is a list, which cannot be differentiated; return a "
+                                       "tuple: `return loss, aux`")
+            if len(parts) == 1 and _items(atom) is not None:
+                raise self.where.error(value, "this value is a 1-tuple; return the loss alone: `return loss`")
+            if isinstance(atom, ir.Var) and atom.name in self.tuples:
+                raise self.where.error(value, "this value is a tuple made in a loop or a branch; return its "
+                                       "values written out: `return loss, aux`")
+        if _items(parts[0]) is not None:
+            raise self.where.error(value, "the first returned value is a tuple or a list; it must be the loss "
+                                   "(a number or an array): `return loss, aux`")
+        node = self.structurer.origins.get(node, node)  # a `return` in a loop: the user's
+        line = self.where.line(node)
+        if self.returned is None:
+            self.returned = (len(parts), line)
+        elif self.returned[0] != len(parts):
+            count, first = self.returned
+            raise self.where.error(node, f"this `return` gives {_values(len(parts))} and the one at line {first} "
+                                   f"gives {_values(count)}; return the same number of values on every path")
+        self.env[RETURN] = parts[0]
+        for index, atom in enumerate(parts[1:], start=1):
+            self.env[aux_slot(index)] = atom
+
+    def _aux(self, node: cst.BaseExpression) -> ir.Atom:
+        """A value returned beside the loss: anything NumPy computes (no derivative is
+        taken of it), a number, a string, a tuple or list of those."""
+        if isinstance(node, cst.Dict):
+            raise self.where.error(node, "a dict returned beside the loss is not supported; return its values "
+                                   "in a tuple: `return loss, (acc, err)`")
+        if _is_none(node):
+            return ir.Const(cst.Name("None"))
+        return self._lower(node, target=lambda: self.namer.fresh("aux"))
 
     def _assign_target(self, target, value) -> None:
         if isinstance(target, cst.Name):
@@ -387,6 +465,8 @@ class _Normalizer(ExpressionLowering, TreeLowering):
     def _copy(self, variable: str, atom: ir.Atom) -> ir.Assign:
         """`variable = atom` (a merge, a carried value): it reads atom and may hold
         its array."""
+        if _items(atom) is not None:  # no gradient passes through a tuple in a variable
+            self.tuples.add(variable)
         self.read.update(ir.vars_of(atom))
         self.may_share(variable, atom)
         return ir.Assign(variable, atom, self.origin)
@@ -479,15 +559,34 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             atoms = [env.get(name) for _, env, _ in going_on]
             if any(a is None for a in atoms):
                 continue  # not defined on every path: unknown after the `if`
-            if all(a == atoms[0] for a in atoms):
-                self.env[name] = atoms[0]
-                continue
-            merged = self.namer.fresh(self._result_name()) if name == RETURN else self.namer.version(name)
-            for (block, _, _), atom in zip(going_on, atoms):
-                block[:] = ir.on_fallthrough(block, [self._copy(merged, atom)])
-            self.vars.add(merged)
-            self.env[name] = ir.Var(merged)
+            self.env[name] = self._merged(name, atoms, [block for block, _, _ in going_on])
         return going_on[0][2]
+
+    def _merged(self, name: str, atoms: list, blocks: list) -> ir.Atom:
+        """The atom for `name` after the branches whose blocks end with it as `atoms`.
+        Tuples of the same length merge item by item (`m, v = stats(x)` with a
+        `return` in each branch of `stats`), so that each item keeps its gradient."""
+        if all(a == atoms[0] for a in atoms):
+            return atoms[0]
+        items = [_items(a) for a in atoms]
+        if (
+            any(isinstance(a, ir.Seq) for a in atoms)
+            and all(i is not None for i in items)
+            and len({len(i) for i in items}) == 1
+        ):
+            brackets = atoms[0].brackets if isinstance(atoms[0], ir.Seq) else "tuple"
+            parts = [self._merged(name, [i[k] for i in items], blocks) for k in range(len(items[0]))]
+            return ir.Seq(tuple(parts), brackets)
+        if name == RETURN:
+            merged = self.namer.fresh(self._result_name())
+        elif name.startswith("<aux"):
+            merged = self.namer.fresh("aux")
+        else:
+            merged = self.namer.version(name)
+        for block, atom in zip(blocks, atoms):
+            block[:] = ir.on_fallthrough(block, [self._copy(merged, atom)])
+        self.vars.add(merged)
+        return ir.Var(merged)
 
     def conditional(self, node: cst.IfExp, target) -> ir.Atom:
         """`a if c else b`: only the branch taken is evaluated, as in Python."""
@@ -918,6 +1017,36 @@ def _literal_keys(atom: ir.Atom) -> bool:
     if not (isinstance(atom, ir.Const) and isinstance(atom.node, (cst.Tuple, cst.List))):
         return False
     return all(isinstance(e.value, (cst.SimpleString, cst.Integer)) for e in atom.node.elements)
+
+
+def _is_none(node) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _items(atom):
+    """The items of a tuple or list atom (a constant one too), else None."""
+    if isinstance(atom, ir.Seq):
+        return atom.items
+    if isinstance(atom, ir.Const) and isinstance(atom.node, (cst.Tuple, cst.List)):
+        return tuple(ir.Const(e.value) for e in atom.node.elements)
+    return None
+
+
+def _is_list_constant(atom) -> bool:
+    return isinstance(atom, ir.Const) and isinstance(atom.node, cst.List)
+
+
+_NOT_NUMBERS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Ellipsis, cst.Lambda, cst.Set, cst.Dict)
+
+
+def _refuse_non_number(where, node, what: str) -> None:
+    """A returned value that can never be a number: a string, `None`, `...`."""
+    if isinstance(node, _NOT_NUMBERS) or _is_none(node):
+        raise where.error(node, f"{what} is `{code(node)}`, not a number; return the loss (a number or an array)")
+
+
+def _values(count: int) -> str:
+    return "1 value" if count == 1 else f"{count} values"
 
 
 def _module_name(path: str) -> str:

@@ -44,7 +44,7 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     grads = gradient.grads[0] if len(gradient.grads) == 1 else _tuple(gradient.grads, parens=False)
     nodes, aliases = _propagate_copies(forward + (_SWEEP,) + reverse, gradient.keep)
     grads = substitute(grads, aliases)
-    value = substitute(gradient.value, aliases)
+    value = substitute(returned_value(gradient), aliases)
     forward, reverse = _split(nodes)
 
     reverse = _index_adds_in_place(forward + reverse, reverse, reads(grads) | reads(value))
@@ -96,6 +96,16 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
         kept_forward, kept_reverse = _split(kept)
         bodies.append(Body(forward=kept_forward, reverse=kept_reverse, returns=returns))
     return bodies[0], bodies[1]
+
+
+def returned_value(gradient: Gradient) -> cst.BaseExpression:
+    """What `value_and_grad_<f>` returns beside the gradients: the value, or, for
+    `return loss, aux...`, `(value, aux)` with the one auxiliary value as it is, or
+    several as a tuple (JAX's `has_aux` convention)."""
+    if gradient.aux is None:
+        return gradient.value
+    aux = gradient.aux[0] if len(gradient.aux) == 1 else _tuple(gradient.aux, parens=True)
+    return _tuple([gradient.value, aux], parens=True)
 
 
 _SWEEP = Jump("reverse sweep")  # marks where the reverse sweep starts; never emitted

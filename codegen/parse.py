@@ -220,7 +220,8 @@ def _check_statement(node: cst.CSTNode, where: Located, first: bool) -> None:
             _check_target(node.target, where)
     elif isinstance(node, cst.Return):
         if node.value is None:
-            raise where.error(node, "`return` must return the loss")
+            raise where.error(node, "`return` without a value gives no loss; write `return loss` "
+                              "(or `return loss, aux` for data returned beside it)")
     elif isinstance(node, (cst.Pass, cst.Break, cst.Continue, cst.Assert)):
         pass
     elif isinstance(node, cst.Raise):

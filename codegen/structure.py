@@ -79,10 +79,17 @@ class Structurer:
                 continue
             origin = self.origins.get(statement, statement)
             flag, result = self.names.fresh("returned"), self.names.fresh("result")
-            init = cst.SimpleStatementLine([_assign(flag, cst.Name("False")), _assign(result, cst.Float("0.0"))])
-            body = self._breaking(statement.body.body, flag, result)
+            # `return loss, aux` gives each value a name of its own (`result, aux`).
+            size = self._returned_size(statement)
+            results = [result] + [self.names.fresh("aux") for _ in range(size - 1)]
+            init = cst.SimpleStatementLine(
+                [_assign(flag, cst.Name("False"))] + [_assign(name, cst.Float("0.0")) for name in results]
+            )
+            body = self._breaking(statement.body.body, flag, results)
             loop = statement.with_changes(body=statement.body.with_changes(body=body))
-            give = cst.SimpleStatementLine([cst.Return(cst.Name(result))])
+            give = cst.SimpleStatementLine([cst.Return(_names(results))])
+            returns = _all_returns(statement.body.body)
+            self.origins[give.body[0]] = returns[0] if returns else statement  # (for errors)
             if _endless(statement):  # `while True:` left only by a return
                 after = give
             else:
@@ -92,26 +99,46 @@ class Structurer:
             out += [init, loop, after]
         return out
 
-    def _breaking(self, statements, flag: str, result: str) -> list:
+    def _returned_size(self, loop) -> int:
+        """How many values the returns inside a loop give: 2 or more for `return a, b`
+        (a tuple written out), else 1. They must all give the same number: the values
+        leave the loop in variables of their own."""
+        returns = [r for r in _all_returns(loop.body.body) if r.value is not None]
+        sizes = [len(r.value.elements) if isinstance(r.value, cst.Tuple) else 1 for r in returns]
+        for r, size in zip(returns, sizes):
+            if size != sizes[0]:
+                first = self.where.line(returns[0])
+                raise self.where.error(
+                    r, f"this `return` gives {_values(size)} and the one at line {first} gives {_values(sizes[0])}; "
+                    "return the same number of values on every path"
+                )
+        return sizes[0] if sizes and sizes[0] >= 2 else 1
+
+    def _breaking(self, statements, flag: str, results: list[str]) -> list:
         out = []
         for statement in statements:
             if isinstance(statement, cst.SimpleStatementLine) and any(isinstance(s, cst.Return) for s in statement.body):
                 small = []
                 for s in statement.body:
-                    if isinstance(s, cst.Return):
-                        value = s.value if s.value is not None else cst.Name("None")
-                        small += [_assign(result, value), _assign(flag, cst.Name("True")), cst.Break()]
+                    if isinstance(s, cst.Return) and s.value is None:  # refused by normalize, at the `return`
+                        small.append(s)
+                    elif isinstance(s, cst.Return):
+                        target = _names(results)
+                        set_result = (
+                            cst.Assign([cst.AssignTarget(target)], s.value) if len(results) > 1 else _assign(results[0], s.value)
+                        )
+                        small += [set_result, _assign(flag, cst.Name("True")), cst.Break()]
                     else:
                         small.append(s)
                 new = statement.with_changes(body=small)
                 self.origins[new] = self.origins.get(statement, statement)
                 out.append(new)
             elif isinstance(statement, cst.If) and _returns([statement]):
-                new = self._breaking_if(statement, flag, result)
+                new = self._breaking_if(statement, flag, results)
                 self.origins[new] = self.origins.get(statement, statement)
                 out.append(new)
             elif isinstance(statement, (cst.For, cst.While)) and _returns(statement.body.body):
-                body = self._breaking(statement.body.body, flag, result)
+                body = self._breaking(statement.body.body, flag, results)
                 new = statement.with_changes(body=statement.body.with_changes(body=body))
                 leave = cst.If(test=cst.Name(flag), body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Break()])]))
                 self.origins[new] = self.origins[leave] = self.origins.get(statement, statement)
@@ -120,13 +147,13 @@ class Structurer:
                 out.append(statement)
         return out
 
-    def _breaking_if(self, node: cst.If, flag: str, result: str) -> cst.If:
-        body = node.body.with_changes(body=self._breaking(node.body.body, flag, result))
+    def _breaking_if(self, node: cst.If, flag: str, results: list[str]) -> cst.If:
+        body = node.body.with_changes(body=self._breaking(node.body.body, flag, results))
         orelse = node.orelse
         if isinstance(orelse, cst.If):
-            orelse = self._breaking_if(orelse, flag, result)
+            orelse = self._breaking_if(orelse, flag, results)
         elif orelse is not None:
-            orelse = orelse.with_changes(body=orelse.body.with_changes(body=self._breaking(orelse.body.body, flag, result)))
+            orelse = orelse.with_changes(body=orelse.body.with_changes(body=self._breaking(orelse.body.body, flag, results)))
         return node.with_changes(body=body, orelse=orelse)
 
     # -- `if` ----------------------------------------------------------------------------
@@ -220,6 +247,33 @@ def _find_return(node: cst.CSTNode):
         if found is not None:
             return found
     return None
+
+
+def _all_returns(statements) -> list:
+    """Every `return` in these statements, at any depth (nested functions' aside)."""
+    found = []
+
+    def visit(node):
+        if isinstance(node, cst.Return):
+            found.append(node)
+        elif not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            for child in node.children:
+                visit(child)
+
+    for statement in statements:
+        visit(statement)
+    return found
+
+
+def _values(count: int) -> str:
+    return "1 value" if count == 1 else f"{count} values"
+
+
+def _names(names: list[str]) -> cst.BaseExpression:
+    """`a` for one name, `a, b` for several."""
+    if len(names) == 1:
+        return cst.Name(names[0])
+    return cst.Tuple([cst.Element(cst.Name(n)) for n in names], lpar=[], rpar=[])
 
 
 def _assign(name: str, value: cst.BaseExpression) -> cst.Assign:

@@ -148,6 +148,13 @@ def check_gradient(
     if len(wrt) == 1:
         grads = (grads,)
     expected = f(**kwargs)
+    if isinstance(expected, tuple):  # `return loss, aux...`: the loss is differentiated
+        aux = expected[1] if len(expected) == 2 else expected[1:]
+        expected = (expected[0], aux)
+        if not (isinstance(value, tuple) and len(value) == 2 and _same(value[1], aux)):
+            report.problems.append(f"value and aux {value!r} differ from the function's {expected!r}")
+        value, expected = (value[0] if isinstance(value, tuple) else value), expected[0]
+        f = _first(f)
     if not np.allclose(value, expected, rtol=1e-12, atol=0.0, equal_nan=True):
         report.problems.append(f"value {value!r} differs from the function's {expected!r}")
     for name, grad in zip(wrt, grads):
@@ -162,6 +169,23 @@ def check_gradient(
             worst = max(worst, directional_error(f, kwargs, name, grad, direction))
         report.errors[name] = worst
     return report
+
+
+def _first(f: Callable) -> Callable[..., float]:
+    def called(**kwargs):
+        return f(**kwargs)[0]
+
+    return called
+
+
+def _same(a, b) -> bool:
+    """Auxiliary values agree: numbers and arrays to 1e-12, anything else equal."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    try:
+        return bool(np.allclose(a, b, rtol=1e-12, atol=0.0, equal_nan=True)) and np.shape(a) == np.shape(b)
+    except TypeError:
+        return a == b
 
 
 def _on_copies(f: Callable[..., float]) -> Callable[..., float]:
