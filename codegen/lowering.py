@@ -21,10 +21,10 @@ NUMPY_CONSTANTS = {"pi", "e", "inf", "nan", "euler_gamma", "newaxis"}
 _UNSUPPORTED_EXPRESSIONS = {
     cst.Lambda: "a `lambda` can be assigned to a name, passed to functools.partial or called; as another "
     "function's argument it is not supported: call it yourself (write a loop over the values)",
-    cst.ListComp: "comprehensions are not supported; use array operations",
-    cst.SetComp: "comprehensions are not supported; use array operations",
-    cst.DictComp: "comprehensions are not supported; use array operations",
-    cst.GeneratorExp: "generator expressions are not supported; use array operations",
+    cst.SetComp: "set comprehensions are not supported; use a list comprehension `[...]`",
+    cst.DictComp: "dict comprehensions are not supported; use a list comprehension `[...]`",
+    cst.GeneratorExp: "a generator expression is supported only as the argument of `sum(...)`; "
+    "write a list comprehension `[...]` here",
     cst.Imaginary: "complex numbers are not supported",
     cst.Dict: "dicts are not supported inside a loss",
     cst.Set: "sets are not supported inside a loss",
@@ -69,6 +69,10 @@ class ExpressionLowering:
             return self._walrus(node)
         if isinstance(node, cst.FormattedString):
             return ir.Const(self._formatted(node))
+        if isinstance(node, cst.ListComp):
+            self.refuse_walrus(node.elt, "in a comprehension")
+            self.refuse_walrus(node.for_in, "in a comprehension")
+            return self.comprehension(node)
         for kind, message in _UNSUPPORTED_EXPRESSIONS.items():
             if isinstance(node, kind):
                 raise self.where.error(node, message)
@@ -206,6 +210,7 @@ class ExpressionLowering:
         operands = []
         for part in parts:
             atom = self._lower(part)
+            self.refuse_list(atom, part, f"`{key[1]}`", "convert it first: `np.array(ys)`")
             if isinstance(atom, ir.Const) and isinstance(atom.node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
                 raise self.where.error(part, "strings are not numbers")
             operands.append(atom)
@@ -213,11 +218,20 @@ class ExpressionLowering:
 
     def _call(self, node: cst.Call, target, rule: Rule | None = None, spelled: str | None = None) -> ir.Atom:
         func = node.func
+        if (
+            isinstance(func, cst.Name) and func.value == "sum" and func.value not in self.env
+            and len(node.args) == 1 and isinstance(node.args[0].value, cst.GeneratorExp)
+        ):  # `sum(f(x) for x in xs)` is the sum of the list `[f(x) for x in xs]`
+            generator = node.args[0].value
+            listed = self.where.stands_for(cst.ListComp(generator.elt, generator.for_in), generator)
+            node = self.where.stands_for(node.with_changes(args=[node.args[0].with_changes(value=listed)]), node)
         if rule is None:
             callee = self.helper(func)
             if callee is not None:
                 return self.inline(callee, node, target)
         method = rule is None and isinstance(func, cst.Attribute) and self._is_value(func.value)
+        if method and isinstance(func.value, cst.Name) and func.value.value in self.env:
+            self.refuse_list(self.env[func.value.value], func, f"`.{func.attr.value}()`", "convert it first: `np.array(ys)`")
         qual = None
         if rule is not None:
             name = spelled
@@ -256,9 +270,14 @@ class ExpressionLowering:
                     f"(supported: {', '.join(p.name for p in rule.params)})",
                 )
         positional: list[ir.Atom] = [self._lower(func.value)] if method else []
+        if method:
+            self.refuse_list(positional[0], func, f"`.{func.attr.value}()`", "convert it first: `np.array(ys)`")
         keywords: dict[str, ir.Atom] = {}
         for arg in node.args:
             atom = self._lower(arg.value)
+            if isinstance(atom, ir.Var) and atom.name in self.lists:  # a list built with append, read whole
+                whole = self.registry.lookup("statement", "_rows")
+                atom = self._step(whole, {whole.params[0].name: atom}, None, arg.value)
             if arg.keyword is None:
                 if keywords:
                     raise self.where.error(arg, "positional argument after a keyword argument")

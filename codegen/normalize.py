@@ -95,6 +95,8 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         self.functions: dict[str, _Local] = {}
         self.bodies: list = []  # the definitions of the functions being inlined
         self.enclosing: list[dict] = []  # the callers' `functions`, beside `callers`
+        self.lists: set[str] = set()  # variables that hold lists built with append (templates/lists.py)
+        self.synthetic: dict = {}  # statements codegen wrote (a comprehension's loop) -> the user's origin
         self.structurer = Structurer(self.where, parsed.names)
         self.trees: set[str] = set()  # variables that surely hold parameter trees (trees.py)
         self.maybe_trees: set[str] = set()  # variables that may (taken apart as trees)
@@ -156,6 +158,8 @@ class _Normalizer(ExpressionLowering, TreeLowering):
     returned: tuple[int, int] | None = None  # (values, line) of the first `return` lowered
 
     def _origin(self, statement: cst.CSTNode) -> ir.Origin:
+        if statement in self.synthetic:  # a statement codegen wrote: its user's statement
+            return self.synthetic[statement]
         node = self.structurer.origins.get(statement, statement)
         line = self.where.line(node)
         if isinstance(node, cst.SimpleStatementLine):
@@ -223,10 +227,107 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         elif isinstance(small, cst.Raise):
             self.block.append(ir.Effect(cst.Raise(self._exception(small.exc)), self.origin))
             return "raise"
+        elif isinstance(small, cst.Expr) and isinstance(small.value.func, cst.Attribute):  # ys.append(v)
+            self._append(small.value)
         elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):  # print(...)
             args = [arg.with_changes(value=ir.node_of(self._data(arg.value))) for arg in small.value.args]
             self.block.append(ir.Effect(cst.Expr(cst.Call(cst.Name("print"), _commas(args))), self.origin))
         return None  # pass, docstrings
+
+    def _append(self, call: cst.Call) -> None:
+        """`ys.append(v)` on a list the loss builds: ys's next version is the list with
+        v added (generated code holds it as an array of rows: templates/lists.py)."""
+        name = call.func.value.value
+        current = self.env.get(name)
+        if current is None:
+            raise self.where.error(call.func.value, f"unknown name `{name}`")
+        if not self.is_list(current):
+            raise self.where.error(
+                call, f"`{name}.append(...)`: `{name}` is not a list this function builds; start it here "
+                f"as `{name} = []`",
+            )
+        if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+            raise self.where.error(call, "append() takes one argument")
+        others = [n for n, a in self.env.items() if a == current and n not in (name, RETURN)]
+        others += [f"{n}` in `{caller}" for caller, env in self.callers for n, a in env.items() if a == current and n != RETURN]
+        if others:
+            raise self.where.error(
+                call, f"`{name}.append(...)` would change the list that `{others[0]}` also names; build a "
+                f"list of its own (`{name} = list_copy` is the same list in Python: start a new one with `[]`)",
+            )
+        self.env[name] = self._appended(name, self._appended(name, current, call), call, self._lower(call.args[0].value))
+
+    def _appended(self, name: str, xs: ir.Atom, node, item: ir.Atom | None = None) -> ir.Atom:
+        """The list `xs` with `item` appended, as a step. Without an item: a list
+        written out (`ys = [a, b]`) as one grown by append (its items appended one by
+        one to `[]`), which is what a loop carries or a branch merges; any other
+        list as it is."""
+        rule = self.registry.lookup("statement", "_append")
+        xs_param, v = (p.name for p in rule.params)
+        if item is not None:
+            atom = self._step(rule, {xs_param: xs, v: item}, lambda: self.namer.version(name), node)
+            self.lists.add(atom.name)
+            return atom
+        if isinstance(xs, ir.Seq) and xs.brackets == "list":
+            items = xs.items
+        elif isinstance(xs, ir.Const) and isinstance(xs.node, cst.List) and xs.node.elements:
+            items = tuple(ir.Const(e.value) for e in xs.node.elements)
+        else:
+            return xs
+        xs = ir.Const(cst.List([]))
+        for each in items:
+            xs = self._appended(name, xs, node, each)
+        return xs
+
+    def is_list(self, atom: ir.Atom) -> bool:
+        """Whether an atom is a list this function builds (`[]`, `[a, b]`, or one
+        grown by append, merged or carried through a loop)."""
+        if isinstance(atom, ir.Var):
+            return atom.name in self.lists
+        if isinstance(atom, ir.Seq):
+            return atom.brackets == "list"
+        return isinstance(atom, ir.Const) and isinstance(atom.node, cst.List)
+
+    def refuse_list(self, atom: ir.Atom, node, what: str, instead: str) -> None:
+        if isinstance(atom, ir.Var) and atom.name in self.lists:
+            raise self.where.error(
+                node, f"{what} on a list built with `append` is not supported: generated code holds the list as "
+                f"an array, where it would mean something else; {instead}",
+            )
+
+    def comprehension(self, node: cst.ListComp) -> ir.Atom:
+        """`[expr for x in xs if cond]`: a loop that appends to a new list, whose names
+        (x) are its own, as in Python."""
+        items = self.namer.fresh("items")
+        body: list = [cst.SimpleStatementLine([cst.Expr(cst.Call(
+            cst.Attribute(cst.Name(items), cst.Name("append")), [cst.Arg(node.elt)]))])]
+        self.where.stands_for(body[0], node.elt)
+        comps, comp = [], node.for_in
+        while comp is not None:
+            comps.append(comp)
+            comp = comp.inner_for_in
+        bound = set()
+        for comp in reversed(comps):
+            if comp.asynchronous is not None:
+                raise self.where.error(comp, "`async for` is not supported")
+            for test in reversed(comp.ifs):
+                body = [self.where.stands_for(cst.If(test.test, cst.IndentedBlock(body)), test)]
+            body = [self.where.stands_for(cst.For(comp.target, comp.iter, cst.IndentedBlock(body)), comp)]
+            bound.update(_assigned_names(cst.IndentedBlock([cst.SimpleStatementLine([cst.Assign(
+                [cst.AssignTarget(comp.target)], cst.Name("None"))])])))
+        outer = {name: self.env.get(name) for name in bound}
+        origin, self.origin = self.origin, self.origin
+        self.synthetic.update({statement: origin for statement in _statements(body[0])})
+        self.env[items] = ir.Const(cst.List([]))
+        self._statement(body[0])
+        self.origin = origin
+        result = self.env.pop(items)
+        for name, atom in outer.items():  # the comprehension's own names end with it
+            if atom is None:
+                self.env.pop(name, None)
+            else:
+                self.env[name] = atom
+        return result
 
     def _data(self, node: cst.BaseExpression) -> ir.Atom:
         """A value an `assert`, `raise` or `print` reads: no gradient flows from it.
@@ -294,7 +395,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             _refuse_non_number(self.where, value, "the returned value")
             atom = self._lower(value, target=lambda: self.namer.fresh(self._result_name()))
             parts = list(_items(atom)) if _items(atom) is not None else [atom]
-            if isinstance(atom, ir.Seq) and atom.brackets == "list" or _is_list_constant(atom):
+            if isinstance(atom, ir.Seq) and atom.brackets == "list" or _is_list_constant(atom) or self.is_list(atom):
                 raise self.where.error(value, "this value is a list, which cannot be differentiated; return a "
                                        "tuple: `return loss, aux`")
             if len(parts) == 1 and _items(atom) is not None:
@@ -355,6 +456,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             )
         self._refuse_shared(name, current, statement, f"`{code(target)} = ...`", "build the new array with "
                             f"np.where or np.concatenate, or copy it first: `{name} = {name}.copy()`")
+        self.refuse_list(current, statement, f"`{code(target)} = ...`", f"append the items in order instead")
         index = self._index_key(target)
         rule = self.registry.lookup("statement", "_setitem")
         if rule is None:
@@ -467,6 +569,8 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         its array."""
         if _items(atom) is not None:  # no gradient passes through a tuple in a variable
             self.tuples.add(variable)
+        if self.is_list(atom):
+            self.lists.add(variable)
         self.read.update(ir.vars_of(atom))
         self.may_share(variable, atom)
         return ir.Assign(variable, atom, self.origin)
@@ -568,6 +672,14 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         `return` in each branch of `stats`), so that each item keeps its gradient."""
         if all(a == atoms[0] for a in atoms):
             return atoms[0]
+        if any(isinstance(a, ir.Var) and a.name in self.lists for a in atoms):
+            # a list grown by append on one path, written out on another: both as grown
+            outer, atoms = self.block, list(atoms)
+            for k, (block, atom) in enumerate(zip(blocks, atoms)):
+                self.block = []
+                atoms[k] = self._appended(name, atom, None)
+                block[:] = ir.on_fallthrough(block, self.block)
+            self.block = outer
         items = [_items(a) for a in atoms]
         if (
             any(isinstance(a, ir.Seq) for a in atoms)
@@ -752,6 +864,8 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             if name not in self.env or name == RETURN:
                 continue
             atom = self.env[name]
+            if name in _appended_names(body):  # `ys = [a, b]`, then `ys.append(v)` in the loop
+                atom = self.env[name] = self._appended(name, atom, body)
             shared = [n for n, a in self.env.items() if a == atom and n != name]
             if (
                 isinstance(atom, ir.Var) and atom.name not in self.read and atom.name not in self.guarded
@@ -1007,6 +1121,39 @@ class _Local:
     keywords: tuple = ()
 
 
+def _appended_names(block) -> set[str]:
+    """Names a block calls `.append(...)` on (comprehensions aside)."""
+    names: set[str] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Call(self, node):
+            if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) and node.func.attr.value == "append":
+                names.add(node.func.value.value)
+
+        def visit_ListComp(self, node):
+            return False
+
+        def visit_FunctionDef(self, node):
+            return False
+
+    block.visit(Visitor())
+    return names
+
+
+def _statements(node) -> list:
+    """Every statement in a tree of CST statements, itself included."""
+    found = []
+
+    class Visitor(cst.CSTVisitor):
+        def on_visit(self, n):
+            if isinstance(n, (cst.BaseStatement, cst.BaseSmallStatement)):
+                found.append(n)
+            return True
+
+    node.visit(Visitor())
+    return found
+
+
 def _commas(args: list) -> list:
     """Call arguments with a comma after each but the last."""
     return [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in args]
@@ -1127,6 +1274,14 @@ def _assigned_names(block) -> list[str]:
 
         def visit_NamedExpr(self, node):
             _targets(node.target, names)
+
+        def visit_Expr(self, node):  # `ys.append(v)` makes a new ys
+            if (isinstance(node.value, cst.Call) and isinstance(node.value.func, cst.Attribute)
+                    and isinstance(node.value.func.value, cst.Name) and node.value.func.attr.value == "append"):
+                names.append(node.value.func.value.value)
+
+        def visit_ListComp(self, node):  # its own names are not the function's
+            return False
 
         def visit_FunctionDef(self, node):
             return False

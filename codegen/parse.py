@@ -232,8 +232,13 @@ def _check_statement(node: cst.CSTNode, where: Located, first: bool) -> None:
     elif isinstance(node, cst.Expr):
         if isinstance(node.value, cst.Yield):
             raise where.error(node, "generators are not supported; return the loss")
-        if _is_print(node.value):
+        if _is_print(node.value) or _list_method(node.value) == "append":
             return
+        if _list_method(node.value) is not None:
+            raise where.error(
+                node, f"`.{_list_method(node.value)}(...)` changes a list in place, which is not supported; "
+                "build lists with `append` only (or compute the array whole: np.concatenate, np.where)",
+            )
         if not (first and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))):
             raise where.error(node, "an expression statement has no effect on the loss; assign it or remove it")
     else:
@@ -270,6 +275,21 @@ def _check_target(target: cst.BaseAssignTargetExpression, where: Located, alone:
 def _is_print(node) -> bool:
     """`print(...)`: an expression statement kept for its effect."""
     return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "print"
+
+
+_LIST_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"}
+
+
+def _list_method(node) -> str | None:
+    """`ys.append(v)`, `ys.pop()`, ...: the method, for a statement that calls one on a name."""
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and isinstance(node.func.value, cst.Name)
+        and node.func.attr.value in _LIST_METHODS
+    ):
+        return node.func.attr.value
+    return None
 
 
 def _is_docstring(statement) -> bool:

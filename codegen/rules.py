@@ -154,8 +154,8 @@ class Rule:
                 out.append(f"x.{name}")
             elif kind == "subscript":
                 out.append("x[index]")
-            elif kind == "statement":  # `x[index] = v`, or `tree[key]` (computed as written)
-                out.append(code(self.compute) if self.compute is not None else "x[index] = v")
+            elif kind == "statement":  # `x[index] = v`, `xs.append(v)`, or `tree[key]` (computed as written)
+                out.append(code(self.compute) if self.compute is not None else _STATEMENT_SPELLINGS.get(name, name))
             elif kind == "projection":
                 out.append(name.replace("numpy.", "np.", 1).replace("(", "").replace("[", "(x)["))
                 if "[" not in name:
@@ -617,3 +617,7 @@ def _checks(given, forward, params, options, where, decorator):
     if len(arrays) == 2 and options.get("elementwise"):
         return ((call, tuple(dict(zip(arrays, pair)) for pair in BROADCAST_SHAPES)),)
     return ((call, tuple({a: s for a in arrays} for s in SHAPES)),)
+
+
+# How the statement-kind primitives are written in a loss.
+_STATEMENT_SPELLINGS = {"_setitem": "x[index] = v", "_append": "xs.append(v)", "_rows": "f(xs), xs built with append"}

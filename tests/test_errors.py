@@ -34,7 +34,7 @@ ERRORS = [
     ("unknown-numpy-function", "    return np.frobnicate(x)\n", 5, 12, "no derivative rule for `np.frobnicate` (numpy.frobnicate)"),
     ("unknown-name", "    return x * scale\n", 5, 16, "unknown name `scale`"),
     ("lambda-as-a-value", "    g = lambda v: v\n    return g\n", 6, 12, "`g` is a function: call it here"),
-    ("comprehension", "    return np.sum([v for v in x])\n", 5, 19, "comprehensions are not supported"),
+    ("dict-comprehension", "    return np.sum({v: v for v in x})\n", 5, 19, "dict comprehensions are not supported"),
     ("unknown-attribute", "    return np.sum(x.flat)\n", 5, 19, "attribute `.flat` is not supported"),
     ("unknown-method", "    return x.frobnicate()\n", 5, 12, "no derivative rule for `.frobnicate()`"),
     # a stand-in node (one comparison out of a chain) is placed at its left operand
@@ -78,7 +78,7 @@ ERRORS = [
     ("generator", "    yield x\n    return x\n", 5, 5, "generators are not supported"),
     ("nonlocal", "    nonlocal y\n    return x\n", 5, 5, "`nonlocal` is not supported"),
     ("class", "    class C:\n        pass\n    return x\n", 5, 5, "classes are not supported inside a loss"),
-    ("comprehension-in-loop", "    for i in range(2):\n        x = np.sum([x * j for j in range(3)])\n    return x\n", 6, 20, "comprehensions are not supported"),
+    ("set-comprehension-in-loop", "    for i in range(2):\n        x = np.sum({x * j for j in range(3)})\n    return x\n", 6, 20, "set comprehensions are not supported"),
     ("while-else", "    while x > 0:\n        x = x - 1\n    else:\n        x = 0\n    return x\n", 7, 5, "`else` on a loop is not supported"),
 ]
 

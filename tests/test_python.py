@@ -114,6 +114,71 @@ CASES = [
         ["w"], {"w": ((3,), "real")}, "raise RuntimeError(",
     ),
     (
+        "append-in-a-loop-then-mean",
+        "def f(w, X, y):\n    losses = []\n    for xi, yi in zip(X, y):\n        losses.append((np.dot(w, xi) - yi) ** 2)\n"
+        "    return np.mean(losses)\n",
+        ["w"], {"w": ((3,), "real"), "X": ((4, 3), "real"), "y": ((4,), "real")}, "_append(losses, ",
+    ),
+    (
+        "append-then-stack-sum-index-and-iterate",
+        "def f(w, X):\n    hs = []\n    h = w\n    for row in X:\n        h = np.tanh(h * row + 0.1)\n        hs.append(h)\n"
+        "    total = 0.0\n    for v in hs:\n        total = total + np.sum(v * v)\n"
+        "    return np.sum(np.stack(hs) ** 2) + sum(hs)[0] + hs[-1][1] * len(hs) + total\n",
+        ["w"], {"w": ((3,), "real"), "X": ((4, 3), "real")}, "_append(hs, ",
+    ),
+    (
+        # appended in a branch only, to a list started with items, read by two functions
+        "append-in-a-branch-and-to-a-list-with-items",
+        "def f(w):\n    ys = [w, 2.0 * w]\n    for i in range(5):\n        if i % 2 == 0:\n            ys.append(np.sin(w * i))\n"
+        "    return np.sum(np.concatenate(ys)) + np.sum(np.stack(ys)[1:] ** 2)\n",
+        ["w"], {"w": ((3,), "real")}, "_append(",
+    ),
+    (
+        "list-appended-on-one-path-written-out-on-another",
+        "def f(w):\n    ys = [w]\n    if np.sum(w) > -100.0:\n        ys.append(2.0 * w)\n    else:\n        ys = [w, 3.0 * w, w]\n"
+        "    zs = []\n    if np.sum(w) > 100.0:\n        zs.append(w)\n    return np.sum(np.stack(ys) ** 2) + len(zs)\n",
+        ["w"], {"w": ((3,), "real")}, "_append(",
+    ),
+    (
+        "append-scalars-and-sum-builtin",
+        "def f(w):\n    terms = []\n    for k in range(4):\n        terms.append(np.sum(w ** 2) * k)\n    return sum(terms) + np.max(terms)\n",
+        ["w"], {"w": ((3,), "real")}, "_append(terms, ",
+    ),
+    (
+        "list-comprehension",
+        "def f(w, X):\n    preds = [np.tanh(np.dot(w, x)) for x in X]\n    return np.mean(np.array(preds) ** 2)\n",
+        ["w"], {"w": ((3,), "real"), "X": ((4, 3), "real")}, "_append(",
+    ),
+    (
+        "list-comprehension-with-filter-range-zip-enumerate",
+        "def f(w, X):\n    a = np.sum([w * x for x in X if np.sum(x) > 0.0])\n    b = [w[i] ** 2 for i in range(len(w))]\n"
+        "    c = [np.dot(w, x) * t for x, t in zip(X, w)]\n    d = [k * np.sum(x * w) for k, x in enumerate(X)]\n"
+        "    return a + np.sum(b) + np.sum(c) + np.sum(d) + 1e-3 * len(X)\n",
+        ["w"], {"w": ((3,), "real"), "X": ((3, 3), "real")}, "_append(",
+    ),
+    (
+        # the comprehension's names are its own: `x` outside keeps its value
+        "list-comprehension-names-are-its-own",
+        "def f(w, X):\n    x = w * 2.0\n    ys = [np.sum(x * w) for x in X]\n    return np.sum(ys) + np.sum(x)\n",
+        ["w"], {"w": ((3,), "real"), "X": ((3, 3), "real")}, "_append(",
+    ),
+    (
+        "nested-list-comprehension",
+        "def f(w, X):\n    return np.sum([np.sum(a * b * w) for a in X for b in X if np.sum(a) > np.sum(b)])\n",
+        ["w"], {"w": ((3,), "real"), "X": ((3, 3), "real")}, "_append(",
+    ),
+    (
+        "generator-in-sum",
+        "def f(w, X):\n    return sum(np.dot(w, x) ** 2 for x in X) + sum(w[i] for i in range(2))\n",
+        ["w"], {"w": ((3,), "real"), "X": ((4, 3), "real")}, "_append(",
+    ),
+    (
+        "comprehension-in-a-loop-and-a-helper",
+        "def feats(v, X):\n    return [np.sum(v * x) for x in X]\n\n\n"
+        "def f(w, X):\n    total = 0.0\n    for k in range(2):\n        total = total + np.sum(np.array(feats(w * (k + 1), X)) ** 2)\n    return total\n",
+        ["w"], {"w": ((3,), "real"), "X": ((2, 3), "real")}, "_append(",
+    ),
+    (
         "walrus-in-a-condition",
         "def f(w):\n    if (n := np.sum(w * w)) > 0.5:\n        return n * 2.0\n    return n + np.sum(w)\n",
         ["w"], {"w": ((3,), "real")}, "n = np.sum(",
@@ -184,6 +249,22 @@ REFUSED = [
     ("raise-unknown-class", "def f(w):\n    if np.sum(w) > 0:\n        raise Oops('a')\n    return np.sum(w)\n", 9, 15,
      "raise one of Python's exceptions"),
     ("other-expression-statement", "def f(w):\n    np.exp(w)\n    return np.sum(w)\n", 8, 5, "has no effect"),
+    ("list-pop", "def f(w):\n    ys = [w]\n    ys.pop()\n    return np.sum(w)\n", 9, 5, "`.pop(...)` changes a list in place"),
+    ("list-pop-as-a-value", "def f(w):\n    ys = []\n    ys.append(w)\n    z = ys.pop()\n    return np.sum(z)\n", 10, 9,
+     "`.pop()` on a list built with `append` is not supported"),
+    ("list-item-assignment", "def f(w):\n    ys = []\n    ys.append(w)\n    ys[0] = w * 2.0\n    return np.sum(ys)\n", 10, 5,
+     "`ys[0] = ...` on a list built with `append` is not supported"),
+    ("list-plus", "def f(w):\n    ys = []\n    ys.append(w)\n    return np.sum(ys + ys)\n", 10, 19,
+     "`+` on a list built with `append` is not supported"),
+    ("append-to-an-alias", "def f(w):\n    ys = []\n    zs = ys\n    zs.append(w)\n    return np.sum(ys)\n", 10, 5,
+     "would change the list that `ys` also names"),
+    ("append-in-a-helper", "def add(xs, v):\n    xs.append(v)\n    return 0.0\n\n\ndef f(w):\n    ys = []\n    z = add(ys, w)\n    return np.sum(ys)\n",
+     8, 5, "would change the list that `ys` in `f` also names"),
+    ("append-to-an-array", "def f(w):\n    w.append(1.0)\n    return np.sum(w)\n", 8, 5, "`w` is not a list this function builds"),
+    ("generator-in-np-sum", "def f(w):\n    return np.sum(v * v for v in w)\n", 8, 19, "a generator expression is supported only"),
+    ("walrus-in-a-comprehension", "def f(w):\n    return np.sum([(z := v) for v in w])\n", 8, 21, "`:=` in a comprehension"),
+    ("set-comprehension", "def f(w):\n    return np.sum({v for v in w})\n", 8, 19, "set comprehensions are not supported"),
+    ("return-a-built-list", "def f(w):\n    ys = []\n    ys.append(w)\n    return ys\n", 10, 12, "this value is a list"),
     ("local-def-with-star-args", "def f(w):\n    def g(*v):\n        return v\n    return np.sum(g(w))\n", 8, 11,
      "`*args` is not supported"),
     ("local-def-decorated", "def f(w):\n    @functools.cache\n    def g(v):\n        return v\n    return np.sum(g(w))\n", 8, 5,
