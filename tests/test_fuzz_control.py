@@ -67,7 +67,7 @@ import numpy as np
 import pytest
 
 from codegen import generate
-from codegen.verify import check_gradient
+from codegen.verify import check_gradient, flatten
 from conftest import ROOT, autograd_version, load_generated, random_input
 
 # Seeds whose programs codegen gets wrong today, left out until it is fixed (the
@@ -410,8 +410,8 @@ class _Program:
             )
             if {a, b} & self.shared:
                 self.shared |= {a, b}
-        elif len(self.vectors()) >= 2 and r.random() < 0.5:
-            a, b = r.sample(self.vectors(), 2)  # (a while loop's stop is a scalar)
+        elif len([v for v in self.vectors() if v not in self.frozen]) >= 2 and r.random() < 0.5:
+            a, b = r.sample([v for v in self.vectors() if v not in self.frozen], 2)
             self.emit(indent, f"{a}, {b} = {b}, {self.factor()} * {a} + {self.const()} * np.sin({b})")
             self.owned -= {a, b}
             if b in self.shared:
@@ -764,7 +764,39 @@ def _closest_tie(source: str, kwargs, ignore=()) -> float:
 
 
 def _copy(kwargs):
-    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    """The arguments, with every array copied (in trees too: dicts, lists, tuples)."""
+    return {k: _copied(v) for k, v in kwargs.items()}
+
+
+def _copied(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [_copied(v) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    return value
+
+
+def _structure(value):
+    """A value's structure: types, keys and lengths of its trees, the shape of each leaf."""
+    if isinstance(value, dict):
+        return dict, tuple((k, _structure(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value), tuple(_structure(v) for v in value)
+    return np.shape(value)
+
+
+def _same(a, b) -> bool:
+    """The same structure and leaves (nan equal to nan)."""
+    if _structure(a) != _structure(b):
+        return False
+    return np.array_equal(flatten(a)[0], flatten(b)[0], equal_nan=True)
+
+
+def _shown(value):
+    return flatten(value)[0].tolist() if isinstance(value, (dict, list, tuple)) else np.asarray(value).tolist()
 
 
 @functools.lru_cache(maxsize=None)
@@ -796,12 +828,21 @@ def generated(seed: int) -> str:
 
 
 def _context(seed, source, wrt, kwargs, text=None):
-    shown = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
+    shown = {k: (v.tolist() if isinstance(v, np.ndarray) else _listed(v)) for k, v in kwargs.items()}
     message = f"\nseed {seed}, wrt={list(wrt)}, inputs={shown!r}\n--- source ---\n{source}"
     if text is not None:
         body = text.split("\ndef value_and_grad_f", 1)[-1].split("\ndef grad_f", 1)[0]
         message += f"--- generated value_and_grad_f ---\ndef value_and_grad_f{body}"
     return message
+
+
+def _listed(value):
+    """A tree's arrays as lists, to print."""
+    if isinstance(value, dict):
+        return {k: _listed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_listed(v) for v in value) if not hasattr(value, "_fields") else value
+    return value.tolist() if isinstance(value, np.ndarray) else value
 
 
 def _as_tuple(grads, wrt):
@@ -833,14 +874,13 @@ def check_program(seed, source, wrt, kwargs, text=None):
     value, grads = module.value_and_grad_f(**passed)
     only = module.grad_f(**passed)
     for name in kwargs:
-        same = np.array_equal(passed[name], kwargs[name]) and type(passed[name]) is type(kwargs[name])
+        same = _same(passed[name], kwargs[name]) and type(passed[name]) is type(kwargs[name])
         assert same, f"the generated functions changed the input {name}: {passed[name]!r}" + context
     grads, only = _as_tuple(grads, wrt), _as_tuple(only, wrt)
     assert len(grads) == len(wrt) and len(only) == len(wrt), f"{len(grads)} gradients for {wrt}" + context
     for name, a, b in zip(wrt, grads, only):
-        assert np.shape(a) == np.shape(b) and np.array_equal(a, b, equal_nan=True), (
-            f"grad_f and value_and_grad_f disagree on d_{name}: {np.asarray(b).tolist()!r} "
-            f"against {np.asarray(a).tolist()!r}" + context
+        assert _same(a, b), (
+            f"grad_f and value_and_grad_f disagree on d_{name}: {_shown(b)!r} against {_shown(a)!r}" + context
         )
     expected = f(**kwargs)
     assert np.allclose(value, expected, rtol=1e-12, atol=1e-300), (
@@ -852,7 +892,7 @@ def check_program(seed, source, wrt, kwargs, text=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         report = check_gradient(f, module.value_and_grad_f, kwargs, wrt, directions=3, tolerance=1e-5)
-    shown = "\n".join(f"d_{name} = {np.asarray(g).tolist()!r}" for name, g in zip(wrt, grads))
+    shown = "\n".join(f"d_{name} = {_shown(g)!r}" for name, g in zip(wrt, grads))
     assert report.ok, f"{report}\n{shown}" + context
 
 
