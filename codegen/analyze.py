@@ -130,6 +130,9 @@ def _shapes(function: ir.Function, registry: Registry) -> dict[str, Shape]:
         if _is_number(value, scalars, registry):
             scalars.add(name)
     counts = Counter(ir.assignment_counts(function.body))
+    # A parameter's own value is its first: one assigned again in a loop (`x = W @ x`
+    # in `for W in layers`) has one shape set only if every value has the same.
+    counts.update(p.name for p in function.params if counts[p.name])
     settled: dict[str, Shape] = {}
     for _ in range(8):
         shapes = _one_pass(function, registry, scalars, counts, settled)

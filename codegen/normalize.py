@@ -102,6 +102,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         self.maybe_trees: set[str] = set()  # variables that may (taken apart as trees)
         self.counters: set[str] = set()  # loop counters: integers, keys into a tree
         self.params: set[str] = set()  # the parameters' variables
+        self.dicts: set[str] = set()  # trees that are surely dicts (indexed by a string, annotated `dict`)
 
         self.tuples: set[str] = set()  # variables a tuple or list is copied into (a loop carries it)
 
@@ -126,11 +127,16 @@ class _Normalizer(ExpressionLowering, TreeLowering):
                     self.counters.add(self.env[name].name)
             if p.annotation is not None and is_container(p.annotation.annotation):
                 self.trees.add(self.env[name].name)
+                if is_container(p.annotation.annotation, mappings=True):
+                    self.dicts.add(self.env[name].name)
                 params[-1] = ir.Param(name, default, scalar, tree=True)
         unannotated = {p.name for p in params if p.name not in self.trees and not p.scalar}
         annotated = {p.name.value for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params)
                      if p.annotation is not None}
-        self.maybe_trees.update(self.env[n].name for n in taken_apart(fn, unannotated - annotated))
+        apart, keyed = taken_apart(fn, unannotated - annotated)
+        self.maybe_trees.update(self.env[n].name for n in apart)
+        self.dicts.update(self.env[n].name for n in keyed)
+        self.trees.update(self.env[n].name for n in keyed)
 
         self.calls.append(fn.name.value)
         ending = self._body(self.structurer.block(_without_docstring(fn), in_loop=False))
@@ -490,6 +496,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
                     raise self.where.error(value, f"{len(whole.items)} values for {len(names)} names")
                 atoms = list(whole.items)
             else:  # an array: its first-axis elements
+                self.refuse_dict_iteration(whole, value, unpacking=True)
                 atoms = [self._item(whole, i, value) for i in range(len(names))]
         for element, atom in zip(names, atoms):
             if isinstance(element, cst.Name):
@@ -770,8 +777,19 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             if len(iterable.args) != 1 or iterable.args[0].keyword or iterable.args[0].star:
                 raise self.where.error(iterable, "reversed() takes one argument")
             inner = iterable.args[0].value
+            tree = self.env.get(inner.value) if isinstance(inner, cst.Name) else None
             if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "range":
                 iterable, func, backwards = inner, inner.func, True
+            elif isinstance(tree, ir.Var) and tree.name in self.trees | self.maybe_trees:
+                # a list of layers, last first: its items by a counter running backwards
+                self.refuse_dict_iteration(tree, iterable)
+                start, stop, step = _reversed_range(zero, self._length([tree], node), one)
+
+                def bind(index):
+                    self._bind_element(target, self._item(tree, index, node))
+
+                self._iterated(tree)
+                return start, stop, step, self.namer.fresh("k"), bind
             else:  # an array: its first axis, last element first
                 reversed_array = cst.Subscript(inner, [cst.SubscriptElement(cst.Slice(None, None, step=cst.UnaryOperation(cst.Minus(), cst.Integer("1"))))])
                 iterable, builtin = self.where.stands_for(reversed_array, inner), False
@@ -792,6 +810,8 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             zipped = isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "zip" and "zip" not in self.env
             # `enumerate(zip(a, b))`: the counter and one element of each sequence
             sequences = [self._lower(a.value) for a in inner.args] if zipped else [self._lower(inner)]
+            for sequence in sequences:
+                self.refuse_dict_iteration(sequence, inner)
             offset = self._lower(iterable.args[1].value) if len(iterable.args) > 1 else None
             counter, element = (e.value for e in target.elements)
             if zipped and not (isinstance(element, cst.Tuple) and len(element.elements) == len(sequences)):
@@ -813,6 +833,8 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             return zero, self._length(sequences, node), one, index_name, bind
         if builtin and func.value == "zip":
             sequences = [self._lower(a.value) for a in iterable.args]
+            for sequence, arg in zip(sequences, iterable.args):
+                self.refuse_dict_iteration(sequence, arg.value)
             if not (isinstance(target, cst.Tuple) and len(target.elements) == len(sequences)):
                 raise self.where.error(target, f"`for ... in zip(...)` binds {len(sequences)} names here")
 
@@ -823,6 +845,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             self._iterated(*sequences)
             return zero, self._length(sequences, node), one, self.namer.fresh("k"), bind
         sequence = self._lower(iterable)  # an array: its first axis
+        self.refuse_dict_iteration(sequence, iterable)
 
         def bind(index):
             self._bind_element(target, self._item(sequence, index, node))

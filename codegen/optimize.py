@@ -48,6 +48,7 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     forward, reverse = _split(nodes)
 
     reverse = _index_adds_in_place(forward + reverse, reverse, reads(grads) | reads(value))
+    reverse = _tree_adds_in_place(forward + reverse, reverse)
 
     # Which values ride on each tape: what the reverse sweep reads after the pop.
     reverse, _ = _live(reverse, reads(grads) | reads(value), {})
@@ -445,6 +446,46 @@ def _accumulation(value, name: str) -> bool:
 
 def _index_definition(value, name: str) -> bool:
     return isinstance(value, (cst.Float, cst.Integer)) or _is_index_adjoint(value) or _accumulation(value, name)
+
+
+def _tree_adds_in_place(everything, reverse):
+    """`d = _tree_add(d, c)` -> `d = _tree_add_into(d, c)`, which adds c's keys into
+    the dict d itself instead of a copy (a loop over n layers or rows would copy
+    d n times), for every tree adjoint `d` that nothing else can hold: each of its
+    assignments makes a new dict (`{key: d_w}`, `_item_adjoint(...)`, a number
+    where it starts) or is such an addition, and no other line reads it (the
+    returned `_tree_fill(d, x)` copies)."""
+    definitions: dict[str, list[Line]] = {}
+    for node in walk(everything):
+        if isinstance(node, Line):
+            for target in node.targets:
+                definitions.setdefault(target, []).append(node)
+
+    def accumulation(value, name):
+        return _is_call(value, "_tree_add") and isinstance(value.args[0].value, cst.Name) and value.args[0].value.value == name
+
+    def fresh(value, name):
+        return isinstance(value, (cst.Float, cst.Integer, cst.Dict)) or _is_call(value, "_item_adjoint") or accumulation(value, name)
+
+    owned = {
+        name for name, lines in definitions.items()
+        if all(len(line.targets) == 1 and fresh(line.value, name) for line in lines)
+        and any(accumulation(line.value, name) for line in lines)
+    }
+    for node in walk(everything):
+        for name in [n for n in node_reads(node) if n in owned]:
+            if not (isinstance(node, Line) and node.targets == (name,) and accumulation(node.value, name)
+                    and name not in reads(node.value.args[1].value)):
+                owned.discard(name)
+    if not owned:
+        return reverse
+
+    def rewrite(node: Line):
+        if node.target in owned and accumulation(node.value, node.target):
+            return replace(node, value=node.value.with_changes(func=cst.Name("_tree_add_into")))
+        return node
+
+    return map_lines(reverse, rewrite)
 
 
 # -- tapes ---------------------------------------------------------------------------------

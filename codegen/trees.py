@@ -32,22 +32,27 @@ CONTAINERS = frozenset({
 _METHODS = frozenset({"items", "keys", "values", "get", "pop", "update", "setdefault", "copy", "append", "extend"})
 
 
-def is_container(annotation: cst.BaseExpression | None) -> bool:
-    """Whether a parameter's annotation names a dict, list or tuple type."""
+MAPPINGS = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "OrderedDict"})
+
+
+def is_container(annotation: cst.BaseExpression | None, mappings: bool = False) -> bool:
+    """Whether a parameter's annotation names a dict, list or tuple type (with
+    `mappings`, a dict type)."""
     if annotation is None:
         return False
     if isinstance(annotation, cst.Subscript):
         annotation = annotation.value
     text = code(annotation)
-    return text.rsplit(".", 1)[-1] in CONTAINERS
+    return text.rsplit(".", 1)[-1] in (MAPPINGS if mappings else CONTAINERS)
 
 
-def taken_apart(fn: cst.FunctionDef, names: set[str]) -> set[str]:
-    """Of `names` (parameters), those the body uses only by taking them apart (see
-    the module's docstring), at least once."""
+def taken_apart(fn: cst.FunctionDef, names: set[str]) -> tuple[set[str], set[str]]:
+    """Of `names` (parameters): those the body uses only by taking them apart (see
+    the module's docstring), at least once; and those it indexes by a string, or
+    iterates to read by the keys it gets (`for k in p: p[k]`): dicts."""
     uses = _Uses(names)
     fn.body.visit(uses)
-    return uses.items - uses.whole
+    return uses.items - uses.whole, uses.keyed
 
 
 def _simple_key(node: cst.BaseExpression) -> bool:
@@ -64,11 +69,19 @@ def _simple_key(node: cst.BaseExpression) -> bool:
 class _Uses(cst.CSTVisitor):
     def __init__(self, names: set[str]):
         self.names = names
+        self.aliases: dict[str, str] = {}  # `q = p`: uses of q are uses of p
         self.items: set[str] = set()
         self.whole: set[str] = set()
+        self.keyed: set[str] = set()
+        self.loops: list[tuple[str, str]] = []  # (parameter, loop variable) of `for k in p`
 
     def _name(self, node) -> str | None:
-        return node.value if isinstance(node, cst.Name) and node.value in self.names else None
+        if isinstance(node, cst.Name):
+            if node.value in self.aliases:
+                return self.aliases[node.value]
+            if node.value in self.names:
+                return node.value
+        return None
 
     def visit_Subscript(self, node: cst.Subscript) -> bool:
         name = self._name(node.value)
@@ -77,6 +90,11 @@ class _Uses(cst.CSTVisitor):
         one = len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index)
         if one and _simple_key(node.slice[0].slice.value):
             self.items.add(name)
+            key = node.slice[0].slice.value
+            if isinstance(key, (cst.SimpleString, cst.ConcatenatedString)) or (
+                isinstance(key, cst.Name) and (name, key.value) in self.loops
+            ):
+                self.keyed.add(name)
         else:
             self.whole.add(name)
         for element in node.slice:
@@ -98,20 +116,29 @@ class _Uses(cst.CSTVisitor):
         return True
 
     def visit_For(self, node: cst.For) -> bool:
+        looped = []
         for sequence in _sequences(node.iter):
             name = self._name(sequence)
             if name is not None:
                 self.items.add(name)
+                if isinstance(node.target, cst.Name):
+                    looped.append((name, node.target.value))
             else:
                 sequence.visit(self)
         node.target.visit(self)
+        self.loops += looped
         node.body.visit(self)
+        del self.loops[len(self.loops) - len(looped):]
         if node.orelse is not None:
             node.orelse.visit(self)
         return False
 
     def visit_Assign(self, node: cst.Assign) -> bool:
         name = self._name(node.value)
+        if name is not None and all(isinstance(t.target, cst.Name) for t in node.targets):
+            for t in node.targets:  # `q = p`: another name for p
+                self.aliases[t.target.value] = name
+            return False
         unpacking = all(isinstance(t.target, (cst.Tuple, cst.List)) for t in node.targets)
         if name is not None and unpacking:
             self.items.add(name)
@@ -121,8 +148,9 @@ class _Uses(cst.CSTVisitor):
         return True
 
     def visit_Name(self, node: cst.Name) -> None:
-        if node.value in self.names:
-            self.whole.add(node.value)
+        name = self._name(node)
+        if name is not None:
+            self.whole.add(name)
 
     def visit_FunctionDef(self, node) -> bool:
         return False
@@ -131,6 +159,9 @@ class _Uses(cst.CSTVisitor):
 def _sequences(iterable: cst.BaseExpression) -> list[cst.BaseExpression]:
     """What a `for` loop takes apart: `x` in `for e in x`, `enumerate(x)`, `zip(x, y)`,
     `enumerate(zip(x, y))` (and the other expressions those calls read)."""
+    if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name) and iterable.func.value == "reversed":
+        args = [a.value for a in iterable.args]
+        return args if len(args) == 1 and isinstance(args[0], cst.Name) else [iterable]
     if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name) and iterable.func.value in ("zip", "enumerate"):
         args = [a.value for a in iterable.args if not a.keyword and not a.star]
         if iterable.func.value == "enumerate":
@@ -213,4 +244,14 @@ class TreeLowering:
             raise self.where.error(
                 func, f"`{code(func)}()` on a parameter tree is not supported; read each item by its key "
                 f"(`{name}[\"W\"]`), or loop over a tuple of keys: `for key in (\"W1\", \"W2\"): {name}[key]`",
+            )
+
+    def refuse_dict_iteration(self, atom: ir.Atom, node, unpacking: bool = False) -> None:
+        """Iterating a dict gives its keys, not its values: refused, saying what to write."""
+        if isinstance(atom, ir.Var) and atom.name in self.dicts:
+            what = "unpacking" if unpacking else "iterating over"
+            raise self.where.error(
+                node, f"{what} the dict `{code(node)}` is not supported (it gives its keys); read each "
+                f"value by its key (`W = {code(node)}[\"W\"]`), or loop over a tuple of keys: "
+                f"`for key in (\"W1\", \"W2\"): {code(node)}[key]`",
             )

@@ -62,7 +62,7 @@ def value_and_grad_loss(params, batch):
     d_hidden = _matmul_dx(d_t3, hidden, params_W2)
     d_params_W2 = _matmul_dy(d_t3, hidden, params_W2)
     del d_t3, params_W2
-    d_params = _tree_add(d_params, {"W2": d_params_W2})
+    d_params = _tree_add_into(d_params, {"W2": d_params_W2})
     del d_params_W2
     # adjoint of line 10: hidden = np.tanh(X @ params["W1"] + params["b1"])
     d_t2 = -(d_hidden * (hidden * hidden - 1.0))
@@ -70,13 +70,13 @@ def value_and_grad_loss(params, batch):
     d_t1 = _unbroadcast(d_t2, t1, params_b1)
     d_params_b1 = _unbroadcast(d_t2, params_b1, t1)
     del d_t2, params_b1
-    d_params = _tree_add(d_params, {"b1": d_params_b1})
+    d_params = _tree_add_into(d_params, {"b1": d_params_b1})
     del d_params_b1
     d_t1 = _fill(d_t1, t1)
     del t1
     d_params_W1 = _matmul_dy(d_t1, batch_X, params_W1)
     del batch_X, d_t1, params_W1
-    d_params = _tree_add(d_params, {"W1": d_params_W1})
+    d_params = _tree_add_into(d_params, {"W1": d_params_W1})
     del d_params_W1
     return value, _tree_fill(d_params, params)
 
@@ -134,7 +134,7 @@ def grad_loss(params, batch):
     d_hidden = _matmul_dx(d_t3, hidden, params_W2)
     d_params_W2 = _matmul_dy(d_t3, hidden, params_W2)
     del d_t3, params_W2
-    d_params = _tree_add(d_params, {"W2": d_params_W2})
+    d_params = _tree_add_into(d_params, {"W2": d_params_W2})
     del d_params_W2
     # adjoint of line 10: hidden = np.tanh(X @ params["W1"] + params["b1"])
     d_t2 = -(d_hidden * (hidden * hidden - 1.0))
@@ -142,13 +142,13 @@ def grad_loss(params, batch):
     d_t1 = _unbroadcast(d_t2, t1, params_b1)
     d_params_b1 = _unbroadcast(d_t2, params_b1, t1)
     del d_t2, params_b1
-    d_params = _tree_add(d_params, {"b1": d_params_b1})
+    d_params = _tree_add_into(d_params, {"b1": d_params_b1})
     del d_params_b1
     d_t1 = _fill(d_t1, t1)
     del t1
     d_params_W1 = _matmul_dy(d_t1, batch_X, params_W1)
     del batch_X, d_t1, params_W1
-    d_params = _tree_add(d_params, {"W1": d_params_W1})
+    d_params = _tree_add_into(d_params, {"W1": d_params_W1})
     del d_params_W1
     return _tree_fill(d_params, params)
 
@@ -246,6 +246,16 @@ def _tree_add(a, b):
             out[key] = _tree_add(out[key], value)
         return out
     return a + b
+
+
+def _tree_add_into(d, c):
+    """`_tree_add(d, c)`, adding c's keys into the dict d itself: codegen passes only
+    a d that no other name holds (its entries are merged as `_tree_add` does)."""
+    if isinstance(d, dict) and isinstance(c, dict):
+        for key, value in c.items():
+            d[key] = _tree_add(d[key], value) if key in d else value
+        return d
+    return _tree_add(d, c)
 
 
 def _tree_fill(d, x):

@@ -82,6 +82,16 @@ def _tree_add(a, b):
     return a + b
 
 
+def _tree_add_into(d, c):
+    """`_tree_add(d, c)`, adding c's keys into the dict d itself: codegen passes only
+    a d that no other name holds (its entries are merged as `_tree_add` does)."""
+    if isinstance(d, dict) and isinstance(c, dict):
+        for key, value in c.items():
+            d[key] = _tree_add(d[key], value) if key in d else value
+        return d
+    return _tree_add(d, c)
+
+
 def _tree_fill(d, x):
     """The gradient with respect to a tree `x`, in x's structure, from its adjoint
     `d`: sparse (a dict of the keys read), dense, or 0.0. Leaves never read get zeros

@@ -345,3 +345,62 @@ def test_a_zero_trip_loop_over_a_tree():
     grad = module.grad_f([a(3, 3), a(3, 3)], a(3), 0)
     assert len(grad) == 2 and all(np.array_equal(g, np.zeros((3, 3))) for g in grad)
     check(source, dict(layers=[a(3, 3), a(3, 3)], x=a(3), n=2))
+
+
+def test_reversed_list_and_another_name_for_a_tree():
+    source = """
+    def f(params, x):
+        for W in reversed(params):
+            x = np.tanh(W @ x)
+        return np.sum(x)
+    """
+    check(source, dict(params=[a(2, 3), a(3, 3)], x=a(3)))
+    source = """
+    def f(p, x):
+        y = p[0] * x
+        q = p
+        return np.sum(y * q[1])
+    """
+    check(source, dict(p=[a(3), a(3)], x=a(3)))
+
+
+def test_a_subtree_chosen_by_a_branch():
+    source = """
+    def f(params, x):
+        layer = params["a"] if np.sum(x) > 0 else params["b"]
+        return np.sum(layer["W"] * x) + np.sum(params["a"]["W"])
+    """
+    params = {"a": {"W": a(3)}, "b": {"W": a(3)}}
+    check(source, dict(params=params, x=np.abs(a(3))))
+    check(source, dict(params=params, x=-np.abs(a(3))))
+
+
+def test_a_long_loop_adds_into_one_dict():
+    """Each pass adds its row's adjoint into the same dict (`_tree_add_into`), not
+    into a copy: n passes cost n additions, not n copies of a growing dict."""
+    source = """
+    def f(X, y):
+        s = 0.0
+        for row in X:
+            s = s + np.sum(row ** 2) * y
+        return s
+    """
+    text = check(source, dict(X=a(4, 3), y=1.5))
+    assert "d_X = _tree_add_into(" in text
+    X = a(20000, 2)
+    grad = load_generated(text).grad_f(X, 1.5)
+    np.testing.assert_allclose(grad, 3.0 * X, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("s = 0.0\n    for name in params:\n        s = s + np.sum(params[name])\n    return s", "iterating over the dict"),
+        ('a, b = params\n    return np.sum(a * params["W"])', "unpacking the dict"),
+    ],
+)
+def test_a_dict_is_not_iterated(body, message):
+    source = f"import numpy as np\n\ndef f(params, x):\n    {body}\n"
+    with pytest.raises(codegen.CodegenError) as error:
+        codegen.generate(source, "f")
+    assert message in str(error.value) and "for key in" in str(error.value)
