@@ -104,12 +104,12 @@ class _Uses(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> bool:
         func = node.func.value if isinstance(node.func, cst.Name) else None
         if func == "len" and len(node.args) == 1 and self._name(node.args[0].value):
-            self.items.add(node.args[0].value.value)
+            self.items.add(self._name(node.args[0].value))
             return False
         if func is not None and func not in _BUILTIN_CALLS:  # a function of the same file: passed on
             for arg in node.args:
                 if not arg.star and self._name(arg.value):
-                    self.items.add(arg.value.value)
+                    self.items.add(self._name(arg.value))
                     continue
                 arg.visit(self)
             return False

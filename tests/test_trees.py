@@ -404,3 +404,17 @@ def test_a_dict_is_not_iterated(body, message):
     with pytest.raises(codegen.CodegenError) as error:
         codegen.generate(source, "f")
     assert message in str(error.value) and "for key in" in str(error.value)
+
+
+def test_an_alias_passed_on_or_measured():
+    """`q = p` then `len(q)` or `g(q)`: uses of q are p's (this raised KeyError while
+    generating, from a name that is not a parameter)."""
+    source = """
+    def g(t):
+        return t[0] * t[1]
+
+    def f(p, x):
+        q = p
+        return np.sum(g(q) * x) / len(q)
+    """
+    check(source, dict(p=[a(3), a(3)], x=a(3)))
