@@ -1,7 +1,7 @@
 """An exploratory round of test_fuzz_features' programs (not collected by pytest).
 
-    PYTHONPATH=. python tests/fuzz_round.py N [--start SEED] [--jobs J] [--larger]
-        [--features zero-trip,reduce-0d,overwrite] [--failures FILE]
+    PYTHONPATH=. python tests/fuzz_round.py N [--start SEED] [--jobs J] [--size small|default|larger]
+        [--features zero-trip,reduce-0d,overwrite,trees,data,aux] [--failures FILE]
 
 draws the programs of seeds START .. START+N-1 (the default test run draws the
 first 100 of them: start past those), and runs on each the checks of the default
@@ -19,8 +19,9 @@ prints, at the end (and every 500 programs):
 - how many programs autograd ran, and those it could not.
 
 Every failure is written to FILE (default fuzz-failures.txt) with its seed, the
-program, the inputs and the message. `--larger` draws longer programs
-(test_fuzz_control's LIMIT 22 and TOP (3, 6)): slower, and they find more.
+program, the inputs and the message. `--size larger` draws longer programs
+(test_fuzz_control's LIMIT 22 and TOP (3, 6)): slower, and they find more;
+`--size small` shorter ones, about twice as fast.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ sys.path.insert(0, str(TESTS))
 import numpy as np  # noqa: E402
 
 PER_PROGRAM_S = 60
+# test_fuzz_control's program size (LIMIT, TOP) for --size: the default tests draw
+# "default"; "small" programs generate about twice as fast (the features are
+# drawn as often), "larger" ones find more.
+SIZES = {"small": (3, (1, 2)), "default": (6, (2, 3)), "larger": (22, (3, 6))}
 # Generation is most of a program's time: every SAME_TEXT_EVERY-th program is generated
 # twice, to see the same text (the default tests compare another process's too).
 SAME_TEXT_EVERY = 5
@@ -75,13 +80,12 @@ def _classify(message: str) -> str:
 def run_one(args) -> tuple[int, str, str, str]:
     """(seed, outcome, detail, program) for one seed. outcome: "ok", "refused",
     "no program", "wrong value", "wrong gradient", "crash", ..."""
-    seed, features, larger = args
+    seed, features, size = args
     import test_fuzz_features as tf
     from codegen import CodegenError, generate
     from conftest import load_generated
 
-    if larger:
-        tf._FeatureProgram.LIMIT, tf._FeatureProgram.TOP = 22, (3, 6)
+    tf._FeatureProgram.LIMIT, tf._FeatureProgram.TOP = SIZES[size]
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(PER_PROGRAM_S)
     source = ""
@@ -89,19 +93,19 @@ def run_one(args) -> tuple[int, str, str, str]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                source, wrt, kwargs, _ = tf.make_case(seed, features)
+                source, wrt, kwargs, drawn = tf.make_case(seed, features)
             except AssertionError as error:
                 return seed, "no program", str(error), ""
             try:
-                text = generate(source, "f", list(wrt))
+                text = generate(source, "f", list(wrt), include=tf.includes(source))
             except CodegenError as error:
                 return seed, "refused", refusal_reason(str(error)), source
             except Exception:
                 return seed, "crash", "generation raised:\n" + traceback.format_exc(limit=-4), source
-            if seed % SAME_TEXT_EVERY == 0 and generate(source, "f", list(wrt)) != text:
+            if seed % SAME_TEXT_EVERY == 0 and generate(source, "f", list(wrt), include=tf.includes(source)) != text:
                 return seed, "nondeterministic", "generating twice gave different text", source
             try:
-                tf.check_program(seed, source, wrt, kwargs, text)
+                tf.check_program(seed, source, wrt, kwargs, text, aux=tf.has_aux(drawn))
             except AssertionError as error:
                 message = str(error)
                 return seed, _classify(message), message, source
@@ -112,7 +116,7 @@ def run_one(args) -> tuple[int, str, str, str]:
             module = load_generated(text)
             ours = tf._as_tuple(module.grad_f(**tf._copy(kwargs)), wrt)
             try:
-                theirs = tf.autograd_gradients(tf.for_autograd(source), wrt, kwargs)
+                theirs = tf.autograd_gradients(tf.for_autograd(source), wrt, kwargs, aux=tf.has_aux(drawn))
             except Exception as error:  # autograd's own limits
                 return seed, "ok (autograd cannot run it)", f"{type(error).__name__}", source
             for name, mine, other in zip(wrt, ours, theirs):
@@ -150,17 +154,21 @@ def main(argv=None) -> int:
     parser.add_argument("programs", type=int)
     parser.add_argument("--start", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--larger", action="store_true")
+    parser.add_argument("--size", choices=sorted(SIZES), default="default")
     parser.add_argument("--features", default=None)
     parser.add_argument("--failures", default="fuzz-failures.txt")
     options = parser.parse_args(argv)
     import test_fuzz_features as tf
 
     features = tuple(options.features.split(",")) if options.features else tf.FEATURES
-    jobs = [(seed, features, options.larger) for seed in range(options.start, options.start + options.programs)]
+    jobs = [(seed, features, options.size) for seed in range(options.start, options.start + options.programs)]
     counts, refusals, skipped = collections.Counter(), collections.Counter(), collections.Counter()
     start = time.monotonic()
-    print(f"seeds {options.start}..{options.start + options.programs - 1}, features {','.join(features)}", flush=True)
+    print(
+        f"seeds {options.start}..{options.start + options.programs - 1}, features {','.join(features)}, "
+        f"size {options.size}, {options.jobs} processes",
+        flush=True,
+    )
     with open(options.failures, "w") as failures, multiprocessing.Pool(options.jobs, maxtasksperchild=200) as pool:
         for index, (seed, outcome, detail, source) in enumerate(pool.imap_unordered(run_one, jobs, chunksize=4)):
             counts[outcome] += 1

@@ -61,6 +61,7 @@ import os
 import random
 import subprocess
 import sys
+import types
 import warnings
 
 import numpy as np
@@ -408,14 +409,12 @@ class _Program:
                     ]
                 ),
             )
-            if {a, b} & self.shared:
-                self.shared |= {a, b}
+            self.shared |= {a, b}  # `a` now holds `b`'s value (in a loop, `b` may hold `a`'s)
         elif len([v for v in self.vectors() if v not in self.frozen]) >= 2 and r.random() < 0.5:
             a, b = r.sample([v for v in self.vectors() if v not in self.frozen], 2)
             self.emit(indent, f"{a}, {b} = {b}, {self.factor()} * {a} + {self.const()} * np.sin({b})")
             self.owned -= {a, b}
-            if b in self.shared:
-                self.shared.add(a)
+            self.shared |= {a, b}
         else:
             p, q = self.fresh("p"), self.fresh("q")
             first, second = self.scalar(1), self.scalar(1)
@@ -438,8 +437,7 @@ class _Program:
             self.emit(indent + 1, f"{name} = {second}")
             self.env[name] = kind
             self.bind(name, first)
-            if second in self.env:
-                self.bind(name, second)
+            self.bind(name, second)  # (`b = x[-1]` in one branch is enough)
             if kind == "v" and _is_new_array(first) and _is_new_array(second):
                 self.owned.add(name)
             return
@@ -758,6 +756,8 @@ def _closest_tie(source: str, kwargs, ignore=()) -> float:
             value = namespace["f"](**_copy(kwargs))
     except (FloatingPointError, _Runaway):
         return -1.0
+    if isinstance(value, tuple):  # (loss, aux)
+        value = value[0]
     if not np.isfinite(value) or abs(value) > 1e6:
         return -1.0
     return min(gaps)
@@ -792,6 +792,8 @@ def _same(a, b) -> bool:
     """The same structure and leaves (nan equal to nan)."""
     if _structure(a) != _structure(b):
         return False
+    if not isinstance(a, (dict, list, tuple, np.ndarray, float, int, np.generic)):
+        return a is b  # (an object the function is given, such as a random generator)
     return np.array_equal(flatten(a)[0], flatten(b)[0], equal_nan=True)
 
 
@@ -849,7 +851,29 @@ def _as_tuple(grads, wrt):
     return (grads,) if len(wrt) == 1 else tuple(grads)
 
 
-def check_program(seed, source, wrt, kwargs, text=None):
+def _without_aux(module, original, context):
+    """For a function that returns `(loss, aux)` (or `(loss, a, b)`, whose aux is
+    `(a, b)`): the generated functions and the original with the aux left out, once
+    it is checked to be the original's (value_and_grad_f returns
+    `((value, aux), grads)`, grad_f the gradients alone)."""
+
+    def f(**kw):
+        return original(**kw)[0]
+
+    def value_and_grad_f(**kw):
+        (value, extra), grads = module.value_and_grad_f(**kw)
+        result = original(**_copy(kw))
+        expected = result[1] if len(result) == 2 else result[1:]
+        same = _structure(extra) == _structure(expected) and np.allclose(
+            flatten(extra)[0], flatten(expected)[0], rtol=1e-12, atol=1e-300
+        )
+        assert same, f"value: aux {extra!r}, the function gives {expected!r}" + context
+        return value, grads
+
+    return types.SimpleNamespace(value_and_grad_f=value_and_grad_f, grad_f=module.grad_f), f
+
+
+def check_program(seed, source, wrt, kwargs, text=None, aux=False):
     """All the checks but autograd's on one program, at `kwargs`; an AssertionError
     (its message holds the seed, inputs and program) on the first that fails.
 
@@ -865,6 +889,8 @@ def check_program(seed, source, wrt, kwargs, text=None):
     context = _context(seed, source, wrt, kwargs, text)
     module = load_generated(text)
     original = load_generated(source, "original").f
+    if aux:
+        module, original = _without_aux(module, original, context)
 
     def f(**kw):
         return original(**_copy(kw))
@@ -908,12 +934,15 @@ class _NoAugmented(ast.NodeTransformer):
         return ast.copy_location(ast.Assign([ast.Name(node.target.id, ast.Store())], value), node)
 
 
-def autograd_gradients(source, wrt, kwargs):
-    """autograd's gradient of the original source, or raise what autograd raised."""
+def autograd_gradients(source, wrt, kwargs, aux=False):
+    """autograd's gradient of the original source (of its first result, with `aux`),
+    or raise what autograd raised."""
     import autograd
 
     tree = ast.fix_missing_locations(_NoAugmented().visit(ast.parse(source)))
     f = autograd_version(ast.unparse(tree)).f
+    if aux:
+        f = lambda *args, f=f: f(*args)[0]  # noqa: E731
     names = list(kwargs)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Output seems independent of input")

@@ -19,6 +19,14 @@ recurrences, writes into arrays, helpers), and `_FeatureProgram` adds to them:
   (`for W, b in layers:`, `enumerate(layers)`, `range(len(layers))`,
   `for layer in theta["layers"]:`); its gradient is compared leaf by leaf, and
   its structure with the argument's;
+- **`(loss, aux)` results**, as JAX's has_aux (half the programs): every `return`
+  gives the loss and an aux value (a number, a name, an array, a tuple) or two
+  (`return loss, a, b`: the aux is `(a, b)`); `value_and_grad_f` must give
+  `((value, aux), grads)` with the original's aux, `grad_f` the gradients;
+- **calls on data** (with `--features data` in tests/fuzz_round.py, not yet in
+  the default run): `gammaln(y * y + 1.0)`, `ndtr(y)`, `rng.random(n)` (a
+  parameter `rng`), and `lfact(y)` from tests/fuzz_helpers.py, an --include file
+  whose helper calls gammaln;
 - **overwritten values**: a value computed where its rule's partial is infinite or
   undefined (`np.sqrt` and `** 0.5` at 0, `np.log` at 0, `1 / x` at 0, `np.abs` at
   0, `np.arcsin` at 1; the argument is zero by construction: `z - z`, `z * 0.0`,
@@ -47,8 +55,10 @@ import hashlib
 import json
 import os
 import random
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -81,13 +91,15 @@ ZERO_D = "item 5: an axis reduction of a 0-d value gives a gradient of shape (1,
 TREE_ELEMENT = "trees: `pair[0][1]` and `pair[0]` both read: _tree_add raises IndexError"
 ZERO_TRIP_DEL = "item 6: a loop that runs zero times, with a loop inside: a carried value deleted twice"
 # fmt: off
-KNOWN_FAILING: dict[int, str] = {1: ZERO_D, 3: OVERWRITE, 5: TREE_ELEMENT, 11: OVERWRITE, 15: ZERO_D, 16: TREE_ELEMENT, 19: TREE_ELEMENT, 20: ZERO_D, 21: TREE_ELEMENT, 32: ZERO_D, 40: ZERO_D, 44: OVERWRITE, 46: TREE_ELEMENT, 47: TREE_ELEMENT, 54: TREE_ELEMENT, 56: TREE_ELEMENT}
+KNOWN_FAILING: dict[int, str] = {0: TREE_ELEMENT, 1: ZERO_D, 6: TREE_ELEMENT, 8: TREE_ELEMENT, 10: OVERWRITE, 11: OVERWRITE, 16: TREE_ELEMENT, 20: ZERO_D, 21: ZERO_D, 23: TREE_ELEMENT, 26: OVERWRITE, 41: ZERO_D, 43: ZERO_D, 44: OVERWRITE, 48: OVERWRITE, 52: TREE_ELEMENT}
 # fmt: on
 DRAWN = range(60)
 SEEDS = [seed for seed in DRAWN if seed not in KNOWN_FAILING]
 
 # The features a program may draw (a round can ask for fewer).
-FEATURES = ("zero-trip", "reduce-0d", "overwrite", "trees")
+FEATURES = ("zero-trip", "reduce-0d", "overwrite", "trees", "aux")
+# Drawn when asked for (`--features`), until codegen supports them.
+LATER = ("data",)
 
 # Parameter trees: (parameter name, annotation, structure with "v" for a vector leaf
 # and "s" for a Python float, how the body reads it).
@@ -101,6 +113,37 @@ TREES = (
     ("layers", ": list", [("v", "s"), ("v", "s"), ("v", "s")], "loop"),
     ("layers", "", [("v", "s"), ("v", "s")], "keys"),
 )
+
+
+# Calls on data (`y`, and `rng`, which are not in wrt), which need no derivative rule.
+DATA_CALLS = (
+    "gammaln({y} * {y} + 1.0)",
+    "gammaln(np.abs({y}) + 1.0) * 0.1",
+    "ndtr({y})",
+    "ndtr({y} * 0.5) - 0.5",
+    "lfact({y} * {y}) * 0.1",  # a helper in an --include file, which calls gammaln
+    "rng.random({n})",
+    "rng.standard_normal({n}) * 0.1 + {y}",
+)
+HELPERS = "fuzz_helpers.py"  # tests/fuzz_helpers.py, given as an --include file
+
+
+class FixedRng:
+    """A random generator that gives the same numbers on every call, so that the
+    function is a function (finite differences call it many times)."""
+
+    def random(self, size):
+        return np.random.default_rng(7).random(size)
+
+    def standard_normal(self, size):
+        return np.random.default_rng(8).standard_normal(size)
+
+
+def includes(source: str) -> dict[str, str]:
+    """The --include files a program imports from (as `generate` takes them)."""
+    if "from fuzz_helpers import" not in source:
+        return {}
+    return {HELPERS: (Path(__file__).parent / HELPERS).read_text()}
 
 
 def _leaves(spec, text):
@@ -173,6 +216,11 @@ class _FeatureProgram(_Program):
         super().__init__(rng)
         self.features = tuple(features)
         self.drawn: set[str] = set()  # the constructs this program drew (for coverage)
+        self.data: set[str] = set()  # the calls on data drawn
+        self.aux = None  # the form of a `(loss, aux)` result, or None
+        if "aux" in features and rng.random() < 0.5:
+            self.aux = rng.choice(["scalar", "name", "vector", "tuple", "several"])
+            self.drawn.add(f"aux {self.aux}")
         # (name, annotation, structure, how it is read), or None
         self.tree = rng.choice(TREES) if "trees" in features and rng.random() < 0.5 else None
 
@@ -188,14 +236,16 @@ class _FeatureProgram(_Program):
         if indent == 1 and depth == 0 and self.features:  # the function's top level: 1-2 more
             for _ in range(self.r.randint(1, 2)):
                 self.LIMIT = self.statements + 4  # (room for a loop's body)
-                feature = self.r.choice(self.features)
-                if feature == "trees":
-                    if self.tree and self.tree[3] == "loop":
-                        self.tree_loop(indent, depth)
-                elif feature == "zero-trip":
-                    self.zero_trip_loop(indent, depth)
-                else:
-                    getattr(self, feature.replace("-", "_"))(indent)
+                statements = {
+                    "zero-trip": lambda: self.zero_trip_loop(indent, depth),
+                    "reduce-0d": lambda: self.reduce_0d(indent),
+                    "overwrite": lambda: self.overwrite(indent),
+                    "data": lambda: self.data_call(indent),
+                    "trees": lambda: self.tree and self.tree[3] == "loop" and self.tree_loop(indent, depth),
+                }
+                options = [f for f in self.features if f in statements]
+                if options:
+                    statements[self.r.choice(options)]()
 
     # -- parameter trees ------------------------------------------------------------------
 
@@ -274,13 +324,36 @@ class _FeatureProgram(_Program):
         if self.tree:  # one leaf read by its keys, so that every tree has a gradient to check
             leaf, kind = self.r.choice(_leaves(self.tree[2], self.tree[0]))
             text += f" + np.sum(np.sin({leaf}))" if kind == "v" else f" + {leaf} ** 2"
+        if self.aux:  # `return loss, aux`, the same form at every return
+            s = self.r.choice(self.scalars()) if self.scalars() else "0.5"
+            v = self.r.choice(self.vectors()) if self.vectors() else f"np.zeros({self.n})"
+            e = self.scalar(1)
+            text += ", " + {
+                "scalar": e,
+                "name": self.r.choice(list(self.env)),
+                "vector": f"np.sin({v})",
+                "tuple": f"({s}, {v})",
+                "several": f"{e}, {v} * 2.0",  # the aux is the tuple of both
+            }[self.aux]
         return text
 
     # -- the other features ---------------------------------------------------------------
 
+    def data_call(self, indent):
+        """A value computed from data alone by a call that has no derivative rule."""
+        template = self.r.choice(DATA_CALLS)
+        name = self.fresh("d")
+        self.emit(indent, f"{name} = {template.format(y='y', n=self.n)}")
+        self.env[name] = "v"
+        self.owned.add(name)
+        self.data.add(template.split("(")[0])
+        self.drawn.add(f"data {template.split('(')[0]}")
+
     def assign_new(self, indent):
         if self.tree and self.tree[3] == "loop" and self.r.random() < 0.2:
             return self.tree_loop(indent, 0)
+        if "data" in self.features and self.r.random() < 0.25:
+            return self.data_call(indent)
         options = [f for f in ("reduce-0d", "overwrite") if f in self.features]
         if options and self.r.random() < 0.5:
             return getattr(self, self.r.choice(options).replace("-", "_"))(indent)
@@ -441,6 +514,12 @@ class _FeatureProgram(_Program):
         source = super().build()
         if self.tree:
             source = source.replace("\ndef f(", f"\ndef f({self.tree[0]}{self.tree[1]}, ", 1)
+        if "data" in self.features:  # the data parameters, last
+            source = re.sub(r"(\ndef f\(.*)\):\n", r"\1, y, rng):\n", source, count=1)
+            imports = [f"from scipy.special import {name}\n" for name in ("gammaln", "ndtr") if name in self.data]
+            if "lfact" in self.data:
+                imports.append("from fuzz_helpers import lfact\n")
+            source = source.replace("import numpy as np\n", "import numpy as np\n" + "".join(imports), 1)
         if "logsumexp(" in source:
             source = source.replace("import numpy as np\n", "import numpy as np\nfrom scipy.special import logsumexp\n", 1)
         return source
@@ -467,6 +546,8 @@ def make_case(seed: int, features=FEATURES):
                     kwargs[name] = int(data.integers(0 if "zero-trip" in features else 1, 5))
                 else:
                     kwargs[name] = random_input(data, () if kind == "s" else (program.n,), "real")
+            if "data" in features:  # (in the signature's order: autograd passes them by position)
+                kwargs["y"], kwargs["rng"] = random_input(data, (program.n,), "real"), FixedRng()
             try:
                 gap = _closest_tie(source, kwargs, ignore=("divide", "invalid"))
             except ZeroDivisionError:
@@ -479,29 +560,33 @@ def make_case(seed: int, features=FEATURES):
 @functools.lru_cache(maxsize=None)
 def generated(seed: int) -> str:
     source, wrt, _, _ = make_case(seed)
-    return generate(source, "f", list(wrt))
+    return generate(source, "f", list(wrt), include=includes(source))
 
 
 def for_autograd(source: str) -> str:
     return source.replace("from scipy.special import", "from autograd.scipy.special import")
 
 
+def has_aux(drawn) -> bool:
+    return any(d.startswith("aux ") for d in drawn)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_fuzz_features(seed):
-    source, wrt, kwargs, _ = make_case(seed)
-    check_program(seed, source, wrt, kwargs, generated(seed))
+    source, wrt, kwargs, drawn = make_case(seed)
+    check_program(seed, source, wrt, kwargs, generated(seed), aux=has_aux(drawn))
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("seed", SEEDS)
 def test_fuzz_features_match_autograd(seed):
     pytest.importorskip("autograd")
-    source, wrt, kwargs, _ = make_case(seed)
+    source, wrt, kwargs, drawn = make_case(seed)
     module = load_generated(generated(seed))
     ours = _as_tuple(module.grad_f(**_copy(kwargs)), wrt)
     try:
-        theirs = autograd_gradients(for_autograd(source), wrt, kwargs)
-    except (TypeError, AttributeError, NotImplementedError, ValueError) as error:
+        theirs = autograd_gradients(for_autograd(source), wrt, kwargs, aux=has_aux(drawn))
+    except (TypeError, AttributeError, NotImplementedError, ValueError, ImportError) as error:
         pytest.skip(f"autograd cannot run this program: {type(error).__name__}: {error}")
     context = _context(seed, source, wrt, kwargs, generated(seed))
     for name, mine, other in zip(wrt, ours, theirs):
@@ -520,6 +605,7 @@ def test_seeds_draw_every_feature():
     wanted |= {"0-d np.sum(axis)", "0-d logsumexp(axis)", "0-d np.cumsum(axis)", "0-d np.max(axis)"}
     wanted |= {"tree dict keys", "tree dict unpack", "tree list keys", "tree tuple unpack"}
     wanted |= {"tree loop list each", "tree loop list enumerate", "tree loop dict range", "tree loop dict each"}
+    wanted |= {f"aux {form}" for form in ("scalar", "name", "vector", "tuple", "several")}
     assert wanted <= drawn, sorted(wanted - drawn)
 
 
