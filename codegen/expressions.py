@@ -131,10 +131,12 @@ def imports(module: cst.Module) -> dict[str, str]:
                     local = alias.asname.name.value if alias.asname else name.split(".")[0]
                     aliases[local] = name if alias.asname else local
             elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                base = code(small.module)
+                # a relative import keeps its dots: `from .kernels import rbf` -> .kernels.rbf,
+                # `from . import kernels` -> .kernels
+                base = "." * len(small.relative) + (code(small.module) if small.module is not None else "")
                 for alias in small.names:
                     local = alias.asname.name.value if alias.asname else alias.name.value
-                    aliases[local] = f"{base}.{code(alias.name)}"
+                    aliases[local] = f"{base}.{code(alias.name)}" if not base.endswith(".") else base + code(alias.name)
     return aliases
 
 

@@ -31,6 +31,7 @@ positioned error that says what to write instead.
 from __future__ import annotations
 
 import builtins
+import os
 from dataclasses import dataclass
 
 import libcst as cst
@@ -69,7 +70,7 @@ def normalize(parsed: Parsed, registry: Registry, namer: Namer, included=()) -> 
 class _Normalizer(ExpressionLowering, TreeLowering):
     def __init__(self, parsed: Parsed, registry: Registry, namer: Namer, included=()):
         self.parsed = parsed
-        self.included = {_module_name(p.path): p for p in included}
+        self.included = tuple(included)
         self.registry = registry
         self.namer = namer
         self.where: Located = parsed.where
@@ -980,13 +981,58 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         if isinstance(func, (cst.Lambda, cst.Call)):  # `(lambda v: v * v)(x)`, `partial(h, 2.0)(x)`
             return self.callable_of(func)
         qual = qualified(func, self.parsed.aliases)
-        if qual is not None:
-            module, _, name = qual.rpartition(".")
-            parsed = self.included.get(module)
-            for statement in parsed.module_functions if parsed else ():
-                if statement.name.value == name:
-                    return _Local(parsed, statement)
-        return None
+        return None if qual is None else self._imported(qual, self.parsed, func, ())
+
+    def _imported(self, qual: str, importer: Parsed, node, seen: tuple):
+        """The function `qual` names as `importer` imports it, in an --include file
+        (following a file that imports it in turn: `from .kernels import rbf` in a
+        package's __init__.py). None where no --include file is that module."""
+        dots = len(qual) - len(qual.lstrip("."))
+        module, _, name = qual[dots:].rpartition(".")
+        module = "." * dots + module
+        if not module:
+            return None
+        parsed = self._included(module, node, importer.path)
+        if parsed is None:
+            return None
+        for statement in parsed.module_functions:
+            if statement.name.value == name:
+                return _Local(parsed, statement)
+        if name in parsed.aliases and (parsed.path, name) not in seen:
+            found = self._imported(parsed.aliases[name], parsed, node, seen + ((parsed.path, name),))
+            if found is not None:
+                return found
+        raise self.where.error(node, f"{parsed.path} (--include) defines no function `{name}` at its top level")
+
+    def _included(self, module: str, node, path: str) -> Parsed | None:
+        """The --include file that `module` names, as the file being read imports it:
+        `mypkg.kernels` is a file whose path ends with mypkg/kernels.py (or
+        mypkg/kernels/__init__.py); `.kernels` is kernels.py beside that file,
+        `..kernels` one folder up. A relative import no --include resolves is refused."""
+        if module.startswith("."):
+            dots = len(module) - len(module.lstrip("."))
+            folder = os.path.dirname(path)
+            for _ in range(dots - 1):
+                folder = os.path.dirname(folder)
+            parts = [p for p in module[dots:].split(".") if p]
+            wanted = {os.path.normpath(os.path.join(folder, *parts) + ".py"),
+                      os.path.normpath(os.path.join(folder, *parts, "__init__.py"))}
+            for parsed in self.included:
+                if os.path.normpath(parsed.path) in wanted:
+                    return parsed
+            shown = code(node)
+            raise self.where.error(
+                node,
+                f"`{shown}` comes from a relative import (`{module}`), which codegen resolves only through "
+                f"--include: pass the file, as in `--include {sorted(wanted)[0]}`",
+            )
+        found = [p for p in self.included if _module_parts(p.path)[-len(module.split(".")):] == module.split(".")]
+        if len(found) > 1:
+            raise self.where.error(
+                node, f"`{module}` matches more than one --include file ({', '.join(p.path for p in found)}); "
+                "import it by a longer module path (`from mypkg.kernels import ...`)",
+            )
+        return found[0] if found else None
 
     def callable_of(self, node: cst.BaseExpression):
         """The function an expression makes, if it makes one: a lambda, or
@@ -1219,9 +1265,16 @@ def _values(count: int) -> str:
     return "1 value" if count == 1 else f"{count} values"
 
 
-def _module_name(path: str) -> str:
-    """The module an included file is imported as: `lib/mylosses.py` -> mylosses."""
-    return path.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
+def _module_parts(path: str) -> list[str]:
+    """The folders and name of an included file, as parts of a module path:
+    `src/mypkg/kernels.py` -> [src, mypkg, kernels] (`mypkg/__init__.py` -> [mypkg]).
+    An import names it by any tail of these (`kernels`, `mypkg.kernels`)."""
+    parts = [p for p in os.path.normpath(path).replace("\\", "/").split("/") if p not in ("", ".")]
+    if parts and parts[-1] == "__init__.py":
+        parts.pop()
+    elif parts:
+        parts[-1] = parts[-1].removesuffix(".py")
+    return parts
 
 
 def _breaks(block) -> bool:

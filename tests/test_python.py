@@ -334,3 +334,87 @@ def test_assert_is_stripped_under_python_O_as_in_the_users_function(tmp_path):
     assert optimized.stdout.split() == ["3.0", "3.0", "[2.0,", "2.0,", "2.0]"]
     plain = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
     assert plain.returncode == 1 and "AssertionError: small" in plain.stderr
+
+
+# -- functions imported from --include files, by module path -----------------------
+
+KERNELS = (
+    "import numpy as np\n\nfrom .util import sq\n\n\n"
+    "def rbf(a, b, gamma=1.0):\n    return np.exp(-gamma * np.sum(sq(a - b)))\n"
+)
+UTIL = "import numpy as np\n\n\ndef sq(v):\n    return v * v\n"
+PACKAGE = "from .kernels import rbf\n\n\ndef double(v):\n    return 2.0 * v\n"
+FILES = {"src/mypkg/kernels.py": KERNELS, "src/mypkg/util.py": UTIL, "src/mypkg/__init__.py": PACKAGE}
+
+IMPORTED = [
+    ("from-package-module", "src/mypkg/losses.py", "from mypkg.kernels import rbf\n", "rbf(w, X[0]) + rbf(w, X[1], gamma=0.5)"),
+    ("import-as", "src/mypkg/losses.py", "import mypkg.kernels as K\n", "K.rbf(w, X[0])"),
+    ("import-dotted", "src/mypkg/losses.py", "import mypkg.kernels\n", "mypkg.kernels.rbf(w, X[0])"),
+    ("from-package-import-module", "src/mypkg/losses.py", "from mypkg import kernels\n", "kernels.rbf(w, X[1])"),
+    ("relative-from-module", "src/mypkg/losses.py", "from .kernels import rbf\n", "rbf(w, X[0])"),
+    ("relative-import-module", "src/mypkg/losses.py", "from . import kernels\n", "kernels.rbf(w, X[0])"),
+    ("relative-two-up", "src/mypkg/sub/losses.py", "from ..util import sq\nfrom .. import kernels\n",
+     "np.sum(sq(w)) + kernels.rbf(w, X[0])"),
+    ("package-init", "src/mypkg/losses.py", "from mypkg import double\nfrom . import rbf\n", "np.sum(double(w)) * rbf(w, X[1])"),
+]
+
+
+@pytest.mark.parametrize("name, path, imports, expression", IMPORTED, ids=[i[0] for i in IMPORTED])
+def test_functions_imported_by_module_path(name, path, imports, expression):
+    source = f"import numpy as np\n{imports}\n\ndef f(w, X):\n    return {expression}\n"
+    text = generate(source, "f", "w", path=path, include=FILES)
+    module = load_generated(text)
+    # the same loss with the helpers pasted in, to run it
+    flat = "import numpy as np\n\n" + UTIL.split("\n\n\n", 1)[1] + "\n\n" + KERNELS.split("\n\n\n", 1)[1] + "\n\n" + (
+        PACKAGE.split("\n\n\n", 1)[1]
+        + "\n\nclass _Module:\n    rbf = staticmethod(rbf)\n\n\nkernels = K = _Module()\n"
+        + "class mypkg:\n    kernels = _Module()\n\n\n"
+        + f"def f(w, X):\n    return {expression}\n"
+    )
+    original = load_generated(flat, "original")
+    spec = {"w": ((3,), "real"), "X": ((2, 3), "real")}
+    report = check_gradient(original.f, module.value_and_grad_f, _inputs(spec), ["w"], directions=4)
+    assert report.ok, str(report)
+
+
+IMPORT_REFUSED = [
+    ("relative-without-include", "src/mypkg/losses.py", "from .kernels import rbf\n", "rbf(w, X[0])", {}, 9, 12,
+     "comes from a relative import (`.kernels`), which codegen resolves only through --include: pass the file, "
+     "as in `--include src/mypkg/kernels.py`"),
+    ("relative-module-without-include", "src/mypkg/losses.py", "from . import kernels\n", "kernels.rbf(w, X[0])",
+     {"src/other/kernels.py": KERNELS}, 9, 12, "`--include src/mypkg/kernels.py`"),
+    ("two-files-match", "src/mypkg/losses.py", "from kernels import rbf\n", "rbf(w, X[0])",
+     {"a/kernels.py": KERNELS, "b/kernels.py": KERNELS}, 9, 12, "matches more than one --include file"),
+    ("no-such-function", "src/mypkg/losses.py", "from mypkg.util import cube\n", "np.sum(cube(w))",
+     FILES, 9, 19, "src/mypkg/util.py (--include) defines no function `cube`"),
+]
+
+
+@pytest.mark.parametrize("name, path, imports, expression, include, line, column, words", IMPORT_REFUSED,
+                         ids=[i[0] for i in IMPORT_REFUSED])
+def test_imports_refused_with_a_position(name, path, imports, expression, include, line, column, words):
+    source = f"import numpy as np\n{imports}\n\ndef f(w, X):\n    return {expression}\n"
+    source = "\n" * (line - 5 - imports.count("\n")) + source  # the return on `line`
+    with pytest.raises(CodegenError) as caught:
+        generate(source, "f", "w", path=path, include=include)
+    assert words in caught.value.message, caught.value.message
+    assert (caught.value.path, caught.value.line, caught.value.col) == (path, line, column), str(caught.value)
+
+
+def test_relative_import_through_the_command_line(tmp_path, monkeypatch, capsys):
+    from codegen.cli import main
+
+    for path, text in FILES.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    loss = tmp_path / "src/mypkg/losses.py"
+    loss.write_text("import numpy as np\n\nfrom .kernels import rbf\n\n\ndef f(w, X):\n    return rbf(w, X[0])\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "src/mypkg/losses.py::f", "-o", "out.py"]) == 2
+    assert "--include src/mypkg/kernels.py" in capsys.readouterr().err
+    assert not (tmp_path / "out.py").exists()
+    assert main(["generate", "src/mypkg/losses.py::f", "--include", "src/mypkg/kernels.py",
+                 "--include", "src/mypkg/util.py", "-o", "out.py"]) == 0
+    module = load_generated((tmp_path / "out.py").read_text())
+    w, X = np.array([0.1, 0.2, 0.3]), np.ones((2, 3))
+    assert np.allclose(module.grad_f(w, X), 2.0 * (X[0] - w) * np.exp(-np.sum((w - X[0]) ** 2)))
