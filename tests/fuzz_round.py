@@ -169,20 +169,25 @@ def main(argv=None) -> int:
         f"size {options.size}, {options.jobs} processes",
         flush=True,
     )
+    stopped = False
     with open(options.failures, "w") as failures, multiprocessing.Pool(options.jobs, maxtasksperchild=200) as pool:
-        for index, (seed, outcome, detail, source) in enumerate(pool.imap_unordered(run_one, jobs, chunksize=4)):
-            counts[outcome] += 1
-            if outcome == "refused":
-                refusals[detail] += 1
-            elif outcome.startswith("ok (autograd"):
-                skipped[detail] += 1
-            elif outcome in FAILURES:
-                print(f"seed {seed}: {outcome}: {detail.splitlines()[0] if detail else ''}", flush=True)
-                failures.write(f"=== seed {seed}: {outcome}\n{detail}\n--- source ---\n{source}\n")
-                failures.flush()
-            if (index + 1) % 500 == 0:
-                print(summary(counts, refusals, skipped, time.monotonic() - start), flush=True)
-    print("=== final", flush=True)
+        try:
+            for index, (seed, outcome, detail, source) in enumerate(pool.imap_unordered(run_one, jobs, chunksize=4)):
+                counts[outcome] += 1
+                if outcome == "refused":
+                    refusals[detail] += 1
+                elif outcome.startswith("ok (autograd"):
+                    skipped[detail] += 1
+                elif outcome in FAILURES:
+                    print(f"seed {seed}: {outcome}: {detail.splitlines()[0] if detail else ''}", flush=True)
+                    failures.write(f"=== seed {seed}: {outcome}\n{detail}\n--- source ---\n{source}\n")
+                    failures.flush()
+                if (index + 1) % 250 == 0:
+                    print(summary(counts, refusals, skipped, time.monotonic() - start), flush=True)
+        except KeyboardInterrupt:  # (kill -INT: stop, and say what was run)
+            stopped = True
+            pool.terminate()
+    print("=== stopped early (SIGINT)" if stopped else "=== final", flush=True)
     print(summary(counts, refusals, skipped, time.monotonic() - start), flush=True)
     return 1 if any(counts.get(outcome) for outcome in FAILURES) else 0
 
