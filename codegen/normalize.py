@@ -671,16 +671,26 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             atoms = [env.get(name) for _, env, _ in going_on]
             if any(a is None for a in atoms):
                 continue  # not defined on every path: unknown after the `if`
-            self.env[name] = self._merged(name, atoms, [block for block, _, _ in going_on])
+            self.env[name] = self._merged(name, atoms, [block for block, _, _ in going_on], node)
         return going_on[0][2]
 
-    def _merged(self, name: str, atoms: list, blocks: list) -> ir.Atom:
+    def _merged(self, name: str, atoms: list, blocks: list, node=None) -> ir.Atom:
         """The atom for `name` after the branches whose blocks end with it as `atoms`.
         Tuples of the same length merge item by item (`m, v = stats(x)` with a
-        `return` in each branch of `stats`), so that each item keeps its gradient."""
+        `return` in each branch of `stats`), so that each item keeps its gradient.
+        Lists that cannot (a list grown by append, lists of different lengths) merge
+        as lists grown by append; other mixes of tuples and values are refused."""
         if all(a == atoms[0] for a in atoms):
             return atoms[0]
-        if any(isinstance(a, ir.Var) and a.name in self.lists for a in atoms):
+        items = [_items(a) for a in atoms]
+        itemwise = (
+            any(isinstance(a, ir.Seq) for a in atoms)
+            and all(i is not None for i in items)
+            and len({len(i) for i in items}) == 1
+        )
+        if any(isinstance(a, ir.Var) and a.name in self.lists for a in atoms) or (
+            not itemwise and any(isinstance(a, ir.Seq) for a in atoms) and all(self.is_list(a) for a in atoms)
+        ):
             # a list grown by append on one path, written out on another: both as grown
             outer, atoms = self.block, list(atoms)
             for k, (block, atom) in enumerate(zip(blocks, atoms)):
@@ -688,14 +698,24 @@ class _Normalizer(ExpressionLowering, TreeLowering):
                 atoms[k] = self._appended(name, atom, None)
                 block[:] = ir.on_fallthrough(block, self.block)
             self.block = outer
-        items = [_items(a) for a in atoms]
+            items = [_items(a) for a in atoms]
+        if not itemwise and name != RETURN and not name.startswith("<aux") and any(
+            isinstance(a, ir.Seq) and a.vars() for a in atoms
+        ):
+            shown = "this value" if name.startswith(("<", "items")) else f"`{name}`"
+            raise self.where.error(
+                self.structurer.origins.get(node, node),
+                f"{shown} is a tuple or list of values on one path and something else (another length, an "
+                "array) on another, which codegen cannot differentiate through; make it the same on every "
+                "path, or one array (`np.array([...])`)",
+            )
         if (
             any(isinstance(a, ir.Seq) for a in atoms)
             and all(i is not None for i in items)
             and len({len(i) for i in items}) == 1
         ):
             brackets = atoms[0].brackets if isinstance(atoms[0], ir.Seq) else "tuple"
-            parts = [self._merged(name, [i[k] for i in items], blocks) for k in range(len(items[0]))]
+            parts = [self._merged(name, [i[k] for i in items], blocks, node) for k in range(len(items[0]))]
             return ir.Seq(tuple(parts), brackets)
         if name == RETURN:
             merged = self.namer.fresh(self._result_name())
@@ -713,11 +733,22 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         self.refuse_walrus(node.body, "in a branch of `a if c else b`")
         self.refuse_walrus(node.orelse, "in a branch of `a if c else b`")
         test = self._lower(node.test)
-        merged = target() if target is not None else self.namer.temp()
-        branches = [self._into(merged, expression) for expression in (node.body, node.orelse)]
-        self.vars.add(merged)
-        self.block.append(ir.If(test, branches[0], branches[1], self.origin))
-        return ir.Var(merged)
+        atoms, blocks = [], []
+        for expression in (node.body, node.orelse):
+            outer, self.block = self.block, []
+            atoms.append(self._lower(expression))
+            blocks.append(self.block)
+            self.block = outer
+        if any(isinstance(a, ir.Seq) or self.is_list(a) for a in atoms):  # tuples and lists: item by item
+            result = self._merged("items", atoms, blocks, node)
+        else:
+            merged = target() if target is not None else self.namer.temp()
+            for block, atom in zip(blocks, atoms):
+                block.append(self._copy(merged, atom))
+            self.vars.add(merged)
+            result = ir.Var(merged)
+        self.block.append(ir.If(test, tuple(blocks[0]), tuple(blocks[1]), self.origin))
+        return result
 
     def boolean(self, node: cst.BooleanOperation, target) -> ir.Atom:
         """`a and b`, `a or b`, as Python evaluates them: `b` only when `a` does not

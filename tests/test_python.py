@@ -179,6 +179,21 @@ CASES = [
         ["w"], {"w": ((3,), "real"), "X": ((2, 3), "real")}, "_append(",
     ),
     (
+        # a list or tuple from each branch of `a if c else b` (the gradient was zero)
+        "lists-and-tuples-from-a-conditional-expression",
+        "def f(w):\n    ys = [w, 3.0 * w] if np.sum(w) > 0.0 else [2.0 * w, w]\n"
+        "    a, b = (w * 2.0, np.sin(w)) if np.sum(w) < 0.0 else (w, w * w)\n"
+        "    zs = [w * 2.0, w] if np.sum(w) > 100.0 else [np.cos(w)]\n"
+        "    return np.sum(np.stack(ys)) + np.sum(a * b) + np.sum(np.mean(zs, axis=0))\n",
+        ["w"], {"w": ((3,), "real")}, "np.stack(",
+    ),
+    (
+        "lists-of-different-lengths-from-the-branches-of-an-if",
+        "def f(w):\n    if np.sum(w) > 0.0:\n        ys = [w, 3.0 * w]\n    else:\n        ys = [2.0 * w, w, np.sin(w)]\n"
+        "    return np.sum(np.stack(ys) ** 2)\n",
+        ["w"], {"w": ((3,), "real")}, "_append(",
+    ),
+    (
         "walrus-in-a-condition",
         "def f(w):\n    if (n := np.sum(w * w)) > 0.5:\n        return n * 2.0\n    return n + np.sum(w)\n",
         ["w"], {"w": ((3,), "real")}, "n = np.sum(",
@@ -265,6 +280,10 @@ REFUSED = [
     ("walrus-in-a-comprehension", "def f(w):\n    return np.sum([(z := v) for v in w])\n", 8, 21, "`:=` in a comprehension"),
     ("set-comprehension", "def f(w):\n    return np.sum({v for v in w})\n", 8, 19, "set comprehensions are not supported"),
     ("return-a-built-list", "def f(w):\n    ys = []\n    ys.append(w)\n    return ys\n", 10, 12, "this value is a list"),
+    ("list-or-array-from-a-conditional", "def f(w):\n    ys = [w, 2.0 * w] if np.sum(w) > 0 else w * 3.0\n    return np.sum(ys)\n",
+     8, 10, "this value is a tuple or list of values on one path and something else"),
+    ("tuple-or-array-from-an-if", "def f(w):\n    if np.sum(w) > 0:\n        t = (w, 2.0 * w)\n    else:\n        t = w\n"
+     "    return np.sum(t[0])\n", 8, 5, "`t` is a tuple or list of values on one path and something else"),
     ("local-def-with-star-args", "def f(w):\n    def g(*v):\n        return v\n    return np.sum(g(w))\n", 8, 11,
      "`*args` is not supported"),
     ("local-def-decorated", "def f(w):\n    @functools.cache\n    def g(v):\n        return v\n    return np.sum(g(w))\n", 8, 5,
