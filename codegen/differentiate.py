@@ -15,9 +15,20 @@ Control flow is replayed backwards, as Tapenade and Tangent do:
 - a block that runs more than once (a loop body, a branch inside one) pushes, on
   leaving, the values its reverse reads onto a list (a tape), and its reverse pops
   them; optimize decides which values those are, so nothing unread is kept;
-- an adjoint that a branch or loop adds to but that is defined outside it starts
-  at 0.0 before it; assigning a name again (a loop's carried value) ends the life
-  of its adjoint (`d_x` then belongs to the earlier value).
+- assigning a name again (a loop's carried value) ends the life of its adjoint
+  (`d_x` then belongs to the earlier value).
+
+No adjoint is not a zero adjoint. Where a path leaves an adjoint without any
+contribution (a branch that overwrote the value, a loop that ran no iteration, a
+`break`), pushing a 0.0 through the rule that made the value could give
+`0 * inf = nan` (`np.sqrt` at 0), where the function's value does not depend on it
+at all. Such an adjoint holds `None` on that path ("no adjoint"), and what reads
+it checks first: a rule runs under `if d_v is not None:`, a contribution to it is
+`c if d_v is None else d_v + c`, and a gradient that may have none is zeros. The
+adjoint of a parameter that is never reassigned is only ever added to, so it
+starts at 0.0 before the branch or loop that adds to it, as a zero is harmless
+there. Which adjoints may hold None is known here, path by path; all others are
+plain values, and their code is as before.
 
 Adjoint shapes. An adjoint variable `d_v` may be smaller than `v` and stands for
 itself broadcast to v's shape: the seed is the scalar 1.0, and `np.sum(x)` passes its
@@ -35,6 +46,7 @@ float). Nothing here simplifies; `optimize` does that.
 
 from __future__ import annotations
 
+import copy
 from collections import ChainMap, Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -112,6 +124,33 @@ class _Claim:
 
 
 ZERO = cst.Float("0.0")
+NONE = cst.Name("None")  # no adjoint: no path taken so far contributed to it
+
+
+# The adjoints that hold a value on the path being generated are a set of names;
+# one that may hold None (see above) has its name with this mark in the set too.
+MAYBE = "?"
+
+
+def _maybe(assigned: set, adjoint: str) -> bool:
+    return MAYBE + adjoint in assigned
+
+
+def _held(assigned: set) -> set:
+    return {a for a in assigned if not a.startswith(MAYBE)}
+
+
+def _drop(assigned: set, adjoint: str) -> None:
+    assigned.discard(adjoint)
+    assigned.discard(MAYBE + adjoint)
+
+
+def _is_none(adjoint: str) -> cst.BaseExpression:
+    return cst.Comparison(cst.Name(adjoint), [cst.ComparisonTarget(cst.Is(), NONE)])
+
+
+def _is_not_none(adjoint: str) -> cst.BaseExpression:
+    return cst.Comparison(cst.Name(adjoint), [cst.ComparisonTarget(cst.IsNot(), NONE)])
 
 
 @dataclass
@@ -218,11 +257,15 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gr
         adjoint = namer.adjoint(name)
         claim = sweep.claims.get(adjoint)
         if name in sweep.trees:
-            grads.append(_call("_tree_fill", cst.Name(adjoint), cst.Name(name)))
+            grad = _call("_tree_fill", cst.Name(adjoint), cst.Name(name))
         elif claim is not None and claim.exact and claim.shape == analysis.shapes[name]:
-            grads.append(cst.Name(adjoint))
+            grad = cst.Name(adjoint)
         else:
-            grads.append(_call("_fill", cst.Name(adjoint), cst.Name(name)))
+            grad = _call("_fill", cst.Name(adjoint), cst.Name(name))
+        if adjoint in sweep.maybe_at_end:  # no path that contributed was taken: zeros
+            zero = _call("_tree_fill", ZERO, cst.Name(name)) if name in sweep.trees else _call("_zero_gradient", cst.Name(name))
+            grad = cst.IfExp(test=_is_none(adjoint), body=zero, orelse=grad)
+        grads.append(grad)
         keep.add(adjoint)
     return Gradient(
         function=function,
@@ -248,6 +291,14 @@ class _Sweep:
         self.namer = namer
         self.blocks = _Blocks(function, namer)
         self.trees = tree_variables(function)
+        # Parameters never assigned again: their adjoints are only added to, never
+        # pushed through a rule, so a 0.0 for "nothing added" is harmless.
+        counts = ir.assignment_counts(function.body)
+        self.sinks = frozenset(
+            namer.adjoint(p.name) for p in function.params if p.name in analysis.active and p.name not in counts
+        )
+        self.maybe_at_end: frozenset[str] = frozenset()  # adjoints that may be None when the sweep ends
+        self.guards: dict[int, set[str]] = {}  # `if d is not None:` blocks -> the adjoints None on their else path
         self.claims: dict[str, _Claim] = {}
         self.conditional = {
             a for s in ir.walk(function.body) if isinstance(s, ir.Step) for a in s.rule.body
@@ -373,6 +424,7 @@ class _Sweep:
             # A scalar seed: for an array result this is the gradient of its sum.
             self._contribute(result.name, cst.Float("1.0"), _Claim(frozenset(), True), self.function.result_origin, out, assigned)
         self._reverse(self.function.body, FUNCTION, out, assigned)
+        self.maybe_at_end = frozenset(a for a in _held(assigned) if _maybe(assigned, a))
         return out
 
     def _reverse(self, block, key, out: list, assigned: set[str]) -> None:
@@ -385,7 +437,7 @@ class _Sweep:
             if isinstance(statement, ir.Step):
                 if statement.target in self.analysis.active:
                     self._step(statement, out, assigned, key)
-                assigned.discard(self.namer.adjoint(statement.target))
+                _drop(assigned, self.namer.adjoint(statement.target))
             elif isinstance(statement, ir.Assign):
                 self._copy(statement, out, assigned)
             elif isinstance(statement, ir.If):
@@ -397,12 +449,60 @@ class _Sweep:
         adjoint = self.namer.adjoint(statement.target)
         value = statement.value
         if adjoint in assigned and isinstance(value, ir.Var) and value.name in self.analysis.active:
-            self._contribute(value.name, cst.Name(adjoint), self.claims[adjoint], statement.origin, out, assigned)
-        assigned.discard(adjoint)
+            source = self.namer.adjoint(value.name)
+            claim = self.claims[adjoint]
+            if not _maybe(assigned, adjoint):
+                self._contribute(value.name, cst.Name(adjoint), claim, statement.origin, out, assigned)
+            elif source not in assigned:  # the copy's adjoint, None or not, is the value's
+                out.append(line(source, cst.Name(adjoint), statement.origin))
+                assigned.update((source, MAYBE + source))
+                self.claims[source] = claim
+            else:
+                def contribute(nodes, state):
+                    self._contribute(value.name, cst.Name(adjoint), claim, statement.origin, nodes, state)
+
+                self._guarded(adjoint, statement.origin, out, assigned, contribute)
+        _drop(assigned, adjoint)
+
+    def _guarded(self, adjoint: str, origin, out, assigned, emit) -> None:
+        """`emit(nodes, state)`'s code, run only where `adjoint` holds a value:
+        `if d_v is not None:`. An adjoint it assigns first holds None on the other
+        path (0.0 for a parameter's)."""
+        state = set(assigned)
+        state.discard(MAYBE + adjoint)
+        before = dict(self.claims)
+        nodes: list = []
+        emit(nodes, state)
+        orelse = []
+        for name in sorted(_held(state) - _held(assigned)):
+            if name in self.sinks:
+                orelse.append(line(name, ZERO, origin))
+                self.claims[name] = self.claims[name].either(_Claim(frozenset(), True))
+                assigned.add(name)
+            else:
+                orelse.append(line(name, NONE, origin))
+                assigned.update((name, MAYBE + name))
+        for name, claim in before.items():
+            if name in self.claims and self.claims[name] is not claim and name in assigned:
+                self.claims[name] = claim.either(self.claims[name])
+        last = out[-1] if out else None
+        if isinstance(last, Block) and self.guards.get(id(last)) and adjoint in self.guards[id(last)]:
+            # The adjoint is None exactly where the previous guard's was: one guard
+            # for the chain (`d_t = f(d_v)` and then what reads d_t).
+            merged = replace(last, body=last.body + tuple(nodes), orelse=last.orelse + tuple(orelse))
+            self.guards[id(merged)] = self.guards.pop(id(last)) | {n.target for n in orelse}
+            out[-1] = merged
+            return
+        block = Block("if", _is_not_none(adjoint), tuple(nodes), tuple(orelse))
+        # (the adjoints a guard sets in its body, from its own rule, and to None otherwise)
+        self.guards[id(block)] = {n.target for n in orelse if n.value is NONE}
+        out.append(block)
 
     def _start_at_zero(self, statement, out, assigned) -> None:
         """Adjoints that `statement`'s nested blocks add to but whose values are
-        defined outside them start at 0.0 here (if nothing has assigned them)."""
+        defined outside them, and that nothing has assigned yet: a parameter's
+        starts at 0.0 here. Any other starts as None before a loop (it may run no
+        iteration), and gets None from the paths of an `if` that do not add to it."""
         inner = list(ir.walk(statement.body)) + (list(ir.walk(statement.orelse)) if isinstance(statement, ir.If) else [])
         defined = {name for s in inner for name in ir.assigned(s)}
         names = set()
@@ -416,10 +516,16 @@ class _Sweep:
             defined -= set(statement.carried)
         for name in sorted((names - defined) & self.analysis.active):
             adjoint = self.namer.adjoint(name)
-            if adjoint not in assigned:
+            if adjoint in assigned:
+                continue
+            if adjoint in self.sinks:
                 out.append(line(adjoint, ZERO, statement.origin))
                 assigned.add(adjoint)
                 self.claims[adjoint] = _Claim(frozenset(), True)
+            elif isinstance(statement, ir.Loop):
+                out.append(line(adjoint, NONE, statement.origin))
+                assigned.update((adjoint, MAYBE + adjoint))
+                self.claims[adjoint] = _Claim(frozenset(), True)  # (None adds nothing to a sum's shape)
 
     def _reverse_if(self, statement: ir.If, out, assigned) -> None:
         self._start_at_zero(statement, out, assigned)
@@ -434,34 +540,54 @@ class _Sweep:
             claims.append(self.claims)
         # An adjoint one path leaves holding a value and the other does not (that
         # path assigned the name again, as a loop's carried copy does, or never
-        # reached it): the other path's contribution is zero, said explicitly, or
-        # code after the `if` would take the adjoint as not yet started.
-        for adjoint in sorted(states[0] ^ states[1]):
+        # reached it): on the other path it has none, said explicitly (None; 0.0
+        # for a parameter's), or code after the `if` would take it as not started.
+        for adjoint in sorted(_held(states[0]) ^ _held(states[1])):
             lacking = 1 if adjoint in states[0] else 0
-            branches[lacking].append(line(adjoint, ZERO, statement.origin))
-            claims[lacking][adjoint] = _Claim(frozenset(), True)
-            states[lacking].add(adjoint)
+            if adjoint in self.sinks:
+                branches[lacking].append(line(adjoint, ZERO, statement.origin))
+                claims[lacking][adjoint] = _Claim(frozenset(), True)
+                states[lacking].add(adjoint)
+            else:
+                branches[lacking].append(line(adjoint, NONE, statement.origin))
+                claims[lacking][adjoint] = claims[1 - lacking][adjoint]
+                states[lacking].update((adjoint, MAYBE + adjoint))
         branches = [tuple(b) for b in branches]
         self.claims = {
             a: claims[0][a].either(claims[1][a]) for a in claims[0] if a in claims[1]
         }
-        assigned.intersection_update(states[0] & states[1])
+        held = _held(states[0])
+        assigned.clear()
+        assigned.update(held, (MAYBE + a for a in held if _maybe(states[0], a) or _maybe(states[1], a)))
         out.append(Block("if", ir.node_of(statement.test), branches[0], branches[1], origin=statement.origin))
 
     def _reverse_loop(self, loop: ir.Loop, out, assigned) -> None:
         self._start_at_zero(loop, out, assigned)
         # Across iterations an adjoint's shape is only known to broadcast to its value's.
         carried = [c for c in loop.carried if c in self.analysis.active]
-        for name in carried:
-            self.claims[self.namer.adjoint(name)] = _Claim(self.analysis.shapes[name], False)
-        body = []
-        state = set(assigned)
-        self._reverse(loop.body, (id(loop), "body"), body, state)
-        for name in carried:
-            adjoint = self.namer.adjoint(name)
-            if adjoint not in state:  # nothing in the body read the value it started with
-                body.append(line(adjoint, ZERO, loop.origin))
-            self.claims[adjoint] = _Claim(self.analysis.shapes[name], False)
+        # A carried adjoint that a pass may leave None may be None as the next pass
+        # starts: the body is written again with that known, until nothing changes
+        # (names are handed out again from where they were, so none is wasted).
+        entry = set(assigned)
+        start = copy.deepcopy(self.namer.__dict__)
+        while True:
+            for name in carried:
+                self.claims[self.namer.adjoint(name)] = _Claim(self.analysis.shapes[name], False)
+            body = []
+            state = set(entry)
+            self._reverse(loop.body, (id(loop), "body"), body, state)
+            for name in carried:
+                adjoint = self.namer.adjoint(name)
+                if adjoint not in state:  # nothing in the body read the value it started with
+                    body.append(line(adjoint, NONE, loop.origin))
+                    state.update((adjoint, MAYBE + adjoint))
+                self.claims[adjoint] = _Claim(self.analysis.shapes[name], False)
+            later = {MAYBE + a for a in _held(entry) if _maybe(state, a)} - entry
+            if not later:
+                break
+            entry |= later
+            self.namer.__dict__.update(copy.deepcopy(start))
+        assigned |= entry  # (zero passes, or the last pass's end)
         counter = self.counters.get(id(loop))
         if counter:
             head = cst.parse_expression(f"range({counter})")
@@ -472,6 +598,7 @@ class _Sweep:
 
     def _contribute(self, var: str, value, claim: _Claim, origin, out, assigned, comment=None, sparse=False) -> None:
         adjoint = self.namer.adjoint(var)
+        maybe = _maybe(assigned, adjoint)
         if var in self.trees:
             # A tree's adjoint: a read's sparse `{key: d}`, or an array (the value is
             # one at run time) made exactly its shape, so that sparse ones add into it.
@@ -479,14 +606,18 @@ class _Sweep:
             if not sparse and claim != exact:
                 value = _call("_fill", value, cst.Name(var))
             if adjoint in assigned:
-                value = _call("_tree_add", cst.Name(adjoint), value)
+                total = _call("_tree_add", cst.Name(adjoint), value)
+                value = cst.IfExp(test=_is_none(adjoint), body=value, orelse=total) if maybe else total
+            _drop(assigned, adjoint)
             assigned.add(adjoint)
             self.claims[adjoint] = exact
             out.append(line(adjoint, value, origin, comment))
             return
         if adjoint in assigned:
-            value = cst.BinaryOperation(cst.Name(adjoint), cst.Add(), value)
+            total = cst.BinaryOperation(cst.Name(adjoint), cst.Add(), value)
+            value = cst.IfExp(test=_is_none(adjoint), body=value, orelse=total) if maybe else total
             claim = claim.plus(self.claims[adjoint])
+        _drop(assigned, adjoint)
         assigned.add(adjoint)
         self.claims[adjoint] = claim
         out.append(line(adjoint, value, origin, comment))
@@ -501,10 +632,18 @@ class _Sweep:
         return ir.node_of(fallback)
 
     def _step(self, step: ir.Step, out, assigned, key=FUNCTION) -> None:
-        rule, analysis = step.rule, self.analysis
         d_ans = self.namer.adjoint(step.target)
         if d_ans not in assigned:
             return  # nothing after it used its value (on this path)
+        if _maybe(assigned, d_ans):  # no adjoint on some path: the rule runs only if there is one
+            self._guarded(d_ans, step.origin, out, assigned, lambda nodes, state: self._rule(step, nodes, state, key))
+        else:
+            self._rule(step, out, assigned, key)
+
+    def _rule(self, step: ir.Step, out, assigned, key) -> None:
+        """The step's rule: its adjoint's contributions to its arguments' adjoints."""
+        rule, analysis = step.rule, self.analysis
+        d_ans = self.namer.adjoint(step.target)
         mapping = {name: ir.node_of(atom) for name, atom in step.args}
         mapping["ans"] = cst.Name(step.target)
         mapping["d_ans"] = cst.Name(d_ans)

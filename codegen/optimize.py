@@ -361,7 +361,7 @@ def _propagate_copies(nodes, keep: frozenset[str]):
                 by_target[aliases.pop(target).value].discard(target)
         if isinstance(value, cst.Name) and value.value == node.target:
             continue  # `a = a`
-        if isinstance(value, cst.Name) and node.target is not None and node.target not in keep:
+        if isinstance(value, cst.Name) and node.target is not None and node.target not in keep and value.value != "None":
             aliases[node.target] = value
             by_target.setdefault(value.value, set()).add(node.target)
             continue
@@ -842,7 +842,7 @@ def _inline_copies(run: list, keep: frozenset[str], counts: dict[str, int]) -> l
     while index < len(run):
         copy = run[index]
         a = copy.target
-        if a is None or a in keep or not isinstance(copy.value, cst.Name):
+        if a is None or a in keep or not isinstance(copy.value, cst.Name) or copy.value.value == "None":
             index += 1
             continue
         b = copy.value.value

@@ -54,14 +54,15 @@ def value_and_grad_loss(theta, b, target, tol=1e-8, max_iter=60):
     # adjoint of line 18: return np.sum((x - target) ** 2) + 1.0
     d_value_2 = 1.0
     # adjoint of line 12: for k in range(max_iter):
-    d_result = 0.0
-    d_x = 0.0
     if returned:
         # adjoint of line 12: for k in range(max_iter):
-        d_result = d_result + d_value_2
+        d_x = None
+        d_result = d_value_2
     else:
         # adjoint of line 18: return np.sum((x - target) ** 2) + 1.0
-        d_x = d_x + _unbroadcast(d_value_2 * 2 * t11, x, target)
+        d_x = _unbroadcast(d_value_2 * 2 * t11, x, target)
+        # adjoint of line 12: for k in range(max_iter):
+        d_result = None
     del returned
     # adjoint of line 12: for k in range(max_iter):
     d_b = 0.0
@@ -69,23 +70,32 @@ def value_and_grad_loss(theta, b, target, tol=1e-8, max_iter=60):
     for _ in range(passes_2):
         t1, t3, t7, x, x_new = tape.pop()
         # adjoint of line 16: if step < tol and k > 0:
-        d_x_new = 0.0
         if t7:
             t9 = tape_4.pop()
-            # adjoint of line 17: return np.sum((x - target) ** 2)
-            d_x_new = d_x_new + d_x + _unbroadcast(d_result * 2 * t9, x_new, target)
+            d_result_2 = d_result
+            d_x_new = d_x
+            if d_result_2 is not None:
+                # adjoint of line 17: return np.sum((x - target) ** 2)
+                d_x_new = (
+                    _unbroadcast(d_result_2 * 2 * t9, x_new, target)
+                    if d_x_new is None
+                    else d_x_new + _unbroadcast(d_result_2 * 2 * t9, x_new, target)
+                )
             # adjoint of line 16: if step < tol and k > 0:
-            d_result = 0.0
+            d_result = None
         else:
-            # adjoint of line 16: if step < tol and k > 0:
-            d_x_new = d_x_new + d_x
-        # adjoint of line 13: x_new = 0.5 * np.tanh(theta * x + b)
-        d_t2 = -(d_x_new * 0.5 * (t3 * t3 - 1.0))
-        d_t1 = _unbroadcast(d_t2, t1, b)
-        d_b = d_b + _unbroadcast(d_t2, b, t1)
-        d_theta = d_theta + _unbroadcast(d_t1 * x, theta, x)
-        d_x = _unbroadcast(d_t1 * theta, x, theta)
-    del d_x, x
+            d_x_new = d_x
+        if d_x_new is not None:
+            # adjoint of line 13: x_new = 0.5 * np.tanh(theta * x + b)
+            d_t2 = -(d_x_new * 0.5 * (t3 * t3 - 1.0))
+            d_t1 = _unbroadcast(d_t2, t1, b)
+            d_b = d_b + _unbroadcast(d_t2, b, t1)
+            d_theta = d_theta + _unbroadcast(d_t1 * x, theta, x)
+            d_x = _unbroadcast(d_t1 * theta, x, theta)
+        else:
+            # adjoint of line 13: x_new = 0.5 * np.tanh(theta * x + b)
+            d_x = None
+    del x
     return value_2, (_fill(d_theta, theta), _fill(d_b, b))
 
 
@@ -127,14 +137,15 @@ def grad_loss(theta, b, target, tol=1e-8, max_iter=60):
     # adjoint of line 18: return np.sum((x - target) ** 2) + 1.0
     d_value_2 = 1.0
     # adjoint of line 12: for k in range(max_iter):
-    d_result = 0.0
-    d_x = 0.0
     if returned:
         # adjoint of line 12: for k in range(max_iter):
-        d_result = d_result + d_value_2
+        d_x = None
+        d_result = d_value_2
     else:
         # adjoint of line 18: return np.sum((x - target) ** 2) + 1.0
-        d_x = d_x + _unbroadcast(d_value_2 * 2 * t11, x, target)
+        d_x = _unbroadcast(d_value_2 * 2 * t11, x, target)
+        # adjoint of line 12: for k in range(max_iter):
+        d_result = None
     del returned
     # adjoint of line 12: for k in range(max_iter):
     d_b = 0.0
@@ -142,23 +153,32 @@ def grad_loss(theta, b, target, tol=1e-8, max_iter=60):
     for _ in range(passes_2):
         t1, t3, t7, x, x_new = tape.pop()
         # adjoint of line 16: if step < tol and k > 0:
-        d_x_new = 0.0
         if t7:
             t9 = tape_4.pop()
-            # adjoint of line 17: return np.sum((x - target) ** 2)
-            d_x_new = d_x_new + d_x + _unbroadcast(d_result * 2 * t9, x_new, target)
+            d_result_2 = d_result
+            d_x_new = d_x
+            if d_result_2 is not None:
+                # adjoint of line 17: return np.sum((x - target) ** 2)
+                d_x_new = (
+                    _unbroadcast(d_result_2 * 2 * t9, x_new, target)
+                    if d_x_new is None
+                    else d_x_new + _unbroadcast(d_result_2 * 2 * t9, x_new, target)
+                )
             # adjoint of line 16: if step < tol and k > 0:
-            d_result = 0.0
+            d_result = None
         else:
-            # adjoint of line 16: if step < tol and k > 0:
-            d_x_new = d_x_new + d_x
-        # adjoint of line 13: x_new = 0.5 * np.tanh(theta * x + b)
-        d_t2 = -(d_x_new * 0.5 * (t3 * t3 - 1.0))
-        d_t1 = _unbroadcast(d_t2, t1, b)
-        d_b = d_b + _unbroadcast(d_t2, b, t1)
-        d_theta = d_theta + _unbroadcast(d_t1 * x, theta, x)
-        d_x = _unbroadcast(d_t1 * theta, x, theta)
-    del d_x, x
+            d_x_new = d_x
+        if d_x_new is not None:
+            # adjoint of line 13: x_new = 0.5 * np.tanh(theta * x + b)
+            d_t2 = -(d_x_new * 0.5 * (t3 * t3 - 1.0))
+            d_t1 = _unbroadcast(d_t2, t1, b)
+            d_b = d_b + _unbroadcast(d_t2, b, t1)
+            d_theta = d_theta + _unbroadcast(d_t1 * x, theta, x)
+            d_x = _unbroadcast(d_t1 * theta, x, theta)
+        else:
+            # adjoint of line 13: x_new = 0.5 * np.tanh(theta * x + b)
+            d_x = None
+    del x
     return _fill(d_theta, theta), _fill(d_b, b)
 
 

@@ -67,10 +67,9 @@ def value_and_grad_loss(w, X, y, delta=1.0):
         d_total = _unbroadcast(d_total, total, huber_value_5)
         d_huber_value_5 = _unbroadcast(d_total_2, huber_value_5, total)
         # adjoint of line 8: if r > delta:
-        d_t4 = 0.0
         if t5:
             # adjoint of line 9: return delta * (r - 0.5 * delta)
-            d_t4 = d_t4 + _unbroadcast(d_huber_value_5 * delta, t4, delta)
+            d_t4 = _unbroadcast(d_huber_value_5 * delta, t4, delta)
         else:
             t9 = tape_3.pop()
             d_huber_value_4 = d_huber_value_5
@@ -78,11 +77,11 @@ def value_and_grad_loss(w, X, y, delta=1.0):
             if t9:
                 t10 = tape_4.pop()
                 # adjoint of line 11: return -delta * (r + 0.5 * delta)
-                d_t4 = d_t4 + _unbroadcast(d_huber_value_4 * t10, t4, delta)
+                d_t4 = _unbroadcast(d_huber_value_4 * t10, t4, delta)
             else:
                 t13 = tape_5.pop()
                 # adjoint of line 12: return 0.5 * r * r
-                d_t4 = d_t4 + d_huber_value_4 * t13 + d_huber_value_4 * t4 * 0.5
+                d_t4 = d_huber_value_4 * (t13 + t4 * 0.5)
         # adjoint of line 18: total = total + huber(row @ w - target, delta)
         d_t3 = _unbroadcast(d_t4, t3, t2)
         d_t3 = _fill(d_t3, t3)
@@ -148,10 +147,9 @@ def grad_loss(w, X, y, delta=1.0):
         d_total = _unbroadcast(d_total, total, huber_value_5)
         d_huber_value_5 = _unbroadcast(d_total_2, huber_value_5, total)
         # adjoint of line 8: if r > delta:
-        d_t4 = 0.0
         if t5:
             # adjoint of line 9: return delta * (r - 0.5 * delta)
-            d_t4 = d_t4 + _unbroadcast(d_huber_value_5 * delta, t4, delta)
+            d_t4 = _unbroadcast(d_huber_value_5 * delta, t4, delta)
         else:
             t9 = tape_3.pop()
             d_huber_value_4 = d_huber_value_5
@@ -159,11 +157,11 @@ def grad_loss(w, X, y, delta=1.0):
             if t9:
                 t10 = tape_4.pop()
                 # adjoint of line 11: return -delta * (r + 0.5 * delta)
-                d_t4 = d_t4 + _unbroadcast(d_huber_value_4 * t10, t4, delta)
+                d_t4 = _unbroadcast(d_huber_value_4 * t10, t4, delta)
             else:
                 t13 = tape_5.pop()
                 # adjoint of line 12: return 0.5 * r * r
-                d_t4 = d_t4 + d_huber_value_4 * t13 + d_huber_value_4 * t4 * 0.5
+                d_t4 = d_huber_value_4 * (t13 + t4 * 0.5)
         # adjoint of line 18: total = total + huber(row @ w - target, delta)
         d_t3 = _unbroadcast(d_t4, t3, t2)
         d_t3 = _fill(d_t3, t3)
