@@ -240,7 +240,7 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gr
         aux = []
         for atom in function.aux:
             node = ir.node_of(atom)
-            if set(ir.vars_of(atom)) & in_loops:  # (the same as for the result)
+            if set(reads(node)) & in_loops:  # (the same as for the result)
                 captured = namer.fresh("aux")
                 forward.append(line(captured, node, function.result_origin))
                 node = cst.Name(captured)
@@ -298,7 +298,9 @@ class _Sweep:
             namer.adjoint(p.name) for p in function.params if p.name in analysis.active and p.name not in counts
         )
         self.maybe_at_end: frozenset[str] = frozenset()  # adjoints that may be None when the sweep ends
-        self.guards: dict[int, set[str]] = {}  # `if d is not None:` blocks -> the adjoints None on their else path
+        # `if d is not None:` blocks (by id, with the block, whose id alone may be
+        # reused): the adjoints their body assigns and their else path sets to None.
+        self.guards: dict[int, tuple[Block, set[str]]] = {}
         self.claims: dict[str, _Claim] = {}
         self.conditional = {
             a for s in ir.walk(function.body) if isinstance(s, ir.Step) for a in s.rule.body
@@ -486,16 +488,17 @@ class _Sweep:
             if name in self.claims and self.claims[name] is not claim and name in assigned:
                 self.claims[name] = claim.either(self.claims[name])
         last = out[-1] if out else None
-        if isinstance(last, Block) and self.guards.get(id(last)) and adjoint in self.guards[id(last)]:
+        guard, nones = self.guards.get(id(last), (None, ()))
+        if guard is last and adjoint in nones:
             # The adjoint is None exactly where the previous guard's was: one guard
             # for the chain (`d_t = f(d_v)` and then what reads d_t).
             merged = replace(last, body=last.body + tuple(nodes), orelse=last.orelse + tuple(orelse))
-            self.guards[id(merged)] = self.guards.pop(id(last)) | {n.target for n in orelse}
+            del self.guards[id(last)]
+            self.guards[id(merged)] = (merged, nones | {n.target for n in orelse if n.value is NONE})
             out[-1] = merged
             return
         block = Block("if", _is_not_none(adjoint), tuple(nodes), tuple(orelse))
-        # (the adjoints a guard sets in its body, from its own rule, and to None otherwise)
-        self.guards[id(block)] = {n.target for n in orelse if n.value is NONE}
+        self.guards[id(block)] = (block, {n.target for n in orelse if n.value is NONE})
         out.append(block)
 
     def _start_at_zero(self, statement, out, assigned) -> None:

@@ -428,9 +428,14 @@ class _Normalizer(ExpressionLowering, TreeLowering):
     def _aux(self, node: cst.BaseExpression) -> ir.Atom:
         """A value returned beside the loss: anything NumPy computes (no derivative is
         taken of it), a number, a string, a tuple or list of those."""
-        if isinstance(node, cst.Dict):
-            raise self.where.error(node, "a dict returned beside the loss is not supported; return its values "
-                                   "in a tuple: `return loss, (acc, err)`")
+        if isinstance(node, cst.Dict):  # `return loss, {"acc": acc}`: literal keys, any values
+            elements = []
+            for element in node.elements:
+                if not isinstance(element, cst.DictElement) or not isinstance(element.key, (cst.SimpleString, cst.Integer)):
+                    raise self.where.error(element, "a dict returned beside the loss takes literal keys; write them "
+                                           "out: `{\"acc\": acc}`")
+                elements.append(cst.DictElement(element.key, ir.node_of(self._aux(element.value))))
+            return ir.Const(cst.Dict(elements))
         if _is_none(node):
             return ir.Const(cst.Name("None"))
         return self._lower(node, target=lambda: self.namer.fresh("aux"))

@@ -179,7 +179,10 @@ def _first(f: Callable) -> Callable[..., float]:
 
 
 def _same(a, b) -> bool:
-    """Auxiliary values agree: numbers and arrays to 1e-12, anything else equal."""
+    """Auxiliary values agree: numbers and arrays to 1e-12, anything else equal
+    (tuples, lists and dicts item by item)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
         return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     try:

@@ -60,6 +60,12 @@ AUX_CASES = [
         {"w": W}, lambda w: np.mean(w * 3.0),
     ),
     (
+        "a-dict-of-aux-in-two-branches",
+        "def f(w, x):\n    p = 1.0 / (1.0 + np.exp(-x * w))\n    loss = -np.mean(np.log(p))\n    if loss > 100.0:\n"
+        "        return loss, {'acc': np.mean(p > 0.5), 'n': 1}\n    return loss, {'acc': np.mean(p > 0.5), 'n': 2, 'p': (p, 3)}\n",
+        {"w": W, "x": X}, None,
+    ),
+    (
         "a-tuple-in-a-name",
         "def f(w):\n    out = (np.sum(np.cos(w)), np.max(w))\n    return out\n",
         {"w": W}, lambda w: np.max(w),
@@ -97,7 +103,11 @@ def test_aux_is_returned_beside_the_value_and_the_gradient_is_the_first_values(s
 
 
 def _assert_same(a, b):
-    if isinstance(b, (tuple, list)):
+    if isinstance(b, dict):
+        assert type(a) is dict and list(a) == list(b), (a, b)
+        for key in b:
+            _assert_same(a[key], b[key])
+    elif isinstance(b, (tuple, list)):
         assert type(a) is type(b) and len(a) == len(b), (a, b)
         for x, y in zip(a, b):
             _assert_same(x, y)
@@ -177,6 +187,7 @@ REFUSED = [
         "        if i > 5:\n            return np.sum(w)\n    return np.sum(w), 0\n",
         9, 13, ["1 value", "line 7 gives 2 values"],
     ),
+    ("dict-with-a-computed-key", "def f(w):\n    k = 'a'\n    return np.sum(w), {k: w}\n", 6, 24, ["literal keys"]),
     ("tuple-first", "def f(w):\n    return (np.sum(w), w), 1.0\n", 5, 12, ["first returned value", "loss"]),
     ("list-in-a-name", "def f(w):\n    r = [np.sum(w), w]\n    return r\n", 6, 12, ["list", "return a tuple"]),
     ("string-first", "def f(w):\n    return 'loss', np.sum(w)\n", 5, 12, ["not a number"]),
