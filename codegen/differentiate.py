@@ -301,6 +301,12 @@ class _Sweep:
         # `if d is not None:` blocks (by id, with the block, whose id alone may be
         # reused): the adjoints their body assigns and their else path sets to None.
         self.guards: dict[int, tuple[Block, set[str]]] = {}
+        # Trees with a subtree read: a leaf's `{key: d}` may meet that subtree's
+        # sparse adjoint at one key, and be added into (so it must be full-size).
+        self.nested = {
+            _var(s.arg("tree")) for s in ir.walk(function.body)
+            if isinstance(s, ir.Step) and s.rule.key in ITEMS and s.target in self.trees
+        }
         self.claims: dict[str, _Claim] = {}
         self.conditional = {
             a for s in ir.walk(function.body) if isinstance(s, ir.Step) for a in s.rule.body
@@ -653,7 +659,14 @@ class _Sweep:
         known = {name: _Claim(analysis.shape(atom), True) for name, atom in step.args}
         known["ans"] = _Claim(analysis.shapes[step.target], True)
         full = _Claim(analysis.shapes[step.target], True)
-        if not (rule.elementwise or rule.lazy_adjoint) and self.claims[d_ans] != full:
+        # A leaf read from a tree gets a full-size adjoint too: `{key: d}` entries are
+        # added into arrays (`pair[0]` read whole and `pair[0][1]`), which need shapes.
+        leaf = rule.key in ITEMS and step.target not in self.trees and _var(step.arg("tree")) in self.nested
+        if not (rule.elementwise or rule.lazy_adjoint) or leaf:
+            needs_fill = self.claims[d_ans] != full
+        else:
+            needs_fill = False
+        if needs_fill:
             # Only elementwise rules take an adjoint that merely broadcasts.
             fill = _call("_fill", cst.Name(d_ans), self._witness(full.shape, ir.Var(step.target)))
             out.append(line(d_ans, fill, step.origin))
@@ -761,6 +774,10 @@ def _range(bounds) -> cst.Call:
     start, stop, step = (ir.node_of(b) for b in bounds)
     args = [stop] if code(start) == "0" and code(step) == "1" else ([start, stop] if code(step) == "1" else [start, stop, step])
     return cst.Call(cst.Name("range"), [cst.Arg(a) for a in args])
+
+
+def _var(atom: ir.Atom) -> str | None:
+    return atom.name if isinstance(atom, ir.Var) else None
 
 
 def _canonical(node: cst.BaseExpression) -> str:

@@ -418,3 +418,23 @@ def test_an_alias_passed_on_or_measured():
         return np.sum(g(q) * x) / len(q)
     """
     check(source, dict(p=[a(3), a(3)], x=a(3)))
+
+
+def test_a_leaf_read_whole_and_by_its_elements():
+    """`pair[0]` read whole (its adjoint a scalar that stands for an array) and
+    `pair[0][1]`: the two meet at key 0, so the whole read's adjoint is made full-size
+    first (this raised IndexError: too many indices for a 0-d array)."""
+    source = """
+    def f(pair, b: float):
+        s = np.sum(pair[0] * b)
+        return s + pair[0][1] ** 2 + pair[1][0]
+    """
+    check(source, dict(pair=[a(4), a(4)], b=0.5))
+    source = """
+    def f(p, b: float):
+        s = 0.0
+        for i in range(3):
+            s = s + p[0][i] * b + np.sum(p[0]) * p[1]
+        return s
+    """
+    check(source, dict(p=[a(4), 2.0], b=0.5))
