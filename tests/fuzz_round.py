@@ -19,7 +19,7 @@ prints, at the end (and every 500 programs):
 - how many programs autograd ran, and those it could not.
 
 Every failure is written to FILE (default fuzz-failures.txt) with its seed, the
-program, the inputs and the message. `--size larger` draws longer programs
+program, the inputs and the message; every refusal with its seed, reason and program. `--size larger` draws longer programs
 (test_fuzz_control's LIMIT 22 and TOP (3, 6)): slower, and they find more;
 `--size small` shorter ones, about twice as fast.
 """
@@ -58,6 +58,10 @@ class _Timeout(Exception):
 
 def _alarm(signum, frame):
     raise _Timeout
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def refusal_reason(message: str) -> str:
@@ -170,12 +174,15 @@ def main(argv=None) -> int:
         flush=True,
     )
     stopped = False
+    signal.signal(signal.SIGINT, _interrupt)  # (a background job ignores SIGINT otherwise)
+    signal.signal(signal.SIGTERM, _interrupt)
     with open(options.failures, "w") as failures, multiprocessing.Pool(options.jobs, maxtasksperchild=200) as pool:
         try:
             for index, (seed, outcome, detail, source) in enumerate(pool.imap_unordered(run_one, jobs, chunksize=4)):
                 counts[outcome] += 1
                 if outcome == "refused":
                     refusals[detail] += 1
+                    failures.write(f"=== seed {seed}: refused: {detail}\n--- source ---\n{source}\n")
                 elif outcome.startswith("ok (autograd"):
                     skipped[detail] += 1
                 elif outcome in FAILURES:
@@ -184,10 +191,10 @@ def main(argv=None) -> int:
                     failures.flush()
                 if (index + 1) % 250 == 0:
                     print(summary(counts, refusals, skipped, time.monotonic() - start), flush=True)
-        except KeyboardInterrupt:  # (kill -INT: stop, and say what was run)
+        except KeyboardInterrupt:  # (kill -INT or -TERM: stop, and say what was run)
             stopped = True
             pool.terminate()
-    print("=== stopped early (SIGINT)" if stopped else "=== final", flush=True)
+    print("=== stopped early (SIGINT or SIGTERM)" if stopped else "=== final", flush=True)
     print(summary(counts, refusals, skipped, time.monotonic() - start), flush=True)
     return 1 if any(counts.get(outcome) for outcome in FAILURES) else 0
 
