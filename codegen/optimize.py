@@ -952,6 +952,25 @@ def _release(nodes, returned: set[str], arrays: frozenset[str]) -> tuple:
             for inner in walk([node]):
                 live |= node_reads(inner)
     out.reverse()
+    return _bound_releases(out)
+
+
+def _bound_releases(nodes: list) -> tuple:
+    """Each `del` only of names bound where it stands: a name released once, and then
+    written again only inside a loop or branch (a reverse loop's `u = tape.pop()` that
+    may run no pass), is not released a second time (that raised UnboundLocalError)."""
+    bound: set[str] = set()
+    out: list = []
+    for node in nodes:
+        if isinstance(node, Release):
+            names = tuple(n for n in node.names if n in bound)
+            bound -= set(names)
+            if names:
+                out.append(Release(names))
+            continue
+        if isinstance(node, (Line, Pop)):
+            bound |= node_writes(node)
+        out.append(node)
     return tuple(out)
 
 

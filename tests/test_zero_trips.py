@@ -92,3 +92,29 @@ def test_the_same_loops_with_passes(outer):
     report = check_gradient(original, module.value_and_grad_f, kwargs, ["x", "w"], tolerance=1e-6)
     assert report.ok, str(report)
     assert_matches_autograd(source, module.grad_f, ["x", "w"], kwargs, atol=1e-12)
+
+
+DEAD = ["for-range-n", "for-empty-slice", "while-counter", "branch-not-taken", "for-reversed-empty"]
+
+
+@pytest.mark.parametrize("outer", DEAD)
+@pytest.mark.parametrize("n", [0, 2])
+def test_a_carried_value_that_does_not_reach_the_result(outer, n):
+    """Issue 12 item 6: a value carried through a loop with a loop inside, that the
+    result never reads. Its array was released after the forward loop and again after
+    the reverse loop, whose `u = tape.pop()` binds it only when a pass runs: with no
+    pass, `del u` raised UnboundLocalError."""
+    header, tail = OUTER[outer]
+    lines = ["def f(x, w: float, n: int = 0):", "    u = x * 2.0"]
+    lines += ["    " + h for h in header]
+    lines += ["        for g in u:", "            pass", "        u = np.sin(u)"]
+    lines += ["    " + t for t in tail]
+    lines += ["    return np.sum(x * w)"]
+    source = IMPORT + "\n".join(lines).replace("x[:0]", "x[:n]") + "\n"
+    kwargs = {"x": X, "w": 0.7, "n": n}
+    module = load_generated(generate(source, "f", ["x", "w"]))
+    original = load_generated(source, "original").f
+    (value, (d_x, d_w)), only = module.value_and_grad_f(**kwargs), module.grad_f(**kwargs)
+    assert value == original(**kwargs)
+    np.testing.assert_array_equal(d_x, np.full(3, 0.7))
+    assert d_w == np.sum(X) and np.array_equal(only[0], d_x)
