@@ -4,12 +4,11 @@
         [--features zero-trip,reduce-0d,overwrite,trees,data,aux] [--failures FILE]
 
 draws the programs of seeds START .. START+N-1 (the default test run draws the
-first 100 of them: start past those), and runs on each the checks of the default
+first 60 of them: start past those), and runs on each the checks of the default
 tests: the value against the original function's, each gradient against central
 differences and (where autograd runs the program) autograd's, `grad_f` against
 `value_and_grad_f`, inputs unchanged, and (for one program in SAME_TEXT_EVERY) the
-same text from two generations. It
-prints, at the end (and every 500 programs):
+same text from two generations. It prints, at the end (and every 250 programs):
 
 - programs run, and the time;
 - wrong values, wrong gradients, crashes (a generation that raises anything but
@@ -19,9 +18,10 @@ prints, at the end (and every 500 programs):
 - how many programs autograd ran, and those it could not.
 
 Every failure is written to FILE (default fuzz-failures.txt) with its seed, the
-program, the inputs and the message; every refusal with its seed, reason and program. `--size larger` draws longer programs
-(test_fuzz_control's LIMIT 22 and TOP (3, 6)): slower, and they find more;
-`--size small` shorter ones, about twice as fast.
+program, the inputs and the message; every refusal with its seed, reason and
+program. `--size larger` draws longer programs (test_fuzz_control's LIMIT 22 and
+TOP (3, 6)): slower, and they find more; `--size small` shorter ones, about twice
+as fast. SIGINT or SIGTERM stops a round with its summary.
 """
 
 from __future__ import annotations

@@ -203,7 +203,7 @@ REDUCE_0D = (
     "np.sum({v}).sum(axis=0)",
     "np.max(np.sum({v}), axis=-1)",
     "np.mean({s})",
-    "np.std({s} + {v})",
+    "np.std({s})",  # (0: no spread; not of an array, whose spread may be 0 up to rounding: a kink)
     "np.linalg.norm(1.0 + {s} * {s})",
 )
 
