@@ -582,8 +582,8 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         its array."""
         if _items(atom) is not None:  # no gradient passes through a tuple in a variable
             self.tuples.add(variable)
-        if self.is_list(atom):
-            self.lists.add(variable)
+        if (isinstance(atom, ir.Var) and atom.name in self.lists) or _is_empty_list(atom):
+            self.lists.add(variable)  # a list grown by append (or about to be)
         self.read.update(ir.vars_of(atom))
         self.may_share(variable, atom)
         return ir.Assign(variable, atom, self.origin)
@@ -924,7 +924,8 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             if name not in self.env or name == RETURN:
                 continue
             atom = self.env[name]
-            if name in _appended_names(body):  # `ys = [a, b]`, then `ys.append(v)` in the loop
+            if name in _appended_names(body) or (isinstance(atom, ir.Seq) and atom.brackets == "list" and atom.vars()):
+                # `ys = [a, b]`, then `ys.append(v)` or `ys = [...]` in the loop: a list grown by append
                 atom = self.env[name] = self._appended(name, atom, body)
             shared = [n for n, a in self.env.items() if a == atom and n != name]
             if (
@@ -965,8 +966,11 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         any that overwrites a variable it reads; where the copies read each other's
         variables in a cycle, one variable's value is saved first."""
         pending = []  # (user name, variable, new value)
+        outer, self.block = self.block, []  # steps that make a list written out one grown by append
         for name, variable in carried.items():
             atom = self.env.get(name)
+            if variable in self.lists and self.is_list(atom):
+                atom = self.env[name] = self._appended(name, atom, None)
             if atom is not None and atom != ir.Var(variable):
                 pending.append((name, variable, atom))
                 self.env[name] = ir.Var(variable)
@@ -987,7 +991,8 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         # A saved variable has not been overwritten yet where it is saved, so the
         # saves can go first, and the carried copies stay together at the end of
         # the pass (the reverse sweep's tape is filled just before them).
-        return saves + copies
+        made, self.block = self.block, outer
+        return made + saves + copies
 
     def _break(self) -> None:
         if not self.loops:
@@ -1224,6 +1229,10 @@ class _Local:
     defaults: tuple = ()
     positional: tuple = ()
     keywords: tuple = ()
+
+
+def _is_empty_list(atom) -> bool:
+    return isinstance(atom, ir.Const) and isinstance(atom.node, cst.List) and not atom.node.elements
 
 
 def _appended_names(block) -> set[str]:

@@ -194,6 +194,19 @@ CASES = [
         ["w"], {"w": ((3,), "real")}, "_append(",
     ),
     (
+        # a list of numbers carried through a loop stays a Python list (`+` joins)
+        "constant-lists-carried-through-a-loop",
+        "def f(w):\n    dims = [3]\n    for i in range(2):\n        dims = dims + [1]\n    shape = [3, 1]\n"
+        "    for i in range(2):\n        shape = [3, 1]\n    return np.sum(np.reshape(w, shape) ** 2) * len(dims)\n",
+        ["w"], {"w": ((3,), "real")}, "dims + [1]",
+    ),
+    (
+        # a list of values rebuilt in each pass: held as a list grown by append
+        "list-of-values-rebuilt-in-a-loop",
+        "def f(w):\n    ys = [w, w]\n    for i in range(3):\n        ys = [ys[1], np.sin(ys[0]) * 2.0]\n    return np.sum(np.stack(ys))\n",
+        ["w"], {"w": ((2,), "real")}, "_append(",
+    ),
+    (
         "walrus-in-a-condition",
         "def f(w):\n    if (n := np.sum(w * w)) > 0.5:\n        return n * 2.0\n    return n + np.sum(w)\n",
         ["w"], {"w": ((3,), "real")}, "n = np.sum(",
