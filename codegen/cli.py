@@ -18,14 +18,15 @@ import argparse
 import difflib
 import importlib.util
 import re
+import shlex
 import sys
 import traceback
 import types
 from pathlib import Path
 
 from . import __version__, rules
-from .errors import CodegenError
-from .files import write_atomically
+from .errors import CodegenError, escape
+from .files import describe, inside, read_source, read_text, same_file, write_atomically
 from .pipeline import generate
 
 OK, CHECK_FAILED, BAD_INPUT, INTERNAL_ERROR = 0, 1, 2, 123
@@ -37,7 +38,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except CodegenError as error:
-        print(_format(error), file=sys.stderr)
+        print(error, file=sys.stderr)
+        return BAD_INPUT
+    except OSError as error:  # a file that changed under us: still the user's side, and one line
+        path = error.filename if error.filename is not None else "codegen"
+        print(CodegenError(f"{describe(error)}", str(path)), file=sys.stderr)
+        return BAD_INPUT
+    except UnicodeError as error:
+        print(CodegenError(f"cannot decode or encode text: {error}; save files as UTF-8", "codegen"), file=sys.stderr)
+        return BAD_INPUT
+    except RecursionError:
+        print(CodegenError(
+            "the input nests too deeply for codegen; split long expressions into several assignments",
+            args.target if hasattr(args, "target") else "codegen",
+        ), file=sys.stderr)
         return BAD_INPUT
     except Exception:  # anything else is codegen's fault, not the user's
         traceback.print_exc()
@@ -45,18 +59,20 @@ def main(argv: list[str] | None = None) -> int:
         return INTERNAL_ERROR
 
 
-def _format(error: CodegenError) -> str:
-    if error.line:
-        return str(error)
-    return f"{error.path}: error: {error.message}"
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error on one line (a value may hold a newline)."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(BAD_INPUT, f"{self.prog}: error: {escape(message)}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="codegen", description="Generate reverse-mode gradient modules from NumPy source."
     )
     parser.add_argument("--version", action="version", version=f"codegen {__version__}")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND", parser_class=_Parser)
 
     p = commands.add_parser("generate", help="write the gradient module of PATH::FUNC")
     p.add_argument("target", metavar="PATH::FUNC")
@@ -101,25 +117,67 @@ def _parser() -> argparse.ArgumentParser:
 def _split(target: str) -> tuple[str, str]:
     path, sep, function = target.rpartition("::")
     if not sep or not path or not function.isidentifier():
-        raise CodegenError(f"expected PATH::FUNCTION, got `{target}`", target)
+        raise CodegenError(
+            f"expected PATH::FUNCTION, such as losses.py::loss; got `{target}`", target or "''"
+        )
     return Path(path).as_posix(), function
 
 
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise CodegenError(f"cannot read: {error.strerror}", path) from None
-
-
 def _includes(paths) -> dict[str, str]:
-    return {Path(p).as_posix(): _read(p) for p in paths}
+    return {Path(p).as_posix(): read_source(p) for p in paths}
+
+
+def _wrt(wrt: str | None, path: str) -> str | None:
+    """--wrt as given, checked: names separated by commas."""
+    if wrt is None:
+        return None
+    names = [name.strip() for name in wrt.split(",")]
+    if not any(names):
+        raise CodegenError(
+            "--wrt is empty; name the parameters to differentiate (--wrt x,y), or leave --wrt out "
+            "for the first parameter", path,
+        )
+    for name in names:
+        if not name.isidentifier():
+            raise CodegenError(
+                f"--wrt `{wrt}` holds `{name}`, which is not a parameter name; give names separated by "
+                "commas, such as --wrt x,y", path,
+            )
+    return wrt
+
+
+def _output(output: str, path: str, include, rules_dirs) -> str:
+    """OUT, refused where writing it would destroy an input."""
+    if output == "":
+        raise CodegenError("-o needs a file name; leave -o out to print the module on standard output", "''")
+    if "\0" in output:
+        raise CodegenError("-o holds a null character; give a file name without one", output)
+    for source in (path, *include):
+        if same_file(output, source):
+            raise CodegenError(
+                f"-o names the input file {Path(source).as_posix()}; writing there would replace your "
+                "source: give another file, such as " + _suggest(source), output,
+            )
+    for folder in rules_dirs:
+        if inside(output, folder):
+            raise CodegenError(
+                f"-o names a file in the --rules directory {Path(folder).as_posix()}; write the module "
+                "outside it", output,
+            )
+    return output
+
+
+def _suggest(source: str) -> str:
+    return Path(source).with_name(Path(source).stem + "_grad.py").as_posix()
 
 
 def _generate(args) -> int:
     path, function = _split(args.target)
-    text = generate(_read(path), function, args.wrt, path=path, rules_dirs=args.rules, include=_includes(args.include))
-    if args.output:
+    wrt = _wrt(args.wrt, path)
+    if args.output is not None:
+        _output(args.output, path, args.include, args.rules)
+    text = generate(read_source(path), function, wrt, path=path, rules_dirs=args.rules, include=_includes(args.include))
+    if args.output is not None:
         write_atomically(args.output, text)
     else:
         sys.stdout.write(text)
@@ -138,15 +196,22 @@ def _check(args) -> int:
     jobs = []  # (module path, source path, function, wrt, rules, include)
     if any("::" in t for t in args.targets):
         if len(args.targets) != 1 or not args.output:
-            raise CodegenError("check PATH::FUNC takes one target and -o OUT", args.targets[0])
+            raise CodegenError(
+                "check PATH::FUNC takes one target and -o OUT (the module to compare); or give "
+                "generated modules alone: codegen check GENERATED.py ...", args.targets[0],
+            )
         path, function = _split(args.targets[0])
-        jobs.append((args.output, path, function, args.wrt, args.rules, args.include))
+        _output(args.output, path, args.include, args.rules)
+        jobs.append((args.output, path, function, _wrt(args.wrt, path), list(args.rules), list(args.include)))
     else:
         for module in args.targets:
-            header = _read(module)
+            header = read_text(module)
             found = {k: p.search(header) for k, p in _HEADER.items()}
             if not found["source"] or not found["wrt"]:
-                raise CodegenError("no codegen header (# source: ..., # wrt: ...) found", module)
+                raise CodegenError(
+                    "no codegen header (# source: ..., # wrt: ...) found; give a module codegen "
+                    "generated, or PATH::FUNC -o OUT", module,
+                )
             path, function = _split(found["source"]["value"])
             rules_dirs = found["rules"]["value"].split(",") if found["rules"] else []
             include = found["include"]["value"].split(",") if found["include"] else []
@@ -154,11 +219,8 @@ def _check(args) -> int:
 
     stale = 0
     for module, path, function, wrt, rules_dirs, include in jobs:
-        fresh = generate(_read(path), function, wrt, path=path, rules_dirs=rules_dirs, include=_includes(include))
-        try:
-            committed = Path(module).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            committed = ""
+        fresh = generate(read_source(path), function, wrt, path=path, rules_dirs=rules_dirs, include=_includes(include))
+        committed = read_text(module) if Path(module).exists() else ""
         if committed != fresh:
             stale += 1
             diff = difflib.unified_diff(
@@ -168,59 +230,111 @@ def _check(args) -> int:
                 tofile=f"{module} (generated now)",
             )
             sys.stdout.writelines(diff)
-            print(f"{module}: stale; regenerate it with: codegen generate {path}::{function} "
-                  f"--wrt {wrt} -o {module}", file=sys.stderr)
+            command = regenerate_command(path, function, ",".join(_header_wrt(fresh, module)), rules_dirs, include, module)
+            print(f"{escape(module)}: stale; regenerate it with: {command}", file=sys.stderr)
     print(f"{len(jobs) - stale} up to date, {stale} stale", file=sys.stderr)
     return CHECK_FAILED if stale else OK
 
 
+def regenerate_command(path, function, wrt, rules_dirs, include, module) -> str:
+    """The shell command that writes `module` again: every option generation used."""
+    words = ["codegen", "generate", f"{path}::{function}", "--wrt", wrt]
+    for folder in rules_dirs:
+        words += ["--rules", folder]
+    for other in include:
+        words += ["--include", other]
+    words += ["-o", module]
+    return " ".join(shlex.quote(str(word)) for word in words)
+
+
 def _load_module(path: str, name: str) -> types.ModuleType:
     """Import a Python file by path (only `verify` executes code, and only when asked)."""
+    read_source(path)  # there, readable, and Python source: a CodegenError before anything runs
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise CodegenError("cannot import this file", path)
+        raise CodegenError("cannot import this file; give a Python file ending in .py", path)
     module = importlib.util.module_from_spec(spec)
     folder = str(Path(path).resolve().parent)
     sys.path.insert(0, folder)
     try:
-        spec.loader.exec_module(module)
+        _run_user(path, "importing it", spec.loader.exec_module, module)
     finally:
         sys.path.remove(folder)
     return module
+
+
+def _run_user(path: str, what: str, function, *args):
+    """Call the user's code (verify only); an exception in it is the user's to fix:
+    one line, placed at the deepest line of `path` the traceback passes through."""
+    try:
+        return function(*args)
+    except Exception as error:
+        line = 0
+        resolved = str(Path(path).resolve())
+        for frame in traceback.extract_tb(error.__traceback__):
+            if frame.filename in (path, resolved):
+                line = frame.lineno or 0
+        message = " ".join(str(error).split())
+        raise CodegenError(
+            f"{what} raised {type(error).__name__}: {message}; fix it and run verify again (verify "
+            "runs your code)", path, line, 1 if line else 0,
+        ) from None
+
+
+def _function(module: types.ModuleType, name: str, path: str):
+    found = getattr(module, name, None)
+    if not callable(found):
+        defined = sorted(k for k, v in vars(module).items() if isinstance(v, types.FunctionType) and not k.startswith("_"))
+        hint = f" (it defines: {', '.join(defined)})" if defined else ""
+        raise CodegenError(f"no function `{name}` in {path}{hint}; give one of its functions", path)
+    return found
 
 
 def _verify(args) -> int:
     from .verify import check_gradient
 
     path, function = _split(args.target)
+    wrt = _wrt(args.wrt, path)
     inputs_path, maker = _split(args.inputs)
-    source = _read(path)
-    text = _read(args.module) if args.module else generate(
-        source, function, args.wrt, path=path, rules_dirs=args.rules, include=_includes(args.include)
+    source = read_source(path)
+    read_source(inputs_path)
+    text = read_text(args.module) if args.module else generate(
+        source, function, wrt, path=path, rules_dirs=args.rules, include=_includes(args.include)
     )
+    shown = args.module or f"<generated from {path}>"
     generated = types.ModuleType(f"codegen_generated_{function}")
-    exec(compile(text, args.module or f"<generated from {path}>", "exec"), generated.__dict__)
-    wrt = _header_wrt(text)
+    try:
+        compiled = compile(text, shown, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        raise CodegenError(f"the module is not valid Python ({error}); give a module codegen generated", shown) from None
+    _run_user(shown, "importing it", exec, compiled, generated.__dict__)
+    wrt_names = _header_wrt(text, shown)
     user = _load_module(path, f"codegen_user_{function}")
-    kwargs = getattr(_load_module(inputs_path, f"codegen_inputs_{maker}"), maker)()
-    report = check_gradient(
-        getattr(user, function),
-        getattr(generated, f"value_and_grad_{function}"),
+    made = _function(_load_module(inputs_path, f"codegen_inputs_{maker}"), maker, inputs_path)
+    kwargs = _run_user(inputs_path, f"calling {maker}()", made)
+    if not isinstance(kwargs, dict):
+        raise CodegenError(
+            f"{maker}() returned a {type(kwargs).__name__}; return a dict of keyword arguments, such as "
+            "{'x': np.ones(3)}", inputs_path,
+        )
+    report = _run_user(path, "checking the gradient", lambda: check_gradient(
+        _function(user, function, path),
+        _function(generated, f"value_and_grad_{function}", shown),
         kwargs,
-        wrt,
+        wrt_names,
         directions=args.directions,
         tolerance=args.tolerance,
         seed=args.seed,
-    )
+    ))
     print(f"{path}::{function}")
     print(report)
     return OK if report.ok else CHECK_FAILED
 
 
-def _header_wrt(text: str) -> tuple[str, ...]:
+def _header_wrt(text: str, path: str = "<generated>") -> tuple[str, ...]:
     found = _HEADER["wrt"].search(text)
     if not found:
-        raise CodegenError("the generated module has no `# wrt:` header line")
+        raise CodegenError("the generated module has no `# wrt:` header line; give a module codegen generated", path)
     return tuple(found["value"].split(","))
 
 

@@ -18,7 +18,16 @@ class CodegenError(Exception):
         self.col = col
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: error: {self.message}"
+        where = escape(self.path) if not self.line else f"{escape(self.path)}:{self.line}:{self.col}"
+        return f"{where}: error: {escape(self.message)}"
+
+
+def escape(text: str) -> str:
+    """`text` on one line: control characters (a newline in a --wrt value, in a file
+    name) written as Python escapes, so an error is always one line."""
+    if str(text).isprintable():
+        return str(text)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 class Located:
