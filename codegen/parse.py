@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import re
+import tokenize
+import warnings
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -52,14 +55,16 @@ _UNSUPPORTED_STATEMENTS = {
 def parse(source: str, function: str | None, path: str = "<string>") -> Parsed:
     """The file's function `function` with its context; with `function=None`, only the
     context (a file whose functions a loss calls: `--include`)."""
+    tree = compile_check(source, path)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise CodegenError(
-            f"syntax error: {exc.message}", path, exc.raw_line, exc.raw_column + 1
+            f"codegen's parser (LibCST) cannot read this, though Python can: {' '.join(exc.message.split())}; "
+            "write the line more plainly", path, exc.raw_line, exc.raw_column + 1,
         ) from None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)  # the tree is ours alone
-    where = Located(path, lambda: wrapper.resolve(PositionProvider), statement_lines(source, module))
+    where = Located(path, lambda: wrapper.resolve(PositionProvider), statement_lines(tree, module))
     module = wrapper.module
 
     found = [
@@ -88,16 +93,111 @@ def parse(source: str, function: str | None, path: str = "<string>") -> Parsed:
     )
 
 
-def statement_lines(source: str, module: cst.Module) -> dict:
-    """The line each statement of the module's top-level functions starts on, from
-    Python's own parser (`ast`), which reads a file many times faster than LibCST
-    works out positions. The two trees are walked side by side; if they disagree
-    anywhere (or `ast` cannot parse the file), nothing is returned, and positions
-    come from LibCST alone."""
+# How deep and how large a statement may be. Python's own compiler gives up at a few
+# thousand levels, LibCST's parser and codegen's passes recurse (a sum of 700 terms
+# exhausted Python's stack), and time grows with the size of one statement (Black
+# formats it as one line): beyond these, the input is refused, with its position.
+MAX_DEPTH = 100  # nested expressions in one statement: `x + x + ... + x` has one per term
+MAX_NODES = 2000  # expression nodes in one statement
+
+
+def compile_check(source: str, path: str) -> ast.Module:
+    """The file as Python's own compiler reads it (compiled, never run): a file
+    CPython rejects is refused with CPython's message, line and column (a duplicate
+    parameter, `return` outside a function, a bogus `from __future__ import`), and a
+    statement beyond MAX_DEPTH or MAX_NODES is refused before LibCST, whose parser
+    and visitors recurse, reads it. Returns `ast`'s tree of the file."""
+    if "\0" in source:
+        at = source.index("\0")
+        line, col = source.count("\n", 0, at) + 1, at - (source.rfind("\n", 0, at) + 1) + 1
+        raise CodegenError(
+            "the source holds a null character, which Python source cannot; remove it", path, line, col
+        )
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # `x is 1` and the like: not codegen's business
+            tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            _check_size(tree, source, path)
+            compile(tree, path, "exec", dont_inherit=True)  # symbol table, __future__, return outside def
+    except SyntaxError as error:
+        line = error.lineno or 1
+        col = error.offset if error.offset and error.offset > 0 else 1
+        raise CodegenError(
+            f"{type(error).__name__.replace('Error', ' error').lower()}: {' '.join(str(error.msg).split())} "
+            "(Python's own message: fix the file so that Python compiles it)",
+            path, line, col,
+        ) from None
+    except (RecursionError, MemoryError):
+        line, col = _widest_line(source)
+        raise CodegenError(
+            "this statement is nested too deeply for Python's own compiler; split it into several "
+            f"assignments (codegen takes up to {MAX_DEPTH} levels)", path, line, col,
+        ) from None
+    return tree
+
+
+def _check_size(tree: ast.Module, source: str, path: str) -> None:
+    """Refuse a statement nesting expressions deeper than MAX_DEPTH, or holding more
+    than MAX_NODES of them (a walk with its own stack: no recursion)."""
+    lines = None
+    stack = [(tree, 0, None)]  # (node, expression depth, the statement it is in)
+    counts: dict[int, int] = {}
+    while stack:
+        node, depth, statement = stack.pop()
+        if isinstance(node, ast.stmt):
+            statement, depth = node, 0
+        elif not isinstance(node, (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)):
+            depth += 1
+            counts[id(statement)] = counts.get(id(statement), 0) + 1
+            problem = None
+            if depth > MAX_DEPTH:
+                problem = f"nests expressions more than {MAX_DEPTH} deep"
+            elif counts[id(statement)] > MAX_NODES:
+                problem = f"has more than {MAX_NODES} parts"
+            if problem is not None and statement is not None:
+                lines = lines if lines is not None else source.splitlines()
+                text = lines[statement.lineno - 1] if statement.lineno <= len(lines) else ""
+                col = len(text.encode("utf-8")[: statement.col_offset].decode("utf-8", "replace")) + 1
+                raise CodegenError(
+                    f"this statement {problem}, beyond what codegen takes; split it into several "
+                    "assignments (`a = x + y`, then `b = a + z`)", path, statement.lineno, col,
+                )
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, depth, statement))
+
+
+_NOT_CODE = (tokenize.INDENT, tokenize.DEDENT, tokenize.NL, tokenize.COMMENT, tokenize.NEWLINE, tokenize.ENDMARKER)
+
+
+def _widest_line(source: str) -> tuple[int, int]:
+    """Where the logical line with the most tokens starts (the place Python's compiler
+    ran out of stack), found without recursion."""
+    best, start, count, at = 0, (1, 1), 0, None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if at is None and token.type not in _NOT_CODE:
+                at, count = token.start, 0
+            count += 1
+            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER) and at is not None:
+                if count > best:
+                    best, start = count, (at[0], at[1] + 1)
+                at = None
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return start
+
+
+def statement_lines(tree: ast.Module | str, module: cst.Module) -> dict:
+    """The line each statement of the module's top-level functions starts on, from
+    Python's own parser (`ast`: its tree, or the source to parse), which reads a file
+    many times faster than LibCST works out positions. The two trees are walked side
+    by side; if they disagree anywhere (or `ast` cannot parse the file), nothing is
+    returned, and positions come from LibCST alone."""
+    if isinstance(tree, str):
+        try:
+            tree = ast.parse(tree)
+        except (SyntaxError, ValueError):
+            return {}
     ours = [s for s in module.body if isinstance(s, cst.FunctionDef)]
     theirs = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
     lines: dict = {}
