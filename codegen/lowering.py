@@ -429,7 +429,10 @@ class _ConstantChecker(cst.CSTVisitor):
         qual = qualified(node, self.n.parsed.aliases)
         if qual is not None and qual.startswith("numpy."):
             return False
-        raise self.n.where.error(node, f"`{code(node)}` in a constant: only NumPy and literals can be used")
+        raise self.n.where.error(
+            node, f"`{code(node)}` in a constant: only NumPy and literals can be used; pass the value to the "
+            "loss as a parameter",
+        )
 
     def visit_Name(self, node: cst.Name) -> None:
         name = node.value
@@ -444,15 +447,49 @@ class _ConstantChecker(cst.CSTVisitor):
         raise self.n.where.error(
             node,
             f"`{name}` in a constant value: only literals, NumPy and module constants assigned "
-            "once can be used",
+            "once can be used; pass the value to the loss as a parameter",
         )
 
     def visit_Arg(self, node: cst.Arg) -> bool:
         node.value.visit(self)
         return False
 
+    def visit_Call(self, node: cst.Call) -> None:
+        """Only NumPy functions that compute a value from their arguments: the generated
+        module runs a constant's call each time it is imported, so a call that reads
+        or writes files, or draws random numbers, is refused."""
+        qual = qualified(node.func, self.n.parsed.aliases)
+        if qual is None or not qual.startswith("numpy.") or qual in PURE_NUMPY:
+            return
+        if self.n.registry.lookup("call", qual) is not None:
+            return
+        name = qual.replace("numpy.", "np.", 1)
+        if ".random." in qual or qual.startswith("numpy.random"):
+            why = "it draws random numbers, which would differ from the ones your module drew"
+        elif any(word in qual for word in ("load", "save", "txt", "file", "memmap", "open")):
+            why = "it reads or writes files"
+        else:
+            why = "codegen copies only NumPy functions that compute a value from literals"
+        raise self.n.where.error(
+            node,
+            f"`{name}(...)` in a module constant or default would run each time the generated module "
+            f"is imported ({why}); pass the value to the loss as a parameter",
+        )
+
     def visit_Lambda(self, node) -> bool:
-        raise self.n.where.error(node, "`lambda` is not supported in a constant")
+        raise self.n.where.error(node, "`lambda` is not supported in a constant; define a function at module level")
+
+
+# NumPy functions a module constant may call besides those with a derivative rule:
+# constructors and dtypes, which compute their value from their arguments alone.
+PURE_NUMPY = frozenset(
+    "numpy." + name
+    for name in (
+        "array asarray asanyarray ascontiguousarray zeros ones full empty eye identity arange linspace logspace "
+        "geomspace diag diagflat tri zeros_like ones_like full_like meshgrid stack concatenate hstack vstack "
+        "float64 float32 float16 int64 int32 int16 int8 uint8 bool_ complex128 dtype finfo iinfo"
+    ).split()
+)
 
 
 def render(rule: Rule, args, given: frozenset[str]) -> cst.BaseExpression:

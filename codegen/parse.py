@@ -98,7 +98,7 @@ def parse(source: str, function: str | None, path: str = "<string>") -> Parsed:
 # exhausted Python's stack), and time grows with the size of one statement (Black
 # formats it as one line): beyond these, the input is refused, with its position.
 MAX_DEPTH = 100  # nested expressions in one statement: `x + x + ... + x` has one per term
-MAX_NODES = 2000  # expression nodes in one statement
+MAX_NODES = 1000  # expression nodes in one statement
 
 
 def compile_check(source: str, path: str) -> ast.Module:

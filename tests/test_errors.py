@@ -76,7 +76,8 @@ ERRORS = [
         9, 12, "recursion (helper -> helper) cannot be differentiated; write it as a loop",
     ),
     ("generator", "    yield x\n    return x\n", 5, 5, "generators are not supported"),
-    ("nonlocal", "    nonlocal y\n    return x\n", 5, 5, "`nonlocal` is not supported"),
+    # CPython rejects it (a top-level function has no enclosing one): its words and place
+    ("nonlocal", "    nonlocal y\n    return x\n", 5, 5, "name 'y' is parameter and nonlocal"),
     ("class", "    class C:\n        pass\n    return x\n", 5, 5, "classes are not supported inside a loss"),
     ("set-comprehension-in-loop", "    for i in range(2):\n        x = np.sum({x * j for j in range(3)})\n    return x\n", 6, 20, "set comprehensions are not supported"),
     ("while-else", "    while x > 0:\n        x = x - 1\n    else:\n        x = 0\n    return x\n", 7, 5, "`else` on a loop is not supported"),
@@ -149,3 +150,30 @@ def test_cli_error_leaves_existing_output_untouched(tmp_path):
 def test_cli_missing_file(tmp_path, capsys):
     assert main(["generate", f"{tmp_path}/absent.py::loss"]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value, words", [
+    ("np.save('k.npy', np.ones(3))", "`np.save(...)` in a module constant or default would run each time"),
+    ("np.load('k.npy')", "(it reads or writes files); pass the value to the loss as a parameter"),
+    ("np.loadtxt('k.txt')", "`np.loadtxt(...)`"),
+    ("np.random.rand(3)", "it draws random numbers"),
+    ("np.random.default_rng(0).normal(size=3)", "in a constant"),
+    ("open('k.txt').read()", "in a constant"),
+    ("np.sum(np.load('k.npy'))", "`np.load(...)`"),
+])
+def test_constants_with_side_effects_are_refused(value, words):
+    """The generated module runs a copied constant each time it is imported: I/O and
+    random draws are refused, pure NumPy of literals is copied."""
+    source = f"import numpy as np\n\nK = {value}\n\n\ndef loss(x):\n    return np.sum(x * K)\n"
+    with pytest.raises(CodegenError) as info:
+        generate(source, "loss")
+    assert words in info.value.message and "parameter" in info.value.message
+    assert info.value.line == 3
+    default = f"import numpy as np\n\n\ndef loss(x, K={value}):\n    return np.sum(x * K)\n"
+    with pytest.raises(CodegenError):
+        generate(default, "loss")
+
+
+def test_pure_numpy_constants_are_copied():
+    source = "import numpy as np\n\nK = np.log(np.arange(3.0) + 1.0) * np.pi\n\n\ndef loss(x):\n    return np.sum(x * K)\n"
+    assert "K = np.log(np.arange(3.0) + 1.0) * np.pi\n" in generate(source, "loss")
