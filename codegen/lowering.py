@@ -7,6 +7,8 @@ the state (environment, current block, namer) is the normaliser's.
 
 from __future__ import annotations
 
+import builtins
+
 import functools
 
 import libcst as cst
@@ -76,7 +78,10 @@ class ExpressionLowering:
         for kind, message in _UNSUPPORTED_EXPRESSIONS.items():
             if isinstance(node, kind):
                 raise self.where.error(node, message)
-        raise self.where.error(node, f"`{code(node)}` is not supported")
+        raise self.where.error(
+            node, f"`{code(node)}` is not supported; write it with the operators and NumPy functions "
+            "`codegen rules` lists",
+        )
 
     def _walrus(self, node: cst.NamedExpr) -> ir.Atom:
         """`(n := value)`: binds n, and is the value."""
@@ -148,7 +153,7 @@ class ExpressionLowering:
         if name in self.parsed.constants:
             self._use_constant(name, node)
             return ir.Const(cst.Name(name))
-        raise self.where.error(node, f"unknown name `{name}`")
+        raise self.where.error(node, f"unknown name `{name}`: it is not defined; assign it first, import it, or pass it as a parameter")
 
     def _projection(self, node, target) -> ir.Atom | None:
         """`np.linalg.slogdet(x)[1]`: one part of a tuple result, as a primitive."""
@@ -166,13 +171,40 @@ class ExpressionLowering:
         if self._is_value(node.value):
             rule = self.registry.lookup("attribute", node.attr.value)
             if rule is None:
-                raise self.where.error(node, f"attribute `.{node.attr.value}` is not supported")
+                raise self.where.error(node, f"attribute `.{node.attr.value}` is not supported; `codegen rules` lists the supported ones")
             return self._step(rule, {rule.params[0].name: self._lower(node.value)}, target, node)
         qual = qualified(node, self.parsed.aliases)
         const = None if qual is None else self._numpy_constant(qual)
         if const is not None:
             return const
-        raise self.where.error(node, f"`{code(node)}` is not a supported constant")
+        raise self.where.error(node, f"`{code(node)}` is not a supported constant; use a number, np.pi, np.e, np.inf or np.nan")
+
+    def _no_rule(self, func, name: str, qual: str | None, method: bool):
+        """Why a call cannot be differentiated, and what to write instead."""
+        head = func
+        while isinstance(head, cst.Attribute):
+            head = head.value
+        if isinstance(head, cst.Name) and head.value in self.parsed.relative:
+            return self.where.error(
+                func,
+                f"`{name}` comes from a relative import (`{self.parsed.relative[head.value]}`); pass that "
+                "file with --include FILE, so that its functions are inlined",
+            )
+        if qual is not None and qual.startswith("builtins.") and not hasattr(builtins, qual[len("builtins."):]):
+            return self.where.error(
+                func,
+                f"`{name}` is not defined or imported in {self.where.path}; define it, or import it and "
+                "pass its file with --include FILE",
+            )
+        known = "" if method or qual is None or qual.startswith("builtins.") else f" ({qual})"
+        own = "" if method or qual is None or qual.startswith(("builtins.", "numpy.", "scipy.")) else (
+            "if it is your own function, pass its file with --include FILE; otherwise "
+        )
+        return self.where.error(
+            func,
+            f"no derivative rule for `{name}`{known}; {own}give one in a --rules directory (see "
+            "`codegen rules`), or write it with the NumPy functions `codegen rules` lists",
+        )
 
     def _numpy_constant(self, qual: str) -> ir.Const | None:
         head, _, attr = qual.rpartition(".")
@@ -212,7 +244,7 @@ class ExpressionLowering:
             atom = self._lower(part)
             self.refuse_list(atom, part, f"`{key[1]}`", "convert it first: `np.array(ys)`")
             if isinstance(atom, ir.Const) and isinstance(atom.node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
-                raise self.where.error(part, "strings are not numbers")
+                raise self.where.error(part, "strings are not numbers; use a number")
             operands.append(atom)
         return self._step(rule, dict(zip(rule.arrays, operands)), target, node)
 
@@ -253,12 +285,7 @@ class ExpressionLowering:
                     func, f"`{name}` returns a tuple; use one part of it: "
                     + ", ".join(p.replace("numpy.", "np.").replace("[", "(...)[") for p in parts),
                 )
-            known = "" if method or qual is None or qual.startswith("builtins.") else f" ({qual})"
-            raise self.where.error(
-                func,
-                f"no derivative rule for `{name}`{known}; add one to templates/ (or a --rules "
-                "directory: see `codegen rules`)",
-            )
+            raise self._no_rule(func, name, qual, method)
         accepted = {p.name for p in rule.params}
         for arg in node.args:
             if arg.star:
@@ -267,7 +294,7 @@ class ExpressionLowering:
                 raise self.where.error(
                     arg,
                     f"{name}: argument `{arg.keyword.value}` is not supported "
-                    f"(supported: {', '.join(p.name for p in rule.params)})",
+                    f"(supported: {', '.join(p.name for p in rule.params)}); leave it out",
                 )
         positional: list[ir.Atom] = [self._lower(func.value)] if method else []
         if method:
@@ -307,23 +334,25 @@ class ExpressionLowering:
             keywords = {**keywords, rule.variadic: ir.Seq(tuple(extra), "tuple")}
         if len(positional) > len(slots):
             raise self.where.error(
-                node, f"{name} takes at most {len(slots)} positional argument(s) here ({accepted})"
+                node,
+                f"{name} takes at most {len(slots)} positional argument(s) here ({accepted}); pass the rest "
+                "by keyword or leave them out",
             )
         args = {p.name: a for p, a in zip(slots, positional)}
         for key, atom in keywords.items():
             if key in args:
-                raise self.where.error(node, f"{name}: argument `{key}` given twice")
+                raise self.where.error(node, f"{name}: argument `{key}` given twice; give it once")
             args[key] = atom
         missing = [p.name for p in rule.params if p.default is None and p.name not in args]
         if missing:
-            raise self.where.error(node, f"{name}: missing argument `{missing[0]}`")
+            raise self.where.error(node, f"{name}: missing argument `{missing[0]}`; pass it")
         return args
 
     def _sequence(self, node) -> ir.Atom:
         items = []
         for element in node.elements:
             if isinstance(element, cst.StarredElement):
-                raise self.where.error(element, "starred elements are not supported")
+                raise self.where.error(element, "starred elements are not supported; list each element, or use np.concatenate")
             items.append(self._lower(element.value))
         brackets = "list" if isinstance(node, cst.List) else "tuple"
         if all(isinstance(a, ir.Const) and not self._reads_vars(a) for a in items):
@@ -365,7 +394,7 @@ class ExpressionLowering:
     def _index_part(self, node: cst.BaseExpression) -> cst.BaseExpression:
         atom = self._lower(node)
         if isinstance(atom, ir.Seq):
-            raise self.where.error(node, "an index that is a list of variables is not supported")
+            raise self.where.error(node, "an index that is a list of variables is not supported; index with an integer array, such as np.array([i, j])")
         return ir.node_of(atom)
 
     def _reads_vars(self, atom: ir.Atom) -> bool:
@@ -380,7 +409,8 @@ class ExpressionLowering:
                                           cst.Name("True"), cst.Name("False")))
             if not (isinstance(test, cst.Name) and test.value == "True"):
                 raise self.where.error(
-                    node, f"{name or rule.display}: only supported when {code(rule.requires)}"
+                    node, f"{name or rule.display}: only supported when {code(rule.requires)}; "
+                    "give arguments for which that holds, or write it with other NumPy functions"
                 )
         if all(isinstance(a, ir.Const) and not self._reads_vars(a) for _, a in args):
             return ir.Const(render(rule, args, frozenset(given)))

@@ -13,14 +13,14 @@ import io
 import re
 import tokenize
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .errors import CodegenError, Located
-from .expressions import code, imports
+from .expressions import code, imports, relative_imports
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Parsed:
     functions: frozenset[str]  # functions defined at the top level
     module_functions: tuple[cst.FunctionDef, ...]  # their definitions (calls to them are inlined)
     source_sha256: str  # of the function's own text
+    relative: Mapping[str, str] = field(default_factory=dict)  # name -> `from .m import name` binding it
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -42,7 +43,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _UNSUPPORTED_STATEMENTS = {
     cst.With: "`with` blocks are not supported; move the block out of the loss",
     cst.Try: "`try` is not supported; move error handling out of the loss",
-    cst.ClassDef: "classes are not supported inside a loss",
+    cst.ClassDef: "classes are not supported inside a loss; define the class outside and pass values as parameters",
     cst.Global: "`global` is not supported; pass the value as a parameter",
     cst.Nonlocal: "`nonlocal` is not supported; pass the value as a parameter",
     cst.Del: "`del` is not supported; simply stop using the name",
@@ -75,7 +76,10 @@ def parse(source: str, function: str | None, path: str = "<string>") -> Parsed:
     elif not found:
         defined = sorted(s.name.value for s in module.body if isinstance(s, cst.FunctionDef))
         hint = f" (it defines: {', '.join(defined)})" if defined else ""
-        raise CodegenError(f"no function `{function}` at the top level of {path}{hint}", path, 1, 1)
+        raise CodegenError(
+            f"no function `{function}` at the top level of {path}{hint}; name a function the file defines "
+            "at the top level, as in PATH::loss", path, 1, 1,
+        )
     fn = found[-1]
     if fn is not None:
         check_function(fn, where)
@@ -90,6 +94,7 @@ def parse(source: str, function: str | None, path: str = "<string>") -> Parsed:
         functions=frozenset(s.name.value for s in module.body if isinstance(s, cst.FunctionDef)),
         module_functions=tuple(s for s in module.body if isinstance(s, cst.FunctionDef)),
         source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        relative=relative_imports(module),
     )
 
 
@@ -267,7 +272,7 @@ def check_function(fn: cst.FunctionDef, where: Located) -> None:
     """Refuse, with a position, what no later stage handles: decorators, *args,
     and statements outside the subset (at any depth)."""
     if fn.asynchronous is not None:
-        raise where.error(fn, "an `async` function cannot be differentiated")
+        raise where.error(fn, "an `async` function cannot be differentiated; write it as a plain `def`")
     if fn.decorators:
         raise where.error(
             fn.decorators[0], "decorated functions are not supported; differentiate the undecorated function"
@@ -278,7 +283,7 @@ def check_function(fn: cst.FunctionDef, where: Located) -> None:
     if params.star_kwarg is not None:
         raise where.error(params.star_kwarg, "`**kwargs` is not supported; name each parameter")
     if not fn.body.body or all(_is_docstring(s) for s in fn.body.body):
-        raise where.error(fn, f"`{fn.name.value}` has no body to differentiate")
+        raise where.error(fn, f"`{fn.name.value}` has no body to differentiate; give it statements that end in `return <loss>`")
     _check_block(fn.body.body, where)
 
 
@@ -291,7 +296,7 @@ def _check_block(statements, where: Located) -> None:
             check_function(statement, where)
         elif isinstance(statement, (cst.If, cst.For, cst.While)):
             if isinstance(statement, cst.For) and statement.asynchronous is not None:
-                raise where.error(statement, "`async for` is not supported")
+                raise where.error(statement, "`async for` is not supported; write a plain `for` loop")
             _check_block(statement.body.body, where)
             orelse = statement.orelse
             while isinstance(orelse, cst.If):
@@ -303,7 +308,8 @@ def _check_block(statements, where: Located) -> None:
             for kind, message in _UNSUPPORTED_STATEMENTS.items():
                 if isinstance(statement, kind):
                     raise where.error(statement, message)
-            raise where.error(statement, f"`{code(statement).split()[0]}` statements are not supported")
+            raise where.error(statement, f"`{code(statement).split()[0]}` statements are not supported; write the loss with assignments, "
+                "`if`, `for`, `while` and `return`")
 
 
 def _check_statement(node: cst.CSTNode, where: Located, first: bool) -> None:
@@ -345,7 +351,8 @@ def _check_statement(node: cst.CSTNode, where: Located, first: bool) -> None:
         for kind, message in _UNSUPPORTED_STATEMENTS.items():
             if isinstance(node, kind):
                 raise where.error(node, message)
-        raise where.error(node, f"`{code(node).split()[0]}` statements are not supported")
+        raise where.error(node, f"`{code(node).split()[0]}` statements are not supported; write the loss with assignments, "
+            "`if`, `for`, `while` and `return`")
 
 
 def _check_target(target: cst.BaseAssignTargetExpression, where: Located, alone: bool = True) -> None:
@@ -362,14 +369,14 @@ def _check_target(target: cst.BaseAssignTargetExpression, where: Located, alone:
             )
         return
     if isinstance(target, cst.Attribute):
-        raise where.error(target, f"assignment to an attribute `{code(target)}` is not supported")
+        raise where.error(target, f"assignment to an attribute `{code(target)}` is not supported; assign to a plain name")
     if isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
             if isinstance(element, cst.StarredElement):
-                raise where.error(element, "starred assignment targets are not supported")
+                raise where.error(element, "starred assignment targets are not supported; unpack by index, as in `a, b = x[0], x[1:]`")
             _check_target(element.value, where, alone=False)
         return
-    raise where.error(target, "only assignment to a plain name (or a tuple of names) is supported")
+    raise where.error(target, "only assignment to a plain name (or a tuple of names) is supported; assign to a name")
 
 
 def _is_print(node) -> bool:

@@ -77,7 +77,7 @@ def _wrt_names(parsed, wrt) -> tuple[str, ...]:
     params = [p.name.value for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params)]
     if wrt is None or wrt == "" or wrt == []:
         if not params:
-            raise parsed.where.error(fn.name, f"`{fn.name.value}` has no parameters to differentiate")
+            raise parsed.where.error(fn.name, f"`{fn.name.value}` has no parameters to differentiate; give it the parameters the loss depends on")
         return (params[0],)
     names = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else [str(w) for w in wrt]
     for name in names:
@@ -85,10 +85,10 @@ def _wrt_names(parsed, wrt) -> tuple[str, ...]:
             raise parsed.where.error(
                 fn.name,
                 f"--wrt names `{name}`, which is not a parameter of `{fn.name.value}` "
-                f"({', '.join(params)})",
+                f"({', '.join(params)}); name one of those",
             )
     if len(set(names)) != len(names):
-        raise parsed.where.error(fn.name, "--wrt names a parameter twice")
+        raise parsed.where.error(fn.name, "--wrt names a parameter twice; name each once")
     return tuple(names)
 
 
