@@ -269,15 +269,17 @@ def _run_user(path: str, what: str, function, *args):
     try:
         return function(*args)
     except Exception as error:
-        line = 0
+        line, col = 0, 0
         resolved = str(Path(path).resolve())
         for frame in traceback.extract_tb(error.__traceback__):
             if frame.filename in (path, resolved):
-                line = frame.lineno or 0
+                line, col = frame.lineno or 0, 1
+        if isinstance(error, SyntaxError) and error.filename in (path, resolved) and error.lineno:
+            line, col = error.lineno, error.offset or 1
         message = " ".join(str(error).split())
         raise CodegenError(
             f"{what} raised {type(error).__name__}: {message}; fix it and run verify again (verify "
-            "runs your code)", path, line, 1 if line else 0,
+            "runs your code)", path, line, col,
         ) from None
 
 

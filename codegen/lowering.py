@@ -179,11 +179,24 @@ class ExpressionLowering:
             return const
         raise self.where.error(node, f"`{code(node)}` is not a supported constant; use a number, np.pi, np.e, np.inf or np.nan")
 
+    def _undefined(self, name: str) -> bool:
+        """Whether a name is bound nowhere: not a variable, import, constant,
+        function or builtin."""
+        return not (
+            name in self.env or name in self.parsed.aliases or name in self.parsed.constants
+            or name in self.parsed.functions or hasattr(builtins, name)
+        )
+
     def _no_rule(self, func, name: str, qual: str | None, method: bool):
         """Why a call cannot be differentiated, and what to write instead."""
         head = func
         while isinstance(head, cst.Attribute):
             head = head.value
+        if method and isinstance(head, cst.Name) and self._undefined(head.value):
+            return self.where.error(
+                head, f"unknown name `{head.value}`: it is not defined; assign it first, import it, or pass "
+                "it as a parameter",
+            )
         if isinstance(head, cst.Name) and head.value in self.parsed.relative:
             return self.where.error(
                 func,

@@ -152,8 +152,9 @@ def _check_size(tree: ast.Module, source: str, path: str) -> None:
         if isinstance(node, ast.stmt):
             statement, depth = node, 0
         elif not isinstance(node, (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)):
-            depth += 1
-            counts[id(statement)] = counts.get(id(statement), 0) + 1
+            parts = _string_parts(node, source) if isinstance(node, (ast.Constant, ast.JoinedStr)) else 1
+            depth += parts  # LibCST nests adjacent strings `'a' 'b' 'c'` one in another
+            counts[id(statement)] = counts.get(id(statement), 0) + parts
             problem = None
             if depth > MAX_DEPTH:
                 problem = f"nests expressions more than {MAX_DEPTH} deep"
@@ -172,6 +173,21 @@ def _check_size(tree: ast.Module, source: str, path: str) -> None:
 
 
 _NOT_CODE = (tokenize.INDENT, tokenize.DEDENT, tokenize.NL, tokenize.COMMENT, tokenize.NEWLINE, tokenize.ENDMARKER)
+
+
+def _string_parts(node, source: str) -> int:
+    """How many string literals one `ast` string stands for (`'a' 'b'` is one
+    Constant); counted from its tokens only where it is long enough to matter."""
+    if isinstance(node, ast.Constant) and not isinstance(node.value, (str, bytes)):
+        return 1
+    if node.end_lineno == node.lineno and (node.end_col_offset or 0) - node.col_offset < 2 * MAX_DEPTH:
+        return 1
+    segment = ast.get_source_segment(source, node) or ""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO("(" + segment + ")").readline)
+        return max(1, sum(1 for token in tokens if token.type == tokenize.STRING))
+    except (tokenize.TokenError, SyntaxError):
+        return 1
 
 
 def _widest_line(source: str) -> tuple[int, int]:
