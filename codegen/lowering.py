@@ -320,7 +320,7 @@ class ExpressionLowering:
                 atom = self._step(whole, {whole.params[0].name: atom}, None, arg.value)
             if arg.keyword is None:
                 if keywords:
-                    raise self.where.error(arg, "positional argument after a keyword argument")
+                    raise self.where.error(arg, "positional argument after a keyword argument; put positional arguments first")
                 positional.append(atom)
             else:
                 keywords[arg.keyword.value] = atom

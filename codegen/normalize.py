@@ -206,7 +206,8 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         if isinstance(statement, cst.FunctionDef):
             self._define(statement.name.value, statement, statement)
             return None
-        raise self.where.error(statement, f"`{code(statement).split()[0]}` statements are not supported")
+        raise self.where.error(statement, f"`{code(statement).split()[0]}` statements are not supported; write the loss with assignments, "
+                "`if`, `for`, `while` and `return`")
 
     def _small(self, small) -> str | None:
         if isinstance(small, cst.Assign):
@@ -460,7 +461,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         name = target.value.value
         current = self.env.get(name)
         if current is None:
-            raise self.where.error(target.value, f"unknown name `{name}`")
+            raise self.where.error(target.value, f"unknown name `{name}`: it is not defined; assign it first")
         if isinstance(current, ir.Var) and current.name in self.trees:
             raise self.where.error(
                 statement, f"`{code(target)} = ...` would change a parameter tree in place; give the new "
@@ -482,10 +483,10 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         """`a, b = <value>`: every value is computed before any name is bound."""
         names = [e.value for e in target.elements]
         if any(isinstance(e, cst.StarredElement) for e in target.elements):
-            raise self.where.error(target, "starred assignment targets are not supported")
+            raise self.where.error(target, "starred assignment targets are not supported; unpack by index, as in `a, b = x[0], x[1:]`")
         if isinstance(value, (cst.Tuple, cst.List)):
             if len(value.elements) != len(names):
-                raise self.where.error(value, f"{len(value.elements)} values for {len(names)} names")
+                raise self.where.error(value, f"{len(value.elements)} values for {len(names)} names; give one value per name")
             atoms = [self._lower(e.value) for e in value.elements]
         elif isinstance(value, cst.Call) and projection_key(
             cst.Subscript(value, [cst.SubscriptElement(cst.Index(cst.Integer("0")))]), self.parsed.aliases
@@ -499,7 +500,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             whole = self._lower(value)
             if isinstance(whole, ir.Seq):
                 if len(whole.items) != len(names):
-                    raise self.where.error(value, f"{len(whole.items)} values for {len(names)} names")
+                    raise self.where.error(value, f"{len(whole.items)} values for {len(names)} names; give one value per name")
                 atoms = list(whole.items)
             else:  # an array: its first-axis elements
                 self.refuse_dict_iteration(whole, value, unpacking=True)
@@ -510,13 +511,13 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             elif isinstance(element, (cst.Tuple, cst.List)):
                 self._bind_nested(element, atom, value)
             else:
-                raise self.where.error(element, "only names can be assigned here")
+                raise self.where.error(element, "only names can be assigned here; assign to a name, then use it")
 
     def _bind_nested(self, target, atom, node) -> None:
         items = atom.items if isinstance(atom, ir.Seq) else [self._item(atom, i, node) for i in range(len(target.elements))]
         for element, item in zip(target.elements, items):
             if not isinstance(element.value, cst.Name):
-                raise self.where.error(element, "only names can be assigned here")
+                raise self.where.error(element, "only names can be assigned here; assign to a name, then use it")
             self.env[element.value.value] = item
 
     def _item(self, atom: ir.Atom, index, node) -> ir.Atom:
@@ -812,7 +813,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         backwards = False
         if builtin and func.value == "reversed":
             if len(iterable.args) != 1 or iterable.args[0].keyword or iterable.args[0].star:
-                raise self.where.error(iterable, "reversed() takes one argument")
+                raise self.where.error(iterable, "reversed() takes one argument; write reversed(range(...)) or reversed(x)")
             inner = iterable.args[0].value
             tree = self.env.get(inner.value) if isinstance(inner, cst.Name) else None
             if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "range":
@@ -832,9 +833,9 @@ class _Normalizer(ExpressionLowering, TreeLowering):
                 iterable, builtin = self.where.stands_for(reversed_array, inner), False
         if builtin and func.value == "range":
             if not isinstance(target, cst.Name):
-                raise self.where.error(target, "a range loop binds one name")
+                raise self.where.error(target, "a range loop binds one name; write `for i in range(...)`")
             if not 1 <= len(iterable.args) <= 3 or any(a.keyword or a.star for a in iterable.args):
-                raise self.where.error(iterable, "range() takes 1 to 3 positional arguments")
+                raise self.where.error(iterable, "range() takes 1 to 3 positional arguments; write range(stop), range(start, stop) or range(start, stop, step)")
             bounds = [self._lower(a.value) for a in iterable.args]
             start, stop, step = (zero, bounds[0], one) if len(bounds) == 1 else (bounds + [one])[:3]
             if backwards:
@@ -842,7 +843,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             return start, stop, step, target.value, lambda index: None
         if builtin and func.value == "enumerate":
             if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
-                raise self.where.error(target, "`for i, x in enumerate(xs)` binds two names")
+                raise self.where.error(target, "`for i, x in enumerate(xs)` binds two names; write `for i, x in enumerate(xs)`")
             inner = iterable.args[0].value
             zipped = isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "zip" and "zip" not in self.env
             # `enumerate(zip(a, b))`: the counter and one element of each sequence
@@ -852,7 +853,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             offset = self._lower(iterable.args[1].value) if len(iterable.args) > 1 else None
             counter, element = (e.value for e in target.elements)
             if zipped and not (isinstance(element, cst.Tuple) and len(element.elements) == len(sequences)):
-                raise self.where.error(element, f"`for i, (...) in enumerate(zip(...))` binds {len(sequences)} names here")
+                raise self.where.error(element, f"`for i, (...) in enumerate(zip(...))` binds {len(sequences)} names here; give one name per sequence")
             index_name = self.namer.fresh("k")
 
             def bind(index):
@@ -873,7 +874,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             for sequence, arg in zip(sequences, iterable.args):
                 self.refuse_dict_iteration(sequence, arg.value)
             if not (isinstance(target, cst.Tuple) and len(target.elements) == len(sequences)):
-                raise self.where.error(target, f"`for ... in zip(...)` binds {len(sequences)} names here")
+                raise self.where.error(target, f"`for ... in zip(...)` binds {len(sequences)} names here; give one name per sequence")
 
             def bind(index):
                 for element, sequence in zip(target.elements, sequences):
@@ -908,7 +909,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         elif isinstance(target, (cst.Tuple, cst.List)):
             self._bind_nested(target, atom, target)
         else:
-            raise self.where.error(target, "a loop target must be a name or a tuple of names")
+            raise self.where.error(target, "a loop target must be a name or a tuple of names; write `for v in ...`")
 
     def _lower_binary(self, left: ir.Atom, operator, right: ir.Atom) -> ir.Atom:
         rule = self.registry.lookup("binary", "+")
@@ -996,7 +997,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
 
     def _break(self) -> None:
         if not self.loops:
-            raise self.where.error(None, "`break` outside a loop")
+            raise self.where.error(None, "`break` outside a loop; use it inside `for` or `while`")
         self.block.extend(self._carry_copies(self.loops[-1]))
         self.block.append(ir.Break(self.origin))
 
@@ -1090,7 +1091,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         if not (isinstance(node, cst.Call) and qualified(node.func, self.parsed.aliases) == "functools.partial"):
             return None
         if not node.args or node.args[0].keyword is not None or node.args[0].star:
-            raise self.where.error(node, "functools.partial takes the function first")
+            raise self.where.error(node, "functools.partial takes the function first; write partial(f, arg, ...)")
         inner = self.helper(node.args[0].value)
         if inner is None:
             raise self.where.error(
@@ -1104,7 +1105,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
                 raise self.where.error(arg, "`*` arguments are not supported; pass each one")
             if arg.keyword is None:
                 if keywords:
-                    raise self.where.error(arg, "positional argument after a keyword argument")
+                    raise self.where.error(arg, "positional argument after a keyword argument; put positional arguments first")
                 positional.append(self._lower(arg.value))
             else:
                 keywords[arg.keyword.value] = self._lower(arg.value)
@@ -1175,7 +1176,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
         self.enclosing.pop()
         self.guarded = guarded
         if ending != "return" or RETURN not in self.env:
-            raise self.where.error(fn, f"`{name}` must return a value on every path")
+            raise self.where.error(fn, f"`{name}` must return a value on every path; add a `return` at its end")
         result = self.env[RETURN]
         (self.env, self.origin, self.result_origin, self.loops, self.parsed, self.where, self.structurer,
          self.functions) = saved
@@ -1197,19 +1198,19 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             else:
                 keywords[arg.keyword.value] = self._lower(arg.value)
         if len(positional) > len(params):
-            raise self.where.error(call, f"{shown}() takes {len(params)} positional argument(s)")
+            raise self.where.error(call, f"{shown}() takes {len(params)} positional argument(s); pass that many")
         for param, atom in zip(params, positional):
             bound[param.name.value] = atom
         names = {p.name.value for p in (*params, *fn.params.kwonly_params)}
         for key, atom in keywords.items():
             if key not in names or key in bound:
-                raise self.where.error(call, f"{shown}(): unexpected argument `{key}`")
+                raise self.where.error(call, f"{shown}(): unexpected argument `{key}`; pass only its parameters")
             bound[key] = atom
         defaults = dict(callee.defaults)
         for param in (*params, *fn.params.kwonly_params):
             if param.name.value not in bound:
                 if param.default is None:
-                    raise self.where.error(call, f"{shown}(): missing argument `{param.name.value}`")
+                    raise self.where.error(call, f"{shown}(): missing argument `{param.name.value}`; pass it")
                 given = defaults.get(param.name.value)
                 bound[param.name.value] = given if given is not None else self._lower(param.default)
         return bound

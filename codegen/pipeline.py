@@ -50,6 +50,12 @@ def generate(
 
 
 def _generate(source, function, wrt, path, rules_dirs, include) -> str:
+    for name in (path, *rules_dirs, *(include or {})):
+        if not str(name).isprintable():  # the header records it on a comment line
+            raise CodegenError(
+                "the path holds a control character (a newline, a tab, ...), which the generated module's "
+                "header cannot record; rename the file", str(name),
+            )
     registry = rules.load(rules_dirs)
     parsed = parse(source, function, path)
     included = [parse(text, None, other) for other, text in sorted((include or {}).items())]

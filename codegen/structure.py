@@ -43,9 +43,9 @@ class Structurer:
             jump = _jump(statement)
             if jump is not None:
                 if isinstance(jump, cst.Continue) and not in_loop:
-                    raise self.where.error(jump, "`continue` outside a loop")
+                    raise self.where.error(jump, "`continue` outside a loop; use it inside `for` or `while`")
                 if index + 1 < len(statements):
-                    raise self.where.error(statements[index + 1], "unreachable code after `" + _word(jump) + "`")
+                    raise self.where.error(statements[index + 1], "unreachable code after `" + _word(jump) + "`; remove it, or move it before the `" + _word(jump) + "`")
                 if not isinstance(jump, cst.Continue):
                     out.append(statement)
                 elif len(statement.body) > 1:  # `a = 1; continue`
@@ -57,7 +57,7 @@ class Structurer:
                 return out
             if isinstance(statement, (cst.For, cst.While)):
                 if statement.orelse is not None:
-                    raise self.where.error(statement.orelse, "`else` on a loop is not supported")
+                    raise self.where.error(statement.orelse, "`else` on a loop is not supported; set a flag before `break` and test it after the loop")
                 body = self.block(statement.body.body, in_loop=True)
                 new = statement.with_changes(body=statement.body.with_changes(body=body))
                 self.origins[new] = self.origins.get(statement, statement)

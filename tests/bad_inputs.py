@@ -546,3 +546,8 @@ add("hostile-dev-zero-out", "hostile name", {"loss.py": GOOD}, ["generate", "los
 add("hostile-bidi-in-source", "hostile name", {"loss.py": HEAD + "    return x * y  # \u202e evil\n"}, gen(""), 0, None)
 SHADOW = GOOD.replace("x * y", "x * grad_loss").replace("(x, y)", "(x, grad_loss)")
 add("hostile-name-shadows-generated", "hostile name", {"loss.py": SHADOW}, gen(""), 2, at(SHADOW, "grad_loss"), "rename it")
+add("hostile-newline-in-source-name", "hostile name", {"x\nimport os#.py": GOOD}, ["generate", "x\nimport os#.py::loss", "-o", "out.py"], 2,
+    "x\\nimport os#.py", "control character")
+add("hostile-newline-in-include-name", "hostile name", {"loss.py": USES_G, "help\ners.py": HELPERS},
+    ["generate", "loss.py::loss", "--include", "help\ners.py", "-o", "out.py"], 2, "help\\ners.py", "control character")
+add("hostile-tab-in-source-name", "hostile name", {"a\tb.py": GOOD}, ["generate", "a\tb.py::loss"], 2, "a\\tb.py", "control character")

@@ -199,3 +199,20 @@ def test_read_only_file_system(folder, capsys, monkeypatch):
     status, err = _run(capsys, "generate", "loss.py::loss", "-o", "out.py")
     assert status == 2
     assert _one_error(err) == "out.py: error: cannot write in .: Read-only file system; write somewhere else"
+
+
+def test_the_header_command_regenerates_the_module_and_names_cannot_inject_code(folder, capsys):
+    (folder / "my loss.py").write_text(LOSS)
+    assert main(["generate", "my loss.py::loss", "-o", "out.py"]) == 0
+    text = (folder / "out.py").read_text()
+    command = text.splitlines()[1].removeprefix("#   ").replace("<this file>", "again.py")
+    assert command.startswith("codegen generate 'my loss.py::loss' --wrt x")
+    import shlex
+
+    assert main(shlex.split(command)[1:]) == 0
+    assert (folder / "again.py").read_text() == text
+    # a newline in a file name would have put a line of code into the generated module
+    (folder / "x\nimport os#.py").write_text(LOSS)
+    status, err = _run(capsys, "generate", "x\nimport os#.py::loss", "-o", "evil.py")
+    assert status == 2 and "control character" in _one_error(err)
+    assert not (folder / "evil.py").exists()
