@@ -283,7 +283,7 @@ def load(extra_dirs: Iterable[str | Path] = ()) -> Registry:
     rules, helpers, fusions = dict(builtin.rules), dict(builtin.helpers), []
     for directory in extra_dirs:
         if not directory.is_dir():
-            raise CodegenError(f"rules directory {directory} does not exist", str(directory))
+            raise CodegenError(f"rules directory {directory} does not exist; give the folder that holds your rule files", str(directory))
         for path in sorted(directory.glob("*.py")):
             _load_file(path, rules, helpers, fusions, check_signatures=True)
     return Registry(rules, helpers, _fusions(list(builtin.fusions) + fusions, rules))
@@ -309,7 +309,7 @@ def _load_file(path: Path, rules: dict, helpers: dict, fusions: list, check_sign
     try:
         module = cst.parse_module(path.read_text(encoding="utf-8"))
     except cst.ParserSyntaxError as exc:
-        raise CodegenError(f"syntax error: {exc.message}", str(path), exc.raw_line, exc.raw_column + 1)
+        raise CodegenError(f"syntax error: {' '.join(exc.message.split())}; fix the rule file", str(path), exc.raw_line, exc.raw_column + 1)
     wrapper = MetadataWrapper(module)
     where = Located(str(path), wrapper.resolve(PositionProvider))
     aliases = imports(wrapper.module)
@@ -322,7 +322,7 @@ def _load_file(path: Path, rules: dict, helpers: dict, fusions: list, check_sign
         if not any(_decorator_name(d) == "rule" for d in statement.decorators):
             if statement.name.value.startswith("_"):
                 if statement.name.value in helpers:
-                    raise where.error(statement, f"a second helper named {statement.name.value}")
+                    raise where.error(statement, f"a second helper named {statement.name.value}; rename one of them")
                 helpers[statement.name.value] = statement
             continue
         rule = _read_rule(statement, aliases, where, _import_lines(wrapper.module), _literals(wrapper.module))
@@ -334,7 +334,7 @@ def _load_file(path: Path, rules: dict, helpers: dict, fusions: list, check_sign
                 other = rules[key]
                 raise where.error(
                     statement,
-                    f"a second rule for {key[1]} (the first is {other.path}:{other.line})",
+                    f"a second rule for {key[1]} (the first is {other.path}:{other.line}); keep one of them",
                 )
             rules[key] = rule
 
@@ -345,7 +345,7 @@ def _expression_option(options, key, aliases, where, decorator):
     try:
         return canonical(cst.parse_expression(options[key]), aliases)
     except (cst.ParserSyntaxError, TypeError):
-        raise where.error(decorator, f"{key}= must be an expression in a string") from None
+        raise where.error(decorator, f"{key}= must be an expression in a string; write it in quotes, as in {key}=\"axis is None\"") from None
 
 
 def _import_lines(module: cst.Module) -> tuple[str, ...]:
@@ -378,7 +378,7 @@ def _read_fusion(fn: cst.FunctionDef, aliases, where: Located, import_lines, lit
                 return Pattern("leaf", name=expression.value)
             if expression.value in named:
                 return named[expression.value]
-            raise where.error(at[0], f"`{expression.value}` is neither a parameter nor named above")
+            raise where.error(at[0], f"`{expression.value}` is neither a parameter nor named above; name it in the chain first")
         if isinstance(expression, (cst.Integer, cst.Float)):
             return Pattern("number", value=float(expression.value))
         key = operator_key(expression)
@@ -434,14 +434,14 @@ def _pattern_arguments(rule: Rule, call: cst.Call, params, where: Located, at: c
             continue
         keyword = argument.keyword.value
         if keyword not in {p.name for p in rule.params if p.default is not None}:
-            raise where.error(at, f"`{keyword}=` is not an option of `{rule.display}` (give arrays by position)")
+            raise where.error(at, f"`{keyword}=` is not an option of `{rule.display}`; give arrays by position")
         value = argument.value
         if isinstance(value, cst.Name) and value.value in params:
             options.append((keyword, "leaf", value.value))
         else:
             options.append((keyword, "literal", code(value)))
     if len(arrays) != len(rule.arrays):
-        raise where.error(at, f"`{code(call)}` in a fusion gives {len(arrays)} of {len(rule.arrays)} arrays")
+        raise where.error(at, f"`{code(call)}` in a fusion gives {len(arrays)} of {len(rule.arrays)} arrays; give all of them by position")
     return arrays, options
 
 
@@ -492,15 +492,15 @@ def _options(decorator: cst.Decorator, where: Located, literals, allowed=_RULE_O
     options = {}
     for arg in node.args:
         if arg.keyword is None:
-            raise where.error(arg, "@rule takes keyword options only")
+            raise where.error(arg, "@rule takes keyword options only; write @rule(name=value, ...)")
         try:
             value = arg.value.visit(_InlineLiterals(literals))
             options[arg.keyword.value] = ast.literal_eval(code(value))
         except (ValueError, SyntaxError, RecursionError):
-            raise where.error(arg.value, "@rule options must be literals (or names of module-level literals)")
+            raise where.error(arg.value, "@rule options must be literals (or names of module-level literals); write the value itself")
     unknown = set(options) - allowed
     if unknown:
-        raise where.error(node, f"unknown option(s): {', '.join(sorted(unknown))}")
+        raise where.error(node, f"unknown option(s): {', '.join(sorted(unknown))}; see the options codegen/rules.py documents")
     return options
 
 
@@ -509,7 +509,7 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
     options = _options(decorator, where, literals)
     ps = fn.params
     if ps.star_kwarg is not None or ps.posonly_params:
-        raise where.error(fn, "a rule takes plain, `*xs` and keyword-only parameters only")
+        raise where.error(fn, "a rule takes plain, `*xs` and keyword-only parameters only; remove `/` and `**kwargs`")
     variadic = ps.star_arg.name.value if isinstance(ps.star_arg, cst.Param) else None
     params = tuple(Param(p.name.value, p.default, keyword_only=False) for p in ps.params)
     if variadic:
@@ -530,7 +530,7 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
             or len(small.targets) != 1
             or not isinstance(small.targets[0].target, cst.Name)
         ):
-            raise where.error(statement, "a rule's body is one `name = expression` per line")
+            raise where.error(statement, "a rule's body is one `name = expression` per line; split other statements into such lines")
         assigns.append(small)
     if not assigns or assigns[0].targets[0].target.value != "ans":
         raise where.error(fn, "a rule starts with `ans = <the primitive>`")
@@ -550,7 +550,7 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
             # Generated code calls it by its full name (np.exp, mylib.softplus).
             forward = forward.with_changes(func=attribute(name))
     if key is None:
-        raise where.error(forward, "`ans = ...` must apply an operator or an imported function")
+        raise where.error(forward, "`ans = ...` must apply an operator or an imported function; write ans = np.f(x) or ans = x + y")
 
     grads = []
     assigned = set()
@@ -562,11 +562,11 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
         if target.startswith("d_") and target[2:] in names:
             grads.append(target[2:])
         elif target.startswith("d_"):
-            raise where.error(assign, f"`{target}`: {fn.name.value}() has no parameter `{target[2:]}`")
+            raise where.error(assign, f"`{target}`: {fn.name.value}() has no parameter `{target[2:]}`; write d_<parameter> for one of its parameters")
     domain = options.get("domain", {})
     for param in domain:
         if param not in names:
-            raise where.error(decorator, f"domain names `{param}`, which is not a parameter")
+            raise where.error(decorator, f"domain names `{param}`, which is not a parameter; name one of the rule's parameters")
     alias_kind = "projection" if key[0] == "projection" else "call"
     keys = [key] + [(alias_kind, a) for a in options.get("aliases", [])]
     methods = options.get("method", [])
@@ -577,7 +577,7 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
     zero = options.get("zero_gradient", [])
     zero = frozenset(p.name for p in params) if zero is True else frozenset(zero)
     if zero - names:
-        raise where.error(decorator, f"zero_gradient names `{sorted(zero - names)[0]}`, not a parameter")
+        raise where.error(decorator, f"zero_gradient names `{sorted(zero - names)[0]}`, not a parameter; name one of the rule's parameters")
     return Rule(
         name=fn.name.value,
         key=key,
@@ -609,7 +609,7 @@ def _checks(given, forward, params, options, where, decorator):
         try:
             return tuple((str(call), tuple(dict(s) for s in shapes)) for call, shapes in given)
         except (TypeError, ValueError):
-            raise where.error(decorator, 'checks are [("call", [{"param": shape}, ...]), ...]')
+            raise where.error(decorator, 'checks are [("call", [{"param": shape}, ...]), ...]; write them in that form')
     arrays = [p.name for p in params if p.default is None]
     call = code(forward)
     if len(arrays) == 1:
