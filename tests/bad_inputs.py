@@ -232,7 +232,7 @@ body("aliased-augmented", "    z = x\n    z += y\n    return np.sum(x)\n", "z +=
 body("view-write", "    a = x * 2.0\n    b = a[1:]\n    a[0] = 1.0\n    return np.sum(b * a)\n", "a[0] =", "would change")
 body("unreachable", "    return x\n    z = y\n    return z\n", "z = y", "unreachable")
 body("no-return", "    z = x * y\n", "def loss", "return", kind="unsupported construct")
-body("return-nothing", "    return\n", "return", "`return` must return")
+body("return-nothing", "    return\n", "return", "`return` without a value")
 body("some-paths-return", "    if x > 0:\n        return x\n    z = y\n", "if x", "some paths")
 body("recursion", "    return helper(x, 3)\n\n\ndef helper(v, n):\n    return helper(v * 2.0, n)\n", "helper(v * 2.0", "recursion")
 body("star-call-argument", "    return np.sum(*x)\n", "*x", "`*` arguments")
