@@ -153,7 +153,7 @@ class ExpressionLowering:
         if name in self.parsed.constants:
             self._use_constant(name, node)
             return ir.Const(cst.Name(name))
-        raise self.where.error(node, f"unknown name `{name}`: it is not defined; assign it first, import it, or pass it as a parameter")
+        raise self.where.error(node, unknown_name(name))
 
     def _projection(self, node, target) -> ir.Atom | None:
         """`np.linalg.slogdet(x)[1]`: one part of a tuple result, as a primitive."""
@@ -194,8 +194,7 @@ class ExpressionLowering:
             head = head.value
         if method and isinstance(head, cst.Name) and self._undefined(head.value):
             return self.where.error(
-                head, f"unknown name `{head.value}`: it is not defined; assign it first, import it, or pass "
-                "it as a parameter",
+                head, unknown_name(head.value),
             )
         if isinstance(head, cst.Name) and head.value in self.parsed.relative:
             return self.where.error(
@@ -243,8 +242,8 @@ class ExpressionLowering:
             symbol = key[1] if key else code(getattr(node, "operator", node)).strip()
             raise self.where.error(
                 node,
-                f"no derivative rule for the operator `{symbol}`; add one to templates/ "
-                "(or a --rules directory)",
+                f"no derivative rule for the operator `{symbol}`; write it with the operators and NumPy "
+                "functions `codegen rules` lists (or give a rule in a --rules directory)",
             )
         if isinstance(node, cst.BinaryOperation):
             parts = [node.left, node.right]
@@ -446,7 +445,18 @@ class ExpressionLowering:
     # -- module constants --------------------------------------------------------------
 
     def _use_constant(self, name: str, node: cst.CSTNode) -> None:
-        value = self._constant(self.parsed.constants[name], using=name)
+        resolving = self.__dict__.setdefault("_resolving", [])  # constants being read, outermost first
+        if name in resolving:
+            cycle = " -> ".join([*resolving[resolving.index(name):], name])
+            raise self.where.error(
+                node, f"the constant `{name}` is defined in terms of itself ({cycle}); give one of them a value "
+                "of its own",
+            )
+        resolving.append(name)
+        try:
+            value = self._constant(self.parsed.constants[name], using=name)
+        finally:
+            resolving.pop()
         if name in self.constants:
             if code(self.constants[name]) != code(value):
                 raise self.where.error(node, f"the constant `{name}` has different values in two files; rename one")
@@ -459,6 +469,14 @@ class ExpressionLowering:
         checker = _ConstantChecker(self, using)
         value.visit(checker)
         return canonical(value, self.parsed.aliases)
+
+
+def unknown_name(name: str) -> str:
+    return (
+        f"unknown name `{name}`: it is not a parameter, a variable assigned before this line, an import, a "
+        "module function or a module constant assigned once at the top level; define it as one of those, or "
+        "pass it as a parameter"
+    )
 
 
 class _ConstantChecker(cst.CSTVisitor):

@@ -196,16 +196,25 @@ def _simplified_unary(node):
     return node
 
 
+def _huge_power(op, a, b) -> bool:
+    """`10 ** 10 ** 10`: an integer power whose value has more than 64 bits is left
+    as written (computing it would take minutes and gigabytes, and it is not folded
+    anyway: only values below 2**53 are)."""
+    if op is not cst.Power or not isinstance(a, int) or not isinstance(b, int) or abs(a) < 2:
+        return False
+    return b * math.log2(abs(a)) > 64
+
+
 def _simplified_binary(node):
     op = type(node.operator)
     left, right = node.left, node.right
     a, b = _number(left), _number(right)
-    if a is not None and b is not None and op in _FOLD:
+    if a is not None and b is not None and op in _FOLD and not _huge_power(op, a, b):
         try:
             value = _FOLD[op](a, b)
-        except (ZeroDivisionError, OverflowError):
+        except (ZeroDivisionError, OverflowError, ValueError):
             value = None
-        if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < 2**53:
+        if isinstance(value, (int, float)) and abs(value) < 2**53 and math.isfinite(value):
             return _literal(value)
     if op is cst.Multiply:
         if b == 1:

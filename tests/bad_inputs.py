@@ -551,3 +551,9 @@ add("hostile-newline-in-source-name", "hostile name", {"x\nimport os#.py": GOOD}
 add("hostile-newline-in-include-name", "hostile name", {"loss.py": USES_G, "help\ners.py": HELPERS},
     ["generate", "loss.py::loss", "--include", "help\ners.py", "-o", "out.py"], 2, "help\\ners.py", "control character")
 add("hostile-tab-in-source-name", "hostile name", {"a\tb.py": GOOD}, ["generate", "a\tb.py::loss"], 2, "a\\tb.py", "control character")
+HUGE_POWER = HEAD + "    return np.sum(x * y) * 10 ** 10 ** 10 + 2 ** 2 ** 2 ** 2 ** 2 ** 2\n"
+add("ok-huge-integer-power", "valid input", {"loss.py": HUGE_POWER}, gen(""), 0, None)
+CYCLE = "import numpy as np\n\nA = B + 1.0\nB = 2.0 * A\n\n\ndef loss(x):\n    return np.sum(x * A)\n"
+add("constant-cycle", "unknown name", {"loss.py": CYCLE}, gen(""), 2, at(CYCLE, "A\n"), "defined in terms of itself")
+CLASS_CALL = "import numpy as np\n\n\nclass C:\n    pass\n\n\ndef loss(x):\n    return np.sum(C.f(x))\n"
+add("class-attribute-call", "unknown name", {"loss.py": CLASS_CALL}, gen(""), 2, at(CLASS_CALL, "C.f"), "unknown name `C`")

@@ -83,3 +83,20 @@ def test_deep_input_in_a_process_is_exit_2_not_a_crash(tmp_path):
     )
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith("deep.py:6:5: error:") and run.stderr.count("\n") == 1
+
+
+def test_integer_powers_too_large_to_fold_are_left_as_written():
+    """Folding `10 ** 10 ** 10` took minutes (and `2 ** 2 ** 2 ** 2 ** 2 ** 2` raised an
+    internal error turning it into a float)."""
+    source = "import numpy as np\n\n\ndef loss(x):\n    return np.sum(x) * 10 ** 10 ** 10 + 2 ** 2 ** 2 ** 2 ** 2 ** 2\n"
+    start = time.perf_counter()
+    text = generate(source, "loss")
+    assert time.perf_counter() - start < 10
+    assert "10**10**10" in text.replace(" ", "")
+
+
+def test_constants_defined_in_terms_of_each_other_are_refused():
+    source = "import numpy as np\n\nA = B + 1.0\nB = 2.0 * A\n\n\ndef loss(x):\n    return np.sum(x * A)\n"
+    with pytest.raises(CodegenError, match=r"the constant `A` is defined in terms of itself \(A -> B -> A\)") as info:
+        generate(source, "loss", path="k.py")
+    assert (info.value.line, info.value.col) == (4, 11)
