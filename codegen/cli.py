@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib.util
+import math
 import re
 import shlex
 import sys
@@ -100,8 +101,8 @@ def _parser() -> argparse.ArgumentParser:
                    "(default: generate one in memory)")
     p.add_argument("--rules", action="append", default=[], metavar="DIR")
     p.add_argument("--include", action="append", default=[], metavar="FILE")
-    p.add_argument("--tolerance", type=float, default=1e-6)
-    p.add_argument("--directions", type=int, default=4)
+    p.add_argument("--tolerance", type=_positive_float, default=1e-6)
+    p.add_argument("--directions", type=_positive_int, default=4)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_verify)
 
@@ -112,6 +113,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--autograd", action="store_true", help="with --check: compare with autograd too")
     p.set_defaults(run=_rules)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    """--directions: a check of no direction would pass without checking anything."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, such as 4; got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, such as 1e-6; got {text!r}")
+    return value
 
 
 def _split(target: str) -> tuple[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import stat
 import tempfile
 import tokenize
 from pathlib import Path
@@ -143,8 +144,17 @@ def write_atomically(path: str | Path, text: str) -> None:
         raise CodegenError("the path holds a null character; give a file name without one", shown)
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     folder = target.parent
-    if target.is_dir():
-        raise CodegenError(f"cannot write it: it is a folder; give a file name, such as {shown}/grad.py", shown)
+    try:
+        mode = os.stat(path).st_mode  # through links
+    except (OSError, ValueError):
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise CodegenError(f"cannot write it: it is a folder; give a file name, such as {shown.rstrip('/')}/grad.py", shown)
+    if mode is not None and not stat.S_ISREG(mode):  # a device, a pipe, a socket: the rename would replace it
+        raise CodegenError(
+            "cannot write it: it is not a regular file (a device, a pipe or a socket); give a file name, or "
+            "leave -o out to write to standard output", shown,
+        )
     if not folder.exists():
         raise CodegenError(f"cannot write it: the folder {folder.as_posix()} does not exist; create it first", shown)
     if not folder.is_dir():

@@ -557,3 +557,14 @@ CYCLE = "import numpy as np\n\nA = B + 1.0\nB = 2.0 * A\n\n\ndef loss(x):\n    r
 add("constant-cycle", "unknown name", {"loss.py": CYCLE}, gen(""), 2, at(CYCLE, "A\n"), "defined in terms of itself")
 CLASS_CALL = "import numpy as np\n\n\nclass C:\n    pass\n\n\ndef loss(x):\n    return np.sum(C.f(x))\n"
 add("class-attribute-call", "unknown name", {"loss.py": CLASS_CALL}, gen(""), 2, at(CLASS_CALL, "C.f"), "unknown name `C`")
+for label, option in [("directions-zero", ["--directions", "0"]), ("directions-negative", ["--directions", "-3"]),
+                      ("tolerance-nan", ["--tolerance", "nan"]), ("tolerance-negative", ["--tolerance", "-1"]),
+                      ("tolerance-inf", ["--tolerance", "inf"]), ("tolerance-zero", ["--tolerance", "0"])]:
+    add(f"cli-verify-{label}", "bad CLI argument", {"loss.py": GOOD, "inputs.py": MAKER},
+        ["verify", "loss.py::loss", "--inputs", "inputs.py::make", *option], 2, USAGE)
+add("path-output-fifo", "bad path", {"loss.py": GOOD}, ["generate", "loss.py::loss", "-o", "pipe"], 2, "pipe", "not a regular file",
+    setup=lambda root: os.mkfifo(root / "pipe"))
+add("path-output-link-to-fifo", "bad path", {"loss.py": GOOD}, ["generate", "loss.py::loss", "-o", "link.py"], 2, "link.py",
+    "not a regular file", setup=_both(lambda root: os.mkfifo(root / "pipe"), _link("link.py", "pipe")))
+add("path-output-fifo-with-include", "bad path", {"loss.py": GOOD, "h.py": HELPERS}, ["generate", "loss.py::loss", "--include", "h.py", "-o", "pipe"], 2,
+    "pipe", "not a regular file", setup=lambda root: os.mkfifo(root / "pipe"))

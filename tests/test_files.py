@@ -216,3 +216,21 @@ def test_the_header_command_regenerates_the_module_and_names_cannot_inject_code(
     status, err = _run(capsys, "generate", "x\nimport os#.py::loss", "-o", "evil.py")
     assert status == 2 and "control character" in _one_error(err)
     assert not (folder / "evil.py").exists()
+
+
+def test_an_output_that_is_not_a_regular_file_is_refused(folder, capsys):
+    """The rename replaced a device node or a pipe with a regular file (as root,
+    `-o /dev/full` replaced /dev/full)."""
+    os.mkfifo(folder / "pipe")
+    status, err = _run(capsys, "generate", "loss.py::loss", "-o", "pipe")
+    assert status == 2 and "not a regular file" in _one_error(err)
+    assert (folder / "pipe").is_fifo()
+
+
+@pytest.mark.parametrize("option", [["--directions", "0"], ["--tolerance", "nan"], ["--tolerance", "-1"]])
+def test_verify_refuses_a_check_that_checks_nothing(folder, capsys, option):
+    (folder / "inputs.py").write_text("import numpy as np\n\ndef make():\n    return {'x': np.ones(2), 'y': np.ones(2)}\n")
+    with pytest.raises(SystemExit) as info:
+        main(["verify", "loss.py::loss", "--inputs", "inputs.py::make", *option])
+    assert info.value.code == 2
+    assert "expected a" in capsys.readouterr().err.splitlines()[-1]
