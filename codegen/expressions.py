@@ -140,21 +140,6 @@ def imports(module: cst.Module) -> dict[str, str]:
     return aliases
 
 
-def relative_imports(module: cst.Module) -> dict[str, str]:
-    """Local name -> the statement, for names a top-level relative import binds
-    (`from .kernels import rbf`)."""
-    found: dict[str, str] = {}
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.ImportFrom) and small.relative and not isinstance(small.names, cst.ImportStar):
-                for alias in small.names:
-                    local = alias.asname.name.value if alias.asname else alias.name.value
-                    found[local] = " ".join(code(small).split())
-    return found
-
-
 def reads(node: cst.CSTNode) -> set[str]:
     """The variable names an expression or statement reads (not attribute or keyword names)."""
     names: set[str] = set()

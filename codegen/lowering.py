@@ -196,12 +196,6 @@ class ExpressionLowering:
             return self.where.error(
                 head, unknown_name(head.value),
             )
-        if isinstance(head, cst.Name) and head.value in self.parsed.relative:
-            return self.where.error(
-                func,
-                f"`{name}` comes from a relative import (`{self.parsed.relative[head.value]}`); pass that "
-                "file with --include FILE, so that its functions are inlined",
-            )
         if qual is not None and qual.startswith("builtins.") and not hasattr(builtins, qual[len("builtins."):]):
             return self.where.error(
                 func,

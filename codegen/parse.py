@@ -13,14 +13,14 @@ import io
 import re
 import tokenize
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .errors import CodegenError, Located
-from .expressions import code, imports, relative_imports
+from .expressions import code, imports
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,6 @@ class Parsed:
     functions: frozenset[str]  # functions defined at the top level
     module_functions: tuple[cst.FunctionDef, ...]  # their definitions (calls to them are inlined)
     source_sha256: str  # of the function's own text
-    relative: Mapping[str, str] = field(default_factory=dict)  # name -> `from .m import name` binding it
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -94,7 +93,6 @@ def parse(source: str, function: str | None, path: str = "<string>") -> Parsed:
         functions=frozenset(s.name.value for s in module.body if isinstance(s, cst.FunctionDef)),
         module_functions=tuple(s for s in module.body if isinstance(s, cst.FunctionDef)),
         source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        relative=relative_imports(module),
     )
 
 
