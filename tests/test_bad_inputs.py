@@ -67,6 +67,8 @@ def _snapshot(root: Path) -> dict:
                 found[relative] = "link:" + os.readlink(path)
             elif os.path.isdir(path):
                 found[relative] = "folder"
+            elif not os.path.isfile(path):  # a pipe: opening it would wait for a writer
+                found[relative] = f"special:{os.stat(path).st_mode:o}"
             else:
                 with open(path, "rb") as handle:
                     found[relative] = hashlib.sha256(handle.read()).hexdigest()
