@@ -407,6 +407,7 @@ def _check_rules(directory: str, autograd: bool) -> int:
             failed += 1
             status = "FAILED  " + (result.error or (str(result.report) if not result.report.ok else result.autograd))
         print(f"{result.case.rule.path}:{result.case.rule.line}: {result.case.call} "
-              f"{ {k: v for k, v in result.case.inputs.items()} }: {status}")
+              f"{ {k: v for k, v in result.case.inputs.items()} }"
+              f"{' ' + result.case.variant if result.case.variant else ''}: {status}")
     print(f"{len(mine)} rule(s), {len(results)} case(s), {failed} failed", file=sys.stderr)
     return CHECK_FAILED if failed or not results else OK

@@ -407,6 +407,9 @@ class ExpressionLowering:
         return bool(reads(ir.node_of(atom)) & self.vars)
 
     def _step(self, rule: Rule, given: dict[str, ir.Atom], target, node, name=None) -> ir.Atom:
+        for param, atom in list(given.items()):
+            if isinstance(atom, ir.Seq) and param not in rule.sequences and param != rule.variadic:
+                given[param] = self._as_array(atom, node)
         args = tuple(
             (p.name, given[p.name] if p.name in given else ir.Const(p.default)) for p in rule.params
         )
@@ -435,6 +438,15 @@ class ExpressionLowering:
         if _adjoint_reads_result(rule):  # `exp`: the reverse sweep reads the result too
             self.read.add(name)
         return ir.Var(name)
+
+    def _as_array(self, seq: ir.Seq, node) -> ir.Atom:
+        """A list or tuple of values where a rule takes one array (`np.sum([1.0, a])`):
+        `np.array(...)` of it first, as NumPy does, so that the rule's adjoint gets an
+        array, and np.array's gives each item its part."""
+        rule = self.registry.lookup("call", "numpy.array")
+        if rule is None:
+            raise self.where.error(node, "a list of values needs the rule for np.array; add one to templates/")
+        return self._step(rule, {rule.params[0].name: seq}, None, node)
 
     # -- module constants --------------------------------------------------------------
 

@@ -874,7 +874,7 @@ def _inline_copies(run: list, keep: frozenset[str], counts: dict[str, int]) -> l
 _SHAPE_READS = {
     "_unbroadcast": (1, None), "_fill": (1, 2), "_zero_gradient": (0, 1),
     "_index_adjoint": (1, 2), "_index_add": (2, 3), "_setitem_adjoint": (2, 3),
-    "np.shape": (0, 1), "np.ndim": (0, 1), "np.size": (0, 1),
+    "_expand": (1, 2), "np.shape": (0, 1), "np.ndim": (0, 1), "np.size": (0, 1),
 }
 
 

@@ -33,11 +33,12 @@ class Case:
     call: str  # an expression using the primitive
     inputs: dict  # name -> shape tuple (a float64 input) or a literal (data)
     wrt: tuple[str, ...]
+    variant: str = ""  # how it was derived from a listed case (see VARIANTS), or ""
 
     @property
     def label(self) -> str:
         shapes = ",".join(f"{k}{list(v) if isinstance(v, tuple) else '=' + repr(v)}" for k, v in self.inputs.items())
-        return f"{self.rule.name}:{self.call}:{shapes}"
+        return f"{self.rule.name}:{self.call}:{shapes}" + (f":{self.variant}" if self.variant else "")
 
 
 @dataclass
@@ -53,7 +54,15 @@ class Result:
         return self.error is None and self.report is not None and self.report.ok and not self.autograd
 
 
-def cases(rule: Rule) -> list[Case]:
+# Cases derived from each listed one, so that every rule meets the inputs that
+# users pass and rules got wrong: a number (a Python float, and NumPy's float64)
+# where the case has arrays, under whatever axis the case reduces over; vectors
+# (np.triu of a vector is a matrix); and list literals in place of the arrays
+# (`np.sum([1.0, a])`). A derived case is kept where NumPy itself computes it.
+VARIANTS = ("number", "float64", "vector", "list")
+
+
+def cases(rule: Rule, variants: bool = True) -> list[Case]:
     out = []
     for entry in rule.checks:
         call, shape_list = entry[0], entry[1]
@@ -64,7 +73,78 @@ def cases(rule: Rule) -> list[Case]:
             else:  # the rule's own parameters, or else every float input of the check
                 wrt = tuple(k for k in floats if k in rule.grads) or tuple(floats)
             out.append(Case(rule, call, dict(inputs), wrt))
-    return out
+    return out + _variants(out) if variants else out
+
+
+def _variants(listed: list[Case]) -> list[Case]:
+    seen = {(c.call, repr(sorted(c.inputs.items()))) for c in listed}
+    derived = []
+    for variant in VARIANTS:
+        done_calls: set[str] = set()
+        for case in listed:
+            if case.call in done_calls or not case.wrt:
+                continue
+            new = _derive(case, variant)
+            if new is None:
+                continue
+            key = (new.call, repr(sorted(new.inputs.items())))
+            if (key in seen and variant != "float64") or not _numpy_computes(new):
+                continue
+            seen.add(key)
+            done_calls.add(case.call)
+            derived.append(new)
+    return derived
+
+
+def _derive(case: Case, variant: str) -> Case | None:
+    floats = [k for k, v in case.inputs.items() if isinstance(v, tuple)]
+    if variant in ("number", "float64", "vector"):
+        shape = (3,) if variant == "vector" else ()
+        inputs = {k: (shape if k in floats else v) for k, v in case.inputs.items()}
+        return Case(case.rule, case.call, inputs, case.wrt, variant)
+    if "\n" in case.call:
+        return None
+    import libcst as cst
+
+    try:
+        expression = cst.parse_expression(case.call)
+    except cst.ParserSyntaxError:
+        return None
+    if not isinstance(expression, cst.Call):
+        return None
+
+    def listed(name: str) -> cst.List:
+        shape = case.inputs[name]
+        items = (
+            [f"{name}[{i}]" for i in range(shape[0])] if shape else [name, "0.5"]
+        )
+        return cst.parse_expression("[" + ", ".join(items) + "]")
+
+    args = [
+        a.with_changes(value=listed(a.value.value))
+        if isinstance(a.value, cst.Name) and a.value.value in floats and a.star == ""
+        else a
+        for a in expression.args
+    ]
+    if args == list(expression.args):
+        return None
+    call = cst.Module([]).code_for_node(expression.with_changes(args=args))
+    return Case(case.rule, call, dict(case.inputs), case.wrt, variant)
+
+
+def _numpy_computes(case: Case) -> bool:
+    """Whether NumPy computes the case's function to a finite value (a derived case
+    NumPy rejects, `np.linalg.inv` of a number, is no case)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            source, kwargs = setup(case)
+            value = _load(source, "original").f(**kwargs)
+    except Exception:
+        return False
+    return bool(np.all(np.isfinite(value)))
 
 
 def _header(rule: Rule) -> str:
@@ -81,6 +161,8 @@ def setup(case: Case, seed_text: str = "") -> tuple[str, dict]:
     for name, spec in case.inputs.items():
         if isinstance(spec, tuple):
             kwargs[name] = random_input(rng, spec, rule.domain.get(name, "real"))
+            if case.variant == "float64" and spec == ():
+                kwargs[name] = np.float64(kwargs[name])
         else:
             kwargs[name] = np.array(spec) if isinstance(spec, list) else spec
     header = _header(rule)

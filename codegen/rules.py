@@ -50,6 +50,11 @@ Decorator options (literals, or names of module-level literal constants):
                      A value that depends on `wrt` may flow into a parameter
                      without a `d_` line only if it is listed here; anywhere else
                      codegen refuses, rather than drop that gradient silently.
+    sequences=[...]  parameters that take a list or tuple of arrays as such
+                     (np.concatenate's `arrays`), their adjoint a list with one
+                     part per item. A list or tuple literal given to any other
+                     parameter (`np.sum([1.0, a])`) is made one array first, with
+                     np.array, as NumPy does.
     compute="..."    how generated code computes the primitive, when that differs
                      from the first line (`_expit(x)` for scipy.special.expit, so
                      generated code needs no SciPy).
@@ -123,6 +128,7 @@ class Rule:
     elementwise: bool = False
     reduction: bool = False
     lazy_adjoint: bool = False
+    sequences: frozenset[str] = frozenset()  # parameters that take a list of arrays as such
     domain: Mapping[str, str] = field(default_factory=dict)
     checks: tuple[tuple[str, tuple[Mapping[str, tuple[int, ...]], ...]], ...] = ()
     policy: str | None = None
@@ -481,7 +487,7 @@ class _InlineLiterals(cst.CSTTransformer):
 
 _RULE_OPTIONS = {
     "elementwise", "reduction", "domain", "checks", "policy", "aliases", "method", "attribute",
-    "compute", "requires", "zero_gradient", "lazy_adjoint",
+    "compute", "requires", "zero_gradient", "lazy_adjoint", "sequences",
 }
 
 
@@ -578,6 +584,10 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
     zero = frozenset(p.name for p in params) if zero is True else frozenset(zero)
     if zero - names:
         raise where.error(decorator, f"zero_gradient names `{sorted(zero - names)[0]}`, not a parameter; name one of the rule's parameters")
+    sequences = options.get("sequences", [])
+    sequences = frozenset([sequences] if isinstance(sequences, str) else sequences)
+    if sequences - names:
+        raise where.error(decorator, f"sequences names `{sorted(sequences - names)[0]}`, not a parameter; name one of the rule's parameters")
     return Rule(
         name=fn.name.value,
         key=key,
@@ -593,6 +603,7 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
         elementwise=bool(options.get("elementwise", False)),
         reduction=bool(options.get("reduction", False)),
         lazy_adjoint=bool(options.get("lazy_adjoint", False)),
+        sequences=sequences,
         domain=domain,
         checks=_checks(options.get("checks"), written, params, options, where, decorator),
         policy=options.get("policy"),

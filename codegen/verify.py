@@ -120,7 +120,10 @@ def structure_problems(name: str, grad, arg) -> list[str]:
 
 
 def _like(original, value: np.ndarray):
-    """`value` as the same kind as `original` (a Python float stays a float)."""
+    """`value` as the same kind as `original` (a Python float stays a float, and a
+    NumPy float64 a float64: they differ, `~(x > 0)` for one)."""
+    if isinstance(original, np.generic):
+        return type(original)(value)
     return float(value) if np.ndim(original) == 0 and not isinstance(original, np.ndarray) else value
 
 

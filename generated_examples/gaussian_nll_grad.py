@@ -18,7 +18,8 @@ def value_and_grad_nll(mu, log_sigma, X, weight_decay=1e-3):
     t1 = X - mu
     z = t1 / sigma
     # line 13: per_point = 0.5 * np.sum(z**2, axis=1) + np.sum(log_sigma + 0...
-    t3 = np.sum(z**2, axis=1)
+    t2 = z**2
+    t3 = np.sum(t2, axis=1)
     t6 = np.sum(log_sigma + 0.5 * LOG_2PI)
     per_point = 0.5 * t3 + t6
     # line 14: penalty = weight_decay * np.sum(mu**2)
@@ -28,7 +29,7 @@ def value_and_grad_nll(mu, log_sigma, X, weight_decay=1e-3):
     value = t9 + penalty
     del penalty
     # the reverse sweep reads only the shapes of these: let the arrays go
-    t1, t3, per_point = _shape_only(t1, t3, per_point)
+    t1, t2, t3, per_point = _shape_only(t1, t2, t3, per_point)
     # adjoint of line 15: return np.mean(per_point) + penalty
     d_value = 1.0
     d_per_point = _unbroadcast(d_value, t6, weight_decay) * (
@@ -38,8 +39,8 @@ def value_and_grad_nll(mu, log_sigma, X, weight_decay=1e-3):
     # adjoint of line 13: per_point = 0.5 * np.sum(z**2, axis=1) + np.sum(log_sigma + 0...
     d_t3 = d_per_point * 0.5
     d_t3 = _fill(d_t3, t3)
-    d_z = np.expand_dims(d_t3, 1) * 2 * z
-    del d_t3
+    d_z = _expand(d_t3, t2, 1) * 2 * z
+    del d_t3, t2
     # adjoint of line 12: z = (X - mu) / sigma
     d_sigma = _unbroadcast(-d_z * z / sigma, log_sigma, t1)
     del z
@@ -61,13 +62,14 @@ def grad_nll(mu, log_sigma, X, weight_decay=1e-3):
     t1 = X - mu
     z = t1 / sigma
     # line 13: per_point = 0.5 * np.sum(z**2, axis=1) + np.sum(log_sigma + 0...
-    t3 = np.sum(z**2, axis=1)
+    t2 = z**2
+    t3 = np.sum(t2, axis=1)
     t6 = np.sum(log_sigma + 0.5 * LOG_2PI)
     per_point = 0.5 * t3 + t6
     # line 15: return np.mean(per_point) + penalty
     t9 = np.mean(per_point)
     # the reverse sweep reads only the shapes of these: let the arrays go
-    t1, t3, per_point = _shape_only(t1, t3, per_point)
+    t1, t2, t3, per_point = _shape_only(t1, t2, t3, per_point)
     # adjoint of line 15: return np.mean(per_point) + penalty
     d_value = 1.0
     d_per_point = _unbroadcast(d_value, t6, weight_decay) * (
@@ -77,8 +79,8 @@ def grad_nll(mu, log_sigma, X, weight_decay=1e-3):
     # adjoint of line 13: per_point = 0.5 * np.sum(z**2, axis=1) + np.sum(log_sigma + 0...
     d_t3 = d_per_point * 0.5
     d_t3 = _fill(d_t3, t3)
-    d_z = np.expand_dims(d_t3, 1) * 2 * z
-    del d_t3
+    d_z = _expand(d_t3, t2, 1) * 2 * z
+    del d_t3, t2
     # adjoint of line 12: z = (X - mu) / sigma
     d_sigma = _unbroadcast(-d_z * z / sigma, log_sigma, t1)
     del z
@@ -111,6 +113,14 @@ def _unbroadcast(d, x, *others):
     )
     summed = np.sum(np.broadcast_to(d, full), axis=axes, keepdims=True)
     return np.reshape(summed, shape)
+
+
+def _expand(d, x, axis):
+    """`d`, the adjoint (or value) of a reduction of `x` over `axis` that dropped the
+    reduced axes, with them put back as length 1, so that it broadcasts against x.
+    NumPy reduces a number (0-d x) over axis 0 or -1 to itself: nothing to put back,
+    so its gradient stays a number."""
+    return np.expand_dims(d, axis) if np.ndim(x) else d
 
 
 def _fill(d, x):

@@ -24,18 +24,19 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     # line 13: log_probs = logits - log_norm
     log_probs = logits - log_norm
     # line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
-    t9 = np.sum(Y * log_probs, axis=1)
+    t8 = Y * log_probs
+    t9 = np.sum(t8, axis=1)
     t10 = np.mean(t9)
     value = -t10
     # the reverse sweep reads only the shapes of these: let the arrays go
-    t1, t3, log_norm, logits, t9 = _shape_only(t1, t3, log_norm, logits, t9)
+    t1, t3, log_norm, logits, t8, t9 = _shape_only(t1, t3, log_norm, logits, t8, t9)
     # adjoint of line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     d_value = 1.0
     d_t9 = -d_value * (np.size(t10) / np.size(t9))
     d_t9 = _fill(d_t9, t9)
     del t9
-    d_log_probs = _unbroadcast(np.expand_dims(d_t9, 1) * Y, log_probs, Y)
-    del d_t9
+    d_log_probs = _unbroadcast(_expand(d_t9, t8, 1) * Y, log_probs, Y)
+    del d_t9, t8
     # adjoint of line 13: log_probs = logits - log_norm
     d_logits = _unbroadcast(d_log_probs, logits, log_norm)
     d_log_norm = _unbroadcast(-d_log_probs, log_norm, logits)
@@ -84,17 +85,18 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     # line 13: log_probs = logits - log_norm
     log_probs = logits - log_norm
     # line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
-    t9 = np.sum(Y * log_probs, axis=1)
+    t8 = Y * log_probs
+    t9 = np.sum(t8, axis=1)
     t10 = np.mean(t9)
     # the reverse sweep reads only the shapes of these: let the arrays go
-    t1, t3, log_norm, logits, t9 = _shape_only(t1, t3, log_norm, logits, t9)
+    t1, t3, log_norm, logits, t8, t9 = _shape_only(t1, t3, log_norm, logits, t8, t9)
     # adjoint of line 14: return -np.mean(np.sum(Y * log_probs, axis=1))
     d_value = 1.0
     d_t9 = -d_value * (np.size(t10) / np.size(t9))
     d_t9 = _fill(d_t9, t9)
     del t9
-    d_log_probs = _unbroadcast(np.expand_dims(d_t9, 1) * Y, log_probs, Y)
-    del d_t9
+    d_log_probs = _unbroadcast(_expand(d_t9, t8, 1) * Y, log_probs, Y)
+    del d_t9, t8
     # adjoint of line 13: log_probs = logits - log_norm
     d_logits = _unbroadcast(d_log_probs, logits, log_norm)
     d_log_norm = _unbroadcast(-d_log_probs, log_norm, logits)
@@ -181,6 +183,14 @@ def _unbroadcast(d, x, *others):
     )
     summed = np.sum(np.broadcast_to(d, full), axis=axes, keepdims=True)
     return np.reshape(summed, shape)
+
+
+def _expand(d, x, axis):
+    """`d`, the adjoint (or value) of a reduction of `x` over `axis` that dropped the
+    reduced axes, with them put back as length 1, so that it broadcasts against x.
+    NumPy reduces a number (0-d x) over axis 0 or -1 to itself: nothing to put back,
+    so its gradient stays a number."""
+    return np.expand_dims(d, axis) if np.ndim(x) else d
 
 
 def _fill(d, x):

@@ -203,6 +203,7 @@ def linspace(start, stop, num=50, endpoint=True):
 
 @rule(
     aliases=["numpy.asarray"],
+    sequences=["x"],
     checks=[("np.array([a, b, 2.0 * a])", [{"a": (), "b": ()}, {"a": (2,), "b": (2,)}]), ("np.asarray(x)", [{"x": (3,)}])],
 )
 def array(x):

@@ -2,7 +2,9 @@
 
 The adjoint of a reduction is the result's adjoint spread back over the reduced
 axes. It is left to broadcast: only the axes that `keepdims=False` dropped are put
-back (as length 1), so `np.sum(x)` passes its scalar adjoint on as a scalar."""
+back (as length 1, by `_expand`), so `np.sum(x)` passes its scalar adjoint on as a
+scalar, and the sum of a number over axis 0 (which NumPy allows) passes on a
+number, not an array of one."""
 
 import numpy as np
 
@@ -14,7 +16,7 @@ BLOCK = [{"x": (2, 3, 4)}]
 @rule(reduction=True, method="sum", checks=[("np.sum(x)", SHAPES), ("np.sum(x, axis=0)", MATRIX), ("np.sum(x, axis=-1, keepdims=True)", MATRIX), ("np.sum(x, axis=(0, 2))", BLOCK), ("x.sum(axis=1)", MATRIX)])
 def sum(x, axis=None, *, keepdims=False):
     ans = np.sum(x, axis=axis, keepdims=keepdims)
-    d_x = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    d_x = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
 
 
 @rule(checks=[("sum(x)", [{"x": (4,)}, {"x": (3, 2)}])])
@@ -28,21 +30,21 @@ def builtin_sum(x):
 @rule(reduction=True, method="mean", checks=[("np.mean(x)", SHAPES), ("np.mean(x, axis=0)", MATRIX), ("np.mean(x, axis=-1, keepdims=True)", MATRIX), ("np.mean(x, axis=(0, 2))", BLOCK), ("x.mean(axis=1)", MATRIX)])
 def mean(x, axis=None, *, keepdims=False):
     ans = np.mean(x, axis=axis, keepdims=keepdims)
-    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
     d_x = spread * (np.size(ans) / np.size(x))
 
 
 @rule(reduction=True, checks=[("np.nansum(x)", SHAPES), ("np.nansum(x, axis=0)", MATRIX), ("np.nansum(x, axis=-1, keepdims=True)", MATRIX), ("np.nansum(x, axis=(0, 2))", BLOCK), ("np.nansum(x * z)", [{"x": (3,), "z": [1.0, 0.0, 2.0]}])])
 def nansum(x, axis=None, *, keepdims=False):
     ans = np.nansum(x, axis=axis, keepdims=keepdims)
-    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
     d_x = np.where(np.isnan(x), 0.0, spread)
 
 
 @rule(reduction=True, method="prod", checks=[("np.prod(x)", SHAPES), ("np.prod(x, axis=0)", MATRIX), ("np.prod(x, axis=-1, keepdims=True)", MATRIX), ("np.prod(x, axis=(0, 2))", BLOCK), ("x.prod(axis=1)", MATRIX)], policy="exact where x has zeros: products of the other elements")
 def prod(x, axis=None, *, keepdims=False):
     ans = np.prod(x, axis=axis, keepdims=keepdims)
-    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
     d_x = spread * _prod_of_others(x, axis)
 
 
@@ -67,8 +69,8 @@ def _prod_of_others(x, axis):
       policy="ties split evenly among the maxima")
 def max(x, axis=None, *, keepdims=False):
     ans = np.max(x, axis=axis, keepdims=keepdims)
-    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
-    top = np.expand_dims(ans, axis) if axis is not None and not keepdims else ans
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    top = _expand(ans, x, axis) if axis is not None and not keepdims else ans
     chosen = x == top
     d_x = spread * chosen / np.sum(chosen, axis=axis, keepdims=True)
 
@@ -77,8 +79,8 @@ def max(x, axis=None, *, keepdims=False):
       policy="ties split evenly among the minima")
 def min(x, axis=None, *, keepdims=False):
     ans = np.min(x, axis=axis, keepdims=keepdims)
-    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
-    bottom = np.expand_dims(ans, axis) if axis is not None and not keepdims else ans
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    bottom = _expand(ans, x, axis) if axis is not None and not keepdims else ans
     chosen = x == bottom
     d_x = spread * chosen / np.sum(chosen, axis=axis, keepdims=True)
 
@@ -86,19 +88,23 @@ def min(x, axis=None, *, keepdims=False):
 @rule(reduction=True, method="var", checks=[("np.var(x)", MATRIX), ("np.var(x, axis=0)", MATRIX), ("np.var(x, axis=-1, keepdims=True)", MATRIX), ("np.var(x, axis=(0, 2))", BLOCK), ("x.var(axis=1)", MATRIX), ("np.var(x, ddof=1)", [{"x": (5,)}])])
 def var(x, axis=None, *, ddof=0, keepdims=False):
     ans = np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
-    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
     centered = x - np.mean(x, axis=axis, keepdims=True)
     d_x = spread * 2.0 * centered / (np.size(x) / np.size(ans) - ddof)
 
 
-@rule(reduction=True, method="std", checks=[("np.std(x)", MATRIX), ("np.std(x, axis=0)", MATRIX), ("np.std(x, axis=-1, keepdims=True)", MATRIX), ("np.std(x, axis=(0, 2))", BLOCK), ("x.std(axis=1)", MATRIX), ("np.std(x, ddof=1)", [{"x": (5,)}])],
-      policy="requires a nonzero spread (the derivative of sqrt at 0 is infinite)")
+SPREADS = [{"x": (2, 3), "z": [[1.0, 1.0, 1.0], [0.0, 1.0, 2.0]]}]
+
+
+@rule(reduction=True, method="std", checks=[("np.std(x)", MATRIX), ("np.std(x, axis=0)", MATRIX), ("np.std(x, axis=-1, keepdims=True)", MATRIX), ("np.std(x, axis=(0, 2))", BLOCK), ("x.std(axis=1)", MATRIX), ("np.std(x, ddof=1)", [{"x": (5,)}]),
+                                              ("np.std(x[:, :1] * z, axis=1)", SPREADS), ("np.std(x[:1], axis=0)", MATRIX), ("np.std(0.0 * x)", MATRIX)],
+      policy="0 where the spread is exactly 0 (a number, an axis of length 1, equal values)")
 def std(x, axis=None, *, ddof=0, keepdims=False):
     ans = np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
-    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
-    deviation = np.expand_dims(ans, axis) if axis is not None and not keepdims else ans
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    deviation = _expand(ans, x, axis) if axis is not None and not keepdims else ans
     centered = x - np.mean(x, axis=axis, keepdims=True)
-    d_x = spread * centered / ((np.size(x) / np.size(ans) - ddof) * deviation)
+    d_x = spread * centered / ((np.size(x) / np.size(ans) - ddof) * np.where(deviation == 0, 1.0, deviation))
 
 
 @rule(
@@ -116,8 +122,8 @@ def std(x, axis=None, *, ddof=0, keepdims=False):
 def norm(x, ord=None, axis=None, keepdims=False):
     """The 2-norm of a vector, the Frobenius norm of a matrix (`ord` None or 'fro')."""
     ans = np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
-    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
-    length = np.expand_dims(ans, axis) if axis is not None and not keepdims else ans
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    length = _expand(ans, x, axis) if axis is not None and not keepdims else ans
     d_x = spread * x / np.where(length == 0, 1.0, length)
 
 
@@ -128,7 +134,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
 def cumsum(x, axis=None):
     """With axis=None, over the flattened array."""
     ans = np.cumsum(x, axis=axis)
-    d_x = np.flip(np.cumsum(np.flip(d_ans, axis), axis=axis), axis) if axis is not None else np.reshape(np.cumsum(d_ans[::-1])[::-1], np.shape(x))
+    d_x = np.reshape(np.flip(np.cumsum(np.flip(d_ans, axis), axis=axis), axis) if axis is not None else np.cumsum(d_ans[::-1])[::-1], np.shape(x))
 
 
 @rule(
@@ -144,7 +150,7 @@ def cumprod(x, axis=None):
 def _cumprod_adjoint(d, x, ans, axis):
     """The adjoint of x from that of cumprod(x): reverse cumulative sums of d * ans / x,
     or, where x has zeros, a backward recurrence that never divides."""
-    if axis is None:
+    if axis is None or np.ndim(x) == 0:  # a number's cumprod is a vector of one
         return np.reshape(_cumprod_adjoint(d, np.ravel(x), ans, 0), np.shape(x))
     if np.all(x != 0):
         return np.flip(np.cumsum(np.flip(d * ans, axis), axis=axis), axis) / x
@@ -171,7 +177,7 @@ def _cumprod_adjoint(d, x, ans, axis):
 def average(x, axis=None, weights=None):
     """Weights have x's shape, or are 1-D along `axis`."""
     ans = np.average(x, axis=axis, weights=weights)
-    spread = np.expand_dims(d_ans, axis) if axis is not None else d_ans
+    spread = _expand(d_ans, x, axis) if axis is not None else d_ans
     d_x = spread * (np.size(ans) / np.size(x) if weights is None else _average_share(x, axis, weights))
     d_weights = _average_weights_adjoint(spread, x, axis, weights, ans)
 
@@ -195,6 +201,6 @@ def _average_weights_adjoint(spread, x, axis, weights, ans):
     """d average / d weights: (x - average) / total weight, summed onto the weights."""
     w = _weights_like(x, axis, weights)
     total = np.sum(np.broadcast_to(w, np.shape(x)), axis=axis, keepdims=True)
-    mean = np.expand_dims(ans, axis) if axis is not None else ans
+    mean = _expand(ans, x, axis) if axis is not None else ans
     d = np.broadcast_to(spread * (x - mean) / total, np.shape(x))
     return np.reshape(_unbroadcast(d, w), np.shape(weights))

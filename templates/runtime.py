@@ -26,6 +26,14 @@ def _unbroadcast(d, x, *others):
     return np.reshape(summed, shape)
 
 
+def _expand(d, x, axis):
+    """`d`, the adjoint (or value) of a reduction of `x` over `axis` that dropped the
+    reduced axes, with them put back as length 1, so that it broadcasts against x.
+    NumPy reduces a number (0-d x) over axis 0 or -1 to itself: nothing to put back,
+    so its gradient stays a number."""
+    return np.expand_dims(d, axis) if np.ndim(x) else d
+
+
 def _fill(d, x):
     """The adjoint `d` (which broadcasts to x's shape) as a gradient of exactly x's
     shape: a scalar for a scalar `x`, else an array of its own."""

@@ -54,6 +54,7 @@ def broadcast_to(x, shape):
 
 @rule(
     zero_gradient=["axis"],
+    sequences=["arrays"],
     checks=[
         ("np.concatenate([x, y])", [{"x": (2,), "y": (3,)}, {"x": (1, 3), "y": (2, 3)}]),
         ("np.concatenate((x, 2.0 * y, x), axis=1)", [{"x": (2, 1), "y": (2, 3)}]),
@@ -77,6 +78,7 @@ def _split_like(d, arrays, axis, promote):
 
 @rule(
     zero_gradient=["axis"],
+    sequences=["arrays"],
     checks=[("np.stack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (), "y": ()}]), ("np.stack((x, y, x), axis=1)", [{"x": (2, 2), "y": (2, 2)}])],
 )
 def stack(arrays, axis=0):
@@ -84,13 +86,13 @@ def stack(arrays, axis=0):
     d_arrays = list(np.moveaxis(d_ans, axis, 0))
 
 
-@rule(checks=[("np.hstack([x, y])", [{"x": (2,), "y": (3,)}, {"x": (2, 1), "y": (2, 3)}, {"x": (), "y": (2,)}])])
+@rule(sequences=["tup"], checks=[("np.hstack([x, y])", [{"x": (2,), "y": (3,)}, {"x": (2, 1), "y": (2, 3)}, {"x": (), "y": (2,)}])])
 def hstack(tup):
     ans = np.hstack(tup)
     d_tup = _split_like(d_ans, tup, 0 if np.ndim(ans) == 1 else 1, np.atleast_1d)
 
 
-@rule(checks=[("np.vstack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (1, 3), "y": (2, 3)}])])
+@rule(sequences=["tup"], checks=[("np.vstack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (1, 3), "y": (2, 3)}])])
 def vstack(tup):
     ans = np.vstack(tup)
     d_tup = _split_like(d_ans, tup, 0, np.atleast_2d)
@@ -130,7 +132,7 @@ def repeat(x, repeats, axis=None):
 
 def _repeat_adjoint(d, x, repeats, axis):
     """Sum the copies of each element of x back onto it."""
-    if axis is None:
+    if axis is None or np.ndim(x) == 0:  # a number repeats as a vector of one
         return np.reshape(_repeat_adjoint(d, np.ravel(x), repeats, 0), np.shape(x))
     n = np.shape(x)[axis]
     source = np.repeat(np.arange(n), repeats)  # which element of x each slice of d copies
@@ -151,16 +153,20 @@ def roll(x, shift, axis=None):
     d_x = np.roll(d_ans, np.negative(shift), axis)
 
 
-@rule(zero_gradient=["k"], checks=[("np.triu(x)", [{"x": (3, 3)}]), ("np.triu(x, 1)", [{"x": (3, 4)}])])
+@rule(zero_gradient=["k"], checks=[("np.triu(x)", [{"x": (3, 3)}, {"x": (3,)}, {"x": (2, 3, 3)}]), ("np.triu(x, 1)", [{"x": (3, 4)}])])
 def triu(x, k=0):
+    """Of a vector v, NumPy's np.triu(v) is a matrix whose rows are copies of v
+    (masked): their adjoints are summed back onto v."""
     ans = np.triu(x, k=k)
-    d_x = np.triu(d_ans, k)
+    d_x = _unbroadcast(np.triu(d_ans, k), x)
 
 
-@rule(zero_gradient=["k"], checks=[("np.tril(x)", [{"x": (3, 3)}]), ("np.tril(x, -1)", [{"x": (4, 3)}])])
+@rule(zero_gradient=["k"], checks=[("np.tril(x)", [{"x": (3, 3)}, {"x": (3,)}, {"x": (2, 3, 3)}]), ("np.tril(x, -1)", [{"x": (4, 3)}])])
 def tril(x, k=0):
+    """Of a vector v, NumPy's np.tril(v) is a matrix whose rows are copies of v
+    (masked): their adjoints are summed back onto v."""
     ans = np.tril(x, k=k)
-    d_x = np.tril(d_ans, k)
+    d_x = _unbroadcast(np.tril(d_ans, k), x)
 
 
 @rule(method="swapaxes", zero_gradient=["axis1", "axis2"], checks=[("np.swapaxes(x, 0, 2)", [{"x": (2, 3, 4)}]), ("x.swapaxes(0, 1)", [{"x": (2, 3)}])])

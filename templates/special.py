@@ -27,8 +27,8 @@ def _expit(x):
 )
 def logsumexp(x, axis=None, *, keepdims=False):
     ans = special.logsumexp(x, axis=axis, keepdims=keepdims)
-    spread = np.expand_dims(d_ans, axis) if axis is not None and not keepdims else d_ans
-    top = np.expand_dims(ans, axis) if axis is not None and not keepdims else ans
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    top = _expand(ans, x, axis) if axis is not None and not keepdims else ans
     d_x = spread * np.exp(x - top)
 
 

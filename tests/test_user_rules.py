@@ -59,7 +59,8 @@ def test_user_rule_is_loaded_checked_and_used(project, capsys):
     _write_rule(project, "(1.0 - np.exp(-ans))")  # sigmoid(x) = 1 - exp(-softplus(x))
     assert main(["rules", "--check", "rules"]) == 0
     out = capsys.readouterr().out
-    assert "mylib.softplus(x)" in out and out.count(": ok ") == 3  # scalar, vector, matrix
+    assert "mylib.softplus(x)" in out and out.count(": ok ") == 5  # scalar, vector, matrix
+    assert "{'x': ()} float64: ok" in out and "mylib.softplus([x, 0.5]) {'x': ()} list: ok" in out
 
     text = generate(LOSS, "loss", "w", path="loss.py", rules_dirs=["rules"])
     assert "import mylib\n" in text and "mylib.softplus(" in text
@@ -79,7 +80,7 @@ def test_wrong_user_rule_is_rejected_by_check(project, capsys):
     _write_rule(project, "np.exp(-ans)")  # not the derivative
     assert main(["rules", "--check", "rules"]) == 1
     out = capsys.readouterr().out
-    assert out.count(": FAILED") == 3 and "worst relative error" in out
+    assert out.count(": FAILED") == 5 and "worst relative error" in out
 
 
 def test_rule_whose_signature_does_not_fit_is_refused(project, capsys):
