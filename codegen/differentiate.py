@@ -676,8 +676,14 @@ class _Sweep:
         for assign in rule.body:
             target = assign.targets[0].target.value
             value = substitute(assign.value, mapping, parens=False)
+            policy = rule.policy
             if assign in self.conditional:  # `... if axis is None else ...`
-                value = fold_static(value, parens=False)
+                folded = fold_static(value, parens=False)
+                if isinstance(value, cst.IfExp) and folded is not value and folded.deep_equals(
+                    value.body.with_changes(lpar=[], rpar=[])
+                ):
+                    policy = None  # the plain case (`x ** 2`): the policy is about the other
+                value = folded
             value = self._reuse(value, key)
             claim = _claim_of(assign.value, known)
             param = target[2:] if target.startswith("d_") else None
@@ -715,7 +721,7 @@ class _Sweep:
                     value = _call("_unbroadcast", value, self._witness(shape, atom), *others.values())
                 # A contribution smaller than the result may come back still smaller.
                 claim = _Claim(shape, claim == full)
-            self._contribute(atom.name, value, claim, step.origin, out, assigned, rule.policy, sparse=rule.key in ITEMS)
+            self._contribute(atom.name, value, claim, step.origin, out, assigned, policy, sparse=rule.key in ITEMS)
 
     def _sequence(self, seq: ir.Seq, param: str, value, step: ir.Step, rule, out, assigned) -> None:
         """A contribution to a list or tuple parameter is a sequence: one part per item

@@ -421,6 +421,15 @@ def _static(node: cst.BaseExpression):
             return left == right
         if isinstance(op, cst.NotEqual):
             return left != right
+        order = {cst.LessThan: "__lt__", cst.LessThanEqual: "__le__", cst.GreaterThan: "__gt__",
+                 cst.GreaterThanEqual: "__ge__"}.get(type(op))
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right))
+        if order is not None and numbers:
+            return getattr(left, order)(right)
+    if isinstance(node, cst.Call) and dotted(node.func) == "np.all" and len(node.args) == 1:
+        # `np.all(y >= 1)`: a test that also holds at run time for an array `y`
+        inner = _static(node.args[0].value)
+        return _UNKNOWN if inner is _UNKNOWN else bool(inner)
     return _UNKNOWN
 
 

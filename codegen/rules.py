@@ -30,10 +30,14 @@ Decorator options (literals, or names of module-level literal constants):
     domain={...}     where the rule is defined, per parameter, for the checks:
                      "real" (default), "positive", "unit" (-1, 1), "nonzero".
     checks=[...]     (call, shapes) pairs the registry-driven test evaluates, e.g.
-                     ("np.sum(x, axis=1)", [{"x": (2, 3)}, {"x": (2, 3, 4)}]);
+                     ("np.sum(x, axis=1)", [{"x": (2, 3)}, {"x": (2, 3, 4)}]), or
+                     (call, shapes, wrt) to differentiate with respect to those only;
                      by default the forward line on scalar, vector, matrix and, for
                      binary elementwise rules, broadcast shapes.
-    policy="..."     the subgradient chosen at a kink, printed beside its use.
+    policy="..."     the subgradient chosen at a kink, printed beside its use
+                     (not where a `d_` line `plain if test else general`, its test
+                     decided when the rule is applied, takes the plain branch:
+                     `x ** 2` says nothing about x ** 0.5 at 0).
     aliases=[...]    other qualified names for the same primitive ("numpy.add" for
                      `+`, "builtins.abs" for np.abs).
     method="sum"     `x.sum(...)` means this primitive with x first (a list for
@@ -618,9 +622,12 @@ def _checks(given, forward, params, options, where, decorator):
     """The rule's check cases as (call source, ({param: shape}, ...)) pairs."""
     if given is not None:
         try:
-            return tuple((str(call), tuple(dict(s) for s in shapes)) for call, shapes in given)
+            return tuple(
+                (str(call), tuple(dict(s) for s in shapes), *(tuple(str(w) for w in wrt) for wrt in rest[:1]))
+                for call, shapes, *rest in given
+            )
         except (TypeError, ValueError):
-            raise where.error(decorator, 'checks are [("call", [{"param": shape}, ...]), ...]; write them in that form')
+            raise where.error(decorator, 'checks are [("call", [{"param": shape}, ...]) or ("call", [...], ["wrt", ...]), ...]; write them in that form')
     arrays = [p.name for p in params if p.default is None]
     call = code(forward)
     if len(arrays) == 1:

@@ -34,13 +34,30 @@ def true_divide(x, y):
     d_y = -d_ans * ans / y
 
 
-@rule(elementwise=True, domain={"x": "positive"}, aliases=["numpy.power", "builtins.pow"])
+@rule(
+    elementwise=True,
+    domain={"x": "positive"},
+    aliases=["numpy.power", "builtins.pow"],
+    checks=[("x ** y", [{"x": (), "y": ()}, {"x": (3,), "y": (3,)}, {"x": (2, 3), "y": ()}, {"x": (), "y": (2, 3)}, {"x": (2, 1), "y": (1, 3)}]),
+            ("x ** 2 + x ** 3.0", [{"x": (3,)}]), ("np.power(x, 0.5)", [{"x": (3,)}]),
+            ("np.power(x * z, y)", [{"x": (4,), "y": [0.0, 3.0, 2.0, 1.0], "z": [0.0, 0.0, 0.0, 1.0]}], ["x"]),
+            ("np.power(z, y * y + 0.5)", [{"y": (3,), "z": [0.0, 0.0, 2.0]}, {"y": (), "z": 0.0}])],
+    policy="at x == 0: d/dx is 0 where y == 0 (x ** 0 is 1) and inf where 0 < y < 1, d/dy is 0",
+)
 def power(x, y):
-    """x ** y. The exponent's gradient uses log(x), taken as 0 where x == 0 (the
-    limit for y > 0), so a zero base does not turn the gradient into nan."""
+    """x ** y. At a zero base the exponent's gradient takes log(x) as 0 (the limit
+    for y > 0), and the base's is 0 where y == 0 and inf where 0 < y < 1 (as for
+    np.sqrt), for Python numbers too: it never raises ZeroDivisionError or gives
+    nan there. An exponent that is a number >= 1 gets the plain `y * x ** (y - 1)`."""
     ans = x**y
-    d_x = d_ans * y * x ** (y - 1)
+    d_x = d_ans * y * x ** (y - 1) if np.all(y >= 1) else d_ans * _power_slope(x, y)
     d_y = d_ans * ans * np.log(np.where(x == 0, 1.0, x))
+
+
+def _power_slope(x, y):
+    """y * x ** (y - 1), the derivative of x ** y in x, computed by NumPy (0.0 **
+    -0.5 is inf, not ZeroDivisionError) and 0 where y == 0 (not 0 * inf at x == 0)."""
+    return np.multiply(y, np.power(x, np.where(np.equal(y, 0), 1.0, np.subtract(y, 1.0))))
 
 
 @rule(elementwise=True, aliases=["numpy.negative"])

@@ -231,10 +231,30 @@ def inv(x):
     d_x = -np.swapaxes(ans, -1, -2) @ d_ans @ np.swapaxes(ans, -1, -2)
 
 
-@rule(domain={"x": "invertible"}, checks=[("np.linalg.det(x)", [{"x": (3, 3)}, {"x": (2, 2, 2)}])])
+SINGULAR = [{"x": (3, 3), "z": [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]}, {"x": (2, 2, 2), "z": [[0.0, 0.0], [1.0, 1.0]]}]
+
+
+@rule(
+    domain={"x": "invertible"},
+    checks=[("np.linalg.det(x)", [{"x": (3, 3)}, {"x": (2, 2, 2)}]), ("np.linalg.det(x * z)", SINGULAR)],
+    policy="at a singular x, the cofactors (exact: det is a polynomial)",
+)
 def det(x):
     ans = np.linalg.det(x)
-    d_x = np.expand_dims(d_ans * ans, (-2, -1)) * np.swapaxes(np.linalg.inv(x), -1, -2)
+    d_x = np.expand_dims(d_ans, (-2, -1)) * _cofactors(x, ans)
+
+
+def _cofactors(x, det):
+    """The cofactor matrices of x, d det(x) / dx: det(x) * inv(x).T, or where some x
+    is singular (no inverse), from the SVD x = u s vt: det(u) det(vt) u diag(the
+    product of the other singular values) vt, transposed back."""
+    try:
+        return np.expand_dims(det, (-2, -1)) * np.swapaxes(np.linalg.inv(x), -1, -2)
+    except np.linalg.LinAlgError:
+        u, s, vt = np.linalg.svd(x)
+        others = _prod_of_others(s, -1)
+        sign = np.linalg.det(u) * np.linalg.det(vt)
+        return np.expand_dims(sign, (-2, -1)) * (u * np.expand_dims(others, -2)) @ vt
 
 
 @rule(

@@ -39,11 +39,18 @@ def arctan(x):
     d_x = d_ans / (1.0 + x * x)
 
 
-@rule(elementwise=True, domain={"y": "nonzero", "x": "nonzero"})
+BROADCAST = [{"x": (), "y": ()}, {"x": (3,), "y": (3,)}, {"x": (2, 3), "y": ()}, {"x": (), "y": (2, 3)}, {"x": (2, 1), "y": (1, 3)}]
+
+
+@rule(elementwise=True, domain={"y": "nonzero", "x": "nonzero"}, policy="0 at x == y == 0, where the angle is undefined",
+      checks=[("np.arctan2(y, x)", BROADCAST), ("np.arctan2(y * z, x * z)", [{"x": (3,), "y": (3,), "z": [0.0, 1.0, 0.0]}])])
 def arctan2(y, x):
+    """The squared radius is x / r / r, not x / (x * x + y * y), which underflows."""
     ans = np.arctan2(y, x)
-    d_y = d_ans * x / (x * x + y * y)
-    d_x = -d_ans * y / (x * x + y * y)
+    radius = np.hypot(x, y)
+    length = np.where(radius == 0, 1.0, radius)
+    d_y = d_ans * (x / length) / length
+    d_x = -d_ans * (y / length) / length
 
 
 @rule(elementwise=True)
@@ -82,11 +89,13 @@ def arctanh(x):
     d_x = d_ans / (1.0 - x * x)
 
 
-@rule(elementwise=True, domain={"x": "nonzero", "y": "nonzero"})
+@rule(elementwise=True, domain={"x": "nonzero", "y": "nonzero"}, policy="subgradient 0 at x == y == 0",
+      checks=[("np.hypot(x, y)", BROADCAST), ("np.hypot(x * z, y * z)", [{"x": (3,), "y": (3,), "z": [0.0, 1.0, 0.0]}])])
 def hypot(x, y):
     ans = np.hypot(x, y)
-    d_x = d_ans * x / ans
-    d_y = d_ans * y / ans
+    length = np.where(ans == 0, 1.0, ans)
+    d_x = d_ans * x / length
+    d_y = d_ans * y / length
 
 
 @rule(elementwise=True, aliases=["numpy.radians"])

@@ -15,9 +15,10 @@ from conftest import assert_matches_autograd, load_generated
 HEADER = "import numpy as np\nfrom scipy.special import logsumexp\n\n\n"
 
 
-def check(body: str, kwargs: dict, wrt=("a",), expected=None, autograd=True):
+def check(body: str, kwargs: dict, wrt=("a",), expected=None, autograd=True, fd=None):
     """Generate `f` from `body`, check value, gradient shape and kind, and the
-    gradient against finite differences (or `expected`, at a kink) and autograd."""
+    gradient against `expected` (at a kink) or else finite differences (`fd` for
+    both), and against autograd."""
     source = HEADER + body
     module = load_generated(codegen.generate(source, "f", list(wrt)))
     grads = module.grad_f(**kwargs)
@@ -27,8 +28,9 @@ def check(body: str, kwargs: dict, wrt=("a",), expected=None, autograd=True):
             assert isinstance(grad, float), (name, type(grad))
         assert np.all(np.isfinite(grad)), (name, grad)
     if expected is not None:
-        np.testing.assert_allclose(grads, expected, rtol=1e-12, atol=1e-15)
-    else:
+        for mine, theirs in zip((grads,) if len(wrt) == 1 else grads, (expected,) if len(wrt) == 1 else expected):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
+    if fd or (fd is None and expected is None):
         report = check_gradient(load_generated(source).f, module.value_and_grad_f, kwargs, list(wrt))
         assert report.ok, str(report)
     if autograd:  # (after the checks above, so a skip here skips nothing else)
@@ -133,3 +135,64 @@ def test_std_where_the_spread_is_zero(body, kwargs, expected):
 def test_std_of_an_array_where_the_spread_is_zero(body, kwargs, expected):
     """(autograd gives nan here: 0 only for a number.)"""
     check(body, kwargs, expected=expected, autograd=False)
+
+
+# -- 3: a zero base -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, kwargs, wrt, expected",
+    [
+        ("def f(a, b):\n    return np.power(a, b)\n", {"a": 0.0, "b": 0.0}, ("a", "b"), (0.0, 0.0)),
+        ("def f(a, b):\n    return a ** b\n", {"a": 0.0, "b": 0.0}, ("a", "b"), (0.0, 0.0)),
+        ("def f(a, b):\n    return np.sum(np.power(a, b))\n", {"a": np.zeros(2), "b": np.zeros(2)}, ("a", "b"),
+         (np.zeros(2), np.zeros(2))),
+        ("def f(a, b):\n    return np.sum(a ** b)\n", {"a": np.zeros(3), "b": np.array([0.0, 1.0, 2.0])}, ("a", "b"),
+         (np.array([0.0, 1.0, 0.0]), np.zeros(3))),
+        ("def f(a):\n    return a ** 2\n", {"a": 0.0}, ("a",), 0.0),
+        ("def f(a):\n    return a ** 0\n", {"a": 0.0}, ("a",), 0.0),
+        ("def f(a):\n    return np.sum(a ** 0)\n", {"a": np.zeros(2)}, ("a",), np.zeros(2)),
+    ],
+)
+def test_power_at_a_zero_base(body, kwargs, wrt, expected):
+    check(body, kwargs, wrt, expected=expected)
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")
+@pytest.mark.parametrize("a", [0.0, np.float64(0.0), np.zeros(2)], ids=["float", "float64", "array"])
+@pytest.mark.parametrize("exponent", ["0.5", "b"])
+def test_root_at_zero_is_infinite(a, exponent):
+    """As np.sqrt's derivative at 0: inf (not ZeroDivisionError for a Python float)."""
+    module = load_generated(codegen.generate(HEADER + f"def f(a, b=0.5):\n    return np.sum(a ** {exponent})\n", "f"))
+    grad = module.grad_f(a)
+    assert np.shape(grad) == np.shape(a) and np.all(np.isposinf(grad))
+
+
+# -- 3: other adjoints that divided by a value that can be 0 ---------------------------
+
+
+@pytest.mark.parametrize(
+    "body, kwargs, expected",
+    [
+        ("def f(a, b):\n    return np.hypot(a, b)\n", {"a": 0.0, "b": 0.0}, (0.0, 0.0)),
+        ("def f(a, b):\n    return np.sum(np.hypot(a, b))\n", {"a": np.array([0.0, 3.0]), "b": np.array([0.0, 4.0])},
+         (np.array([0.0, 0.6]), np.array([0.0, 0.8]))),
+        ("def f(a, b):\n    return np.arctan2(a, b)\n", {"a": 0.0, "b": 0.0}, (0.0, 0.0)),
+        ("def f(a, b):\n    return np.arctan2(a, b)\n", {"a": 1e-200, "b": 1e-200}, (5e199, -5e199)),
+        ("def f(a, b):\n    return np.linalg.norm(a) + 0.0 * b\n", {"a": np.zeros(3), "b": 1.0}, (np.zeros(3), 0.0)),
+        ("def f(a, b):\n    return np.linalg.det(a) * b\n", {"a": np.array([[1.0, 2.0], [2.0, 4.0]]), "b": 1.0},
+         (np.array([[4.0, -2.0], [-2.0, 1.0]]), 0.0)),
+        ("def f(a, b):\n    return np.linalg.det(a) * b\n",
+         {"a": np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]]), "b": 1.0},
+         (np.array([[4.0, 4.0, -4.0], [-2.0, -2.0, 2.0], [0.0, 0.0, 0.0]]), 0.0)),
+    ],
+)
+def test_adjoints_at_a_zero_divisor(body, kwargs, expected):
+    """(autograd gives nan or inf at these points, or raises for det.)"""
+    check(body, kwargs, ("a", "b"), expected=expected, autograd=False, fd="det" in body)
+
+
+def test_det_of_a_batch_with_a_singular_matrix():
+    a = np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [0.5, 3.0]]])
+    grads = check("def f(a):\n    return np.sum(np.linalg.det(a) * np.array([1.0, 2.0]))\n", {"a": a}, autograd=False)
+    np.testing.assert_allclose(grads[0], [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
