@@ -149,7 +149,6 @@ def outer(x, y):
 
 
 @rule(
-    zero_gradient=["subscripts"],
     checks=[
         ("np.einsum('ij,jk->ik', x, y)", [{"x": (2, 3), "y": (3, 4)}]),
         ("np.einsum('ij,ij->i', x, y)", [{"x": (2, 3), "y": (2, 3)}]),
@@ -157,39 +156,102 @@ def outer(x, y):
         ("np.einsum('ijk->kj', x)", [{"x": (2, 3, 4)}]),
         ("np.einsum('bij,bjk,k->bi', x, y, z)", [{"x": (2, 2, 3), "y": (2, 3, 4), "z": (4,)}]),
         ("np.einsum('ij,jk', x, y)", [{"x": (2, 3), "y": (3, 2)}]),
+        ("np.einsum('ba', x)", [{"x": (2, 3)}]),
+        ("np.einsum('ii->i', x)", [{"x": (3, 3)}]),
+        ("np.einsum('ii', x)", [{"x": (3, 3)}]),
+        ("np.einsum('iji->j', x)", [{"x": (2, 3, 2)}]),
+        ("np.einsum('ii,i->i', x, y)", [{"x": (3, 3), "y": (3,)}]),
+        ("np.einsum('i,i', x, x)", [{"x": (3,)}]),
+        ("np.einsum('...ij,...jk->...ik', x, y)", [{"x": (2, 2, 3), "y": (2, 3, 2)}, {"x": (2, 3), "y": (4, 3, 2)}, {"x": (1, 2, 3), "y": (4, 3, 2)}]),
+        ("np.einsum('...i,...i', x, y)", [{"x": (2, 3), "y": (3,)}]),
+        ("np.einsum('i...->...', x)", [{"x": (2, 3, 4)}]),
+        ("np.einsum('ij,kj->ikj', x, y)", [{"x": (1, 3), "y": (2, 3)}]),
+        ("np.einsum(x, [0], [])", [{"x": (3,)}]),
+        ("np.einsum(x, [0, 1], y, [1, 2], [0, 2])", [{"x": (2, 3), "y": (3, 2)}]),
+        ("np.einsum(x, [0], x, [0])", [{"x": (3,)}]),
+        ("np.einsum(x, [0, 0])", [{"x": (3, 3)}]),
+        ("np.einsum(x, [..., 0], y, [0])", [{"x": (2, 3), "y": (3,)}]),
+        ("np.einsum('i,->i', x, y)", [{"x": (3,), "y": ()}]),
     ],
 )
-def einsum(subscripts, *operands):
-    """Explicit subscripts (or implicit ones); no '...' and no index repeated within
-    one operand (use np.trace or np.diagonal for those)."""
-    ans = np.einsum(subscripts, *operands)
-    d_operands = [_einsum_adjoint(d_ans, subscripts, operands, i) for i in range(len(operands))]
+def einsum(*operands):
+    """Either form: subscripts then operands (`'ij,jk->ik', x, y`, implicit output,
+    '...', an index repeated within one operand), or operands each followed by its
+    sublist (`x, [0, 1], y, [1, 2], [0, 2]`)."""
+    ans = np.einsum(*operands)
+    d_operands = _einsum_adjoints(d_ans, operands)
 
 
-def _einsum_adjoint(d, subscripts, operands, i):
-    """The adjoint of operand i: an einsum of d with the other operands."""
-    spec = subscripts.replace(" ", "")
-    if "." in spec:
-        raise NotImplementedError("the adjoint of np.einsum with '...': write the indices out")
-    inputs, arrow, output = spec.partition("->")
-    inputs = inputs.split(",")
-    if not arrow:
-        letters = "".join(inputs)
-        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    mine = inputs[i]
-    if len(set(mine)) != len(mine):
-        raise NotImplementedError(f"the adjoint of np.einsum with a repeated index in {mine!r}")
-    terms, args = [output], [d]
-    for j, (term, operand) in enumerate(zip(inputs, operands)):
-        if j != i:
-            terms.append(term)
-            args.append(operand)
-    present = set("".join(terms))
-    for position, letter in enumerate(mine):
-        if letter not in present:  # summed in this operand alone: the adjoint is constant along it
-            terms.append(letter)
-            args.append(np.ones(np.shape(operands[i])[position]))
-    return np.einsum(",".join(terms) + "->" + mine, *args)
+def _einsum_spec(operands):
+    """np.einsum's arguments as (arrays, their positions in `operands`, each one's
+    labels, the output's labels), labels being ints (A-Z 0-25, a-z 26-51, as NumPy
+    numbers them), with '...' written out."""
+    if isinstance(operands[0], str):
+        inputs, arrow, output = operands[0].replace(" ", "").partition("->")
+        terms, positions = [_einsum_labels(t) for t in inputs.split(",")], list(range(1, len(operands)))
+        output = _einsum_labels(output) if arrow else None
+    else:
+        positions = list(range(0, len(operands) - 1, 2))
+        terms = [_einsum_labels(operands[k + 1]) for k in positions]
+        output = _einsum_labels(operands[-1]) if len(operands) % 2 else None
+    arrays = [operands[k] for k in positions]
+    if output is None:  # implicit: '...' first, then the labels used once, in order
+        used = [t for term in terms for t in term if t is not Ellipsis]
+        output = ([Ellipsis] if any(Ellipsis in t for t in terms) else []) + sorted(
+            t for t in set(used) if used.count(t) == 1
+        )
+    free = [t for t in range(52) if t not in {u for term in terms + [output] for u in term}]
+    dims = [np.ndim(a) - (len(t) - 1) if Ellipsis in t else 0 for a, t in zip(arrays, terms)]
+    broadcast = free[: max(dims, default=0)]
+    expanded = [_einsum_expand(t, broadcast[len(broadcast) - n :]) for t, n in zip(terms, dims)]
+    return arrays, positions, expanded, _einsum_expand(output, broadcast)
+
+
+def _einsum_labels(term):
+    """A term's labels as ints ('...' stays Ellipsis)."""
+    if isinstance(term, str):
+        term = term.replace("...", ".")
+        return [Ellipsis if c == "." else (ord(c) - 65 if c < "a" else ord(c) - 71) for c in term]
+    return [Ellipsis if t is Ellipsis else int(t) for t in term]
+
+
+def _einsum_expand(term, labels):
+    """The term with its '...' replaced by `labels`."""
+    if Ellipsis not in term:
+        return term
+    k = term.index(Ellipsis)
+    return term[:k] + labels + term[k + 1 :]
+
+
+def _einsum_adjoints(d, operands):
+    """The adjoint of each argument of np.einsum (None for subscripts and sublists):
+    for an array, the einsum of d with the other arrays onto its own labels; a label
+    found nowhere else is a sum, constant along it (an einsum with ones); a label the
+    array has twice (a diagonal) takes the adjoint on that diagonal only; an axis of
+    length 1 that einsum broadcast is summed back."""
+    arrays, positions, terms, output = _einsum_spec(operands)
+    out = [None] * len(operands)
+    for i, (x, term) in enumerate(zip(arrays, terms)):
+        size = dict(zip(term, np.shape(x)))
+        unique = list(dict.fromkeys(term))
+        args, present = [d, output], set(output)
+        for j, (other, labels) in enumerate(zip(arrays, terms)):
+            if j != i:
+                args += [other, labels]
+                present.update(labels)
+        for label in unique:
+            if label not in present:
+                args += [np.ones(size[label]), [label]]
+        g = np.einsum(*args, unique)
+        spread = tuple(k for k, label in enumerate(unique) if size[label] == 1 and np.shape(g)[k] != 1)
+        g = np.sum(g, axis=spread, keepdims=True) if spread else g
+        if len(unique) == len(term):
+            out[positions[i]] = g
+        else:
+            full = np.zeros(np.shape(x))
+            np.einsum(full, term, unique)[...] = g  # a writeable view of the diagonal
+            out[positions[i]] = full
+    return out
 
 
 @rule(
@@ -248,13 +310,12 @@ def _cofactors(x, det):
     """The cofactor matrices of x, d det(x) / dx: det(x) * inv(x).T, or where some x
     is singular (no inverse), from the SVD x = u s vt: det(u) det(vt) u diag(the
     product of the other singular values) vt, transposed back."""
-    try:
+    if np.all(det != 0):  # (a zero pivot makes both det 0 and inv raise)
         return np.expand_dims(det, (-2, -1)) * np.swapaxes(np.linalg.inv(x), -1, -2)
-    except np.linalg.LinAlgError:
-        u, s, vt = np.linalg.svd(x)
-        others = _prod_of_others(s, -1)
-        sign = np.linalg.det(u) * np.linalg.det(vt)
-        return np.expand_dims(sign, (-2, -1)) * (u * np.expand_dims(others, -2)) @ vt
+    u, s, vt = np.linalg.svd(x)
+    others = _prod_of_others(s, -1)
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    return np.expand_dims(sign, (-2, -1)) * (u * np.expand_dims(others, -2)) @ vt
 
 
 @rule(

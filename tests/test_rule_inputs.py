@@ -196,3 +196,28 @@ def test_det_of_a_batch_with_a_singular_matrix():
     a = np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [0.5, 3.0]]])
     grads = check("def f(a):\n    return np.sum(np.linalg.det(a) * np.array([1.0, 2.0]))\n", {"a": a}, autograd=False)
     np.testing.assert_allclose(grads[0], [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
+
+
+# -- 2: every form of np.einsum ---------------------------------------------------------
+
+A, B = np.arange(1.0, 10.0).reshape(3, 3) / 7.0, np.arange(1.0, 4.0) / 3.0
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "np.einsum(a, [0, 1], [])",
+        "np.einsum(a, [0, 1], b, [1], [0]) @ b",
+        "np.einsum(a, [0, 1], a, [1, 0])",
+        "np.sum(np.einsum('ii->i', a) ** 2)",
+        "np.einsum('ii', a) * np.einsum('ii', a)",
+        "np.einsum('ij,jk', a, a)[0, 1]",
+        "np.sum(np.einsum('...ij,...jk->...ik', np.stack([a, 2.0 * a]), a) ** 2)",
+        "np.einsum('i,i', b, b)",
+        "np.sum(np.einsum('ij->ji', a) * np.arange(9.0).reshape(3, 3))",
+    ],
+)
+def test_einsum_forms(expression):
+    """(autograd cannot run the sublist form or a repeated index; it does the rest.)"""
+    check(f"def f(a, b):\n    return {expression}\n", {"a": A, "b": B}, ("a", "b"),
+          autograd="[" not in expression.split(")")[0] and "ii" not in expression)
