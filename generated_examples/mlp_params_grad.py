@@ -30,18 +30,19 @@ def value_and_grad_loss(params, batch):
     del shift
     # line 14: return -np.mean(np.sum(Y * (logits - log_norm), axis=1))
     t8 = logits - log_norm
-    t10 = np.sum(batch_Y * t8, axis=1)
+    t9 = batch_Y * t8
+    t10 = np.sum(t9, axis=1)
     t11 = np.mean(t10)
     value = -t11
     # the reverse sweep reads only the shapes of these: let the arrays go
-    t1, t3, log_norm, logits, t10 = _shape_only(t1, t3, log_norm, logits, t10)
+    t1, t3, log_norm, logits, t9, t10 = _shape_only(t1, t3, log_norm, logits, t9, t10)
     # adjoint of line 14: return -np.mean(np.sum(Y * (logits - log_norm), axis=1))
     d_value = 1.0
     d_t10 = -d_value * (np.size(t11) / np.size(t10))
     d_t10 = _fill(d_t10, t10)
     del t10
-    d_t8 = _unbroadcast(np.expand_dims(d_t10, 1) * batch_Y, t8, batch_Y)
-    del batch_Y, d_t10
+    d_t8 = _unbroadcast(_expand(d_t10, t9, 1) * batch_Y, t8, batch_Y)
+    del batch_Y, d_t10, t9
     d_logits = _unbroadcast(d_t8, logits, log_norm)
     d_log_norm = _unbroadcast(-d_t8, log_norm, logits)
     del d_t8, logits
@@ -103,17 +104,18 @@ def grad_loss(params, batch):
     del shift
     # line 14: return -np.mean(np.sum(Y * (logits - log_norm), axis=1))
     t8 = logits - log_norm
-    t10 = np.sum(batch_Y * t8, axis=1)
+    t9 = batch_Y * t8
+    t10 = np.sum(t9, axis=1)
     t11 = np.mean(t10)
     # the reverse sweep reads only the shapes of these: let the arrays go
-    t1, t3, log_norm, logits, t10 = _shape_only(t1, t3, log_norm, logits, t10)
+    t1, t3, log_norm, logits, t9, t10 = _shape_only(t1, t3, log_norm, logits, t9, t10)
     # adjoint of line 14: return -np.mean(np.sum(Y * (logits - log_norm), axis=1))
     d_value = 1.0
     d_t10 = -d_value * (np.size(t11) / np.size(t10))
     d_t10 = _fill(d_t10, t10)
     del t10
-    d_t8 = _unbroadcast(np.expand_dims(d_t10, 1) * batch_Y, t8, batch_Y)
-    del batch_Y, d_t10
+    d_t8 = _unbroadcast(_expand(d_t10, t9, 1) * batch_Y, t8, batch_Y)
+    del batch_Y, d_t10, t9
     d_logits = _unbroadcast(d_t8, logits, log_norm)
     d_log_norm = _unbroadcast(-d_t8, log_norm, logits)
     del d_t8, logits
@@ -207,6 +209,14 @@ def _unbroadcast(d, x, *others):
     )
     summed = np.sum(np.broadcast_to(d, full), axis=axes, keepdims=True)
     return np.reshape(summed, shape)
+
+
+def _expand(d, x, axis):
+    """`d`, the adjoint (or value) of a reduction of `x` over `axis` that dropped the
+    reduced axes, with them put back as length 1, so that it broadcasts against x.
+    NumPy reduces a number (0-d x) over axis 0 or -1 to itself: nothing to put back,
+    so its gradient stays a number."""
+    return np.expand_dims(d, axis) if np.ndim(x) else d
 
 
 def _fill(d, x):
