@@ -68,7 +68,9 @@ def analyze(function: ir.Function, wrt: tuple[str, ...], registry: Registry) -> 
         if len(useful) == size:
             break
     for s in statements:
-        if isinstance(s, ir.Step):
+        # (A call without a rule may take `wrt` where its result does not reach the
+        # output differentiably: `if np.isclose(w, 0).any():`.)
+        if isinstance(s, ir.Step) and (s.rule.opaque is None or s.target in useful):
             _check_gradient_flows(s, varied, wrt, function.path)
     return Analysis(wrt=wrt, active=frozenset(varied & useful), shapes=_shapes(function, registry))
 
@@ -88,6 +90,15 @@ def _check_gradient_flows(step: ir.Step, varied, wrt, path) -> None:
             continue
         if any(v in varied for v in step.vars(param)):
             line, col = step.position
+            if rule.opaque is not None:  # a call without a rule (lowering._opaque)
+                what = "the value it is called on" if param == "receiver" else "its argument"
+                names = ", ".join(wrt)
+                raise CodegenError(
+                    f"no derivative rule for `{rule.name}`, and {what} `{rule.opaque[param]}` depends on "
+                    f"{names}; write a rule for it in a directory you pass with --rules DIR (README: \"Your "
+                    f"own rules\"), or pass it only values that do not depend on {names}",
+                    path, line, col,
+                )
             raise CodegenError(
                 f"{rule.display}: no derivative with respect to argument `{param}`, which "
                 f"depends on {', '.join(wrt)}; codegen cannot differentiate through it",

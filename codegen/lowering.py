@@ -15,10 +15,13 @@ import libcst as cst
 
 from . import ir
 from .expressions import attribute, canonical, code, dotted, fold_static, qualified, reads, substitute, transform
-from .rules import Rule, operator_key, projection_key
+from .rules import Param, Rule, operator_key, projection_key
 
 # NumPy names that are constants rather than functions.
 NUMPY_CONSTANTS = {"pi", "e", "inf", "nan", "euler_gamma", "newaxis"}
+# Types, which a loss passes as data (`X.astype(np.float32)`, `dtype=float`).
+NUMPY_TYPES = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool_", "intp"}
+_TYPES = {"float", "int", "bool", "complex", "str"}
 
 _UNSUPPORTED_EXPRESSIONS = {
     cst.Lambda: "a `lambda` can be assigned to a name, passed to functools.partial or called; as another "
@@ -153,6 +156,8 @@ class ExpressionLowering:
         if name in self.parsed.constants:
             self._use_constant(name, node)
             return ir.Const(cst.Name(name))
+        if name in _TYPES:  # data: `y.astype(float)`
+            return ir.Const(cst.Name(name))
         raise self.where.error(node, unknown_name(name))
 
     def _projection(self, node, target) -> ir.Atom | None:
@@ -214,7 +219,7 @@ class ExpressionLowering:
 
     def _numpy_constant(self, qual: str) -> ir.Const | None:
         head, _, attr = qual.rpartition(".")
-        if head == "numpy" and attr in NUMPY_CONSTANTS:
+        if head == "numpy" and (attr in NUMPY_CONSTANTS or attr in NUMPY_TYPES):
             return ir.Const(attribute(qual))
         return None
 
@@ -291,6 +296,8 @@ class ExpressionLowering:
                     func, f"`{name}` returns a tuple; use one part of it: "
                     + ", ".join(p.replace("numpy.", "np.").replace("[", "(...)[") for p in parts),
                 )
+            rule = self._opaque(node, method, qual)
+        if rule is None:
             raise self._no_rule(func, name, qual, method)
         accepted = {p.name for p in rule.params}
         for arg in node.args:
@@ -324,6 +331,43 @@ class ExpressionLowering:
             positional = positional[: len(slots) - 1] + [self._pack(extra)]
         args = self._bind(rule, positional, keywords, node, name)
         return self._step(rule, args, target, node, name)
+
+    def _opaque(self, node: cst.Call, method: bool, qual: str | None) -> Rule | None:
+        """A call without a rule, to an imported function, a builtin or a method of a
+        value (`gammaln(y + 1.0)`, `rng.random(X.shape)`): generated as written, its
+        result carrying no derivative. analyze refuses it where an argument depends
+        on `wrt`. None where the callee is not known (a name never imported)."""
+        if method:
+            key, name = ("method", node.func.attr.value), f".{node.func.attr.value}()"
+            func = cst.Attribute(cst.Name("receiver"), node.func.attr)
+        elif qual is None:
+            return None
+        elif qual.startswith("builtins."):
+            import builtins
+
+            if not hasattr(builtins, qual[len("builtins."):]):
+                return None
+            key, name, func = ("call", qual), qual[len("builtins."):], cst.Name(qual[len("builtins."):])
+        elif qual.startswith("numpy.") and not _numpy_has(qual):
+            return None  # (np.frobnicate would raise when the generated code runs)
+        else:
+            key, name, func = ("call", qual), code(node.func), attribute(qual)
+        params, args, written = [], [], {}
+        if method:
+            params.append(Param("receiver", None, keyword_only=False))  # not an argument
+            written["receiver"] = code(node.func.value)
+        for index, arg in enumerate(node.args):
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            param = keyword or f"arg{index}"
+            params.append(Param(param, None, keyword_only=keyword is not None))
+            args.append(cst.Arg(cst.Name(param), keyword=None if keyword is None else cst.Name(keyword)))
+            written[param] = code(arg.value)
+        names = frozenset(p.name for p in params)
+        return Rule(
+            name=name, key=key, keys=(key,), params=tuple(params), forward=cst.Call(func, args),
+            compute=None, requires=None, zero_gradient=frozenset(), variadic=None, body=(), grads=(),
+            sequences=names, opaque=written,
+        )
 
     def _pack(self, atoms: list[ir.Atom]) -> ir.Atom:
         if all(isinstance(a, ir.Const) for a in atoms):
@@ -421,7 +465,7 @@ class ExpressionLowering:
                     node, f"{name or rule.display}: only supported when {code(rule.requires)}; "
                     "give arguments for which that holds, or write it with other NumPy functions"
                 )
-        if all(isinstance(a, ir.Const) and not self._reads_vars(a) for _, a in args):
+        if rule.opaque is None and all(isinstance(a, ir.Const) and not self._reads_vars(a) for _, a in args):
             return ir.Const(render(rule, args, frozenset(given)))
         name = target() if target is not None else self.namer.temp()
         self.vars.add(name)
@@ -429,7 +473,7 @@ class ExpressionLowering:
         if kind == "call" and rule.compute is None and not qual.startswith(("numpy.", "builtins.")):
             self.imports.add(qual.rpartition(".")[0])
         self.block.append(ir.Step(name, rule, args, frozenset(given), self.origin, self.where.place(node)))
-        viewing = rule.name in _VIEWS or (
+        viewing = rule.name in _VIEWS or rule.opaque is not None or (
             rule.name == "array" and isinstance(node, cst.Call) and qualified(node.func, self.parsed.aliases) == "numpy.asarray"
         )
         if viewing and hasattr(self, "may_share"):  # NumPy may return a view of the argument
@@ -606,6 +650,26 @@ def _splice_index(node):
     return transform(node, _spliced)
 
 
+
+
+@functools.cache
+def _numpy_has(qual: str) -> bool:
+    """Whether NumPy defines `numpy.a.b` (NumPy's own names only: nothing of the
+    user's is imported)."""
+    import importlib
+
+    import numpy
+
+    value = numpy
+    for part in qual.split(".")[1:]:
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            try:
+                value = importlib.import_module(f"{value.__name__}.{part}")
+            except (ImportError, AttributeError):
+                return False
+    return callable(value)
 
 
 @functools.cache

@@ -133,6 +133,9 @@ class Rule:
     reduction: bool = False
     lazy_adjoint: bool = False
     sequences: frozenset[str] = frozenset()  # parameters that take a list of arrays as such
+    # For a call without a rule, made where the loss calls it (lowering): each
+    # parameter's argument as written. It has no derivative, so only data may flow in.
+    opaque: Mapping[str, str] | None = None
     domain: Mapping[str, str] = field(default_factory=dict)
     checks: tuple[tuple[str, tuple[Mapping[str, tuple[int, ...]], ...]], ...] = ()
     policy: str | None = None
