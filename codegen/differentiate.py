@@ -280,7 +280,11 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gr
         arrays=(frozenset(n for n, s in analysis.shapes.items() if s and not n.startswith("const:"))
                 | frozenset(a for a, c in sweep.claims.items() if c.shape))
         - sweep.trees - frozenset(namer.adjoint(t) for t in sweep.trees),
-        invented=frozenset(namer.invented),
+        # (A call without a rule stays on its own line, in its place: it may change
+        # state, as rng.normal() does.)
+        invented=frozenset(namer.invented) - frozenset(
+            s.target for s in ir.walk(function.body) if isinstance(s, ir.Step) and s.rule.opaque is not None
+        ),
     )
 
 
@@ -360,7 +364,10 @@ class _Sweep:
         out = []
         for statement in block:
             if isinstance(statement, ir.Step):
-                out.append(line(statement.target, render(statement.rule, statement.args, statement.given), statement.origin))
+                value = render(statement.rule, statement.args, statement.given)
+                kind, name = statement.rule.key
+                effect = statement.rule.opaque is not None and (kind == "method" or name.startswith("numpy.random."))
+                out.append(Line((statement.target,), value, statement.origin, effect=effect))
             elif isinstance(statement, ir.Assign):
                 out.append(line(statement.target, ir.node_of(statement.value), statement.origin))
             elif isinstance(statement, ir.If):

@@ -22,6 +22,16 @@ NUMPY_CONSTANTS = {"pi", "e", "inf", "nan", "euler_gamma", "newaxis"}
 # Types, which a loss passes as data (`X.astype(np.float32)`, `dtype=float`).
 NUMPY_TYPES = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool_", "intp"}
 _TYPES = {"float", "int", "bool", "complex", "str"}
+# Calls that change an array (or list) in place: refused, not generated as written.
+_IN_PLACE_METHODS = {
+    "sort", "partition", "fill", "put", "itemset", "resize", "setfield", "setflags", "byteswap", "shuffle",
+    "append", "extend", "insert", "remove", "pop", "clear", "reverse", "update", "setdefault", "popitem",
+    "add", "discard",
+}
+_IN_PLACE_FUNCTIONS = {
+    "numpy.random.shuffle", "numpy.copyto", "numpy.put", "numpy.place", "numpy.putmask",
+    "numpy.fill_diagonal", "numpy.put_along_axis", "random.shuffle",
+}
 
 _UNSUPPORTED_EXPRESSIONS = {
     cst.Lambda: "a `lambda` can be assigned to a name, passed to functools.partial or called; as another "
@@ -337,6 +347,9 @@ class ExpressionLowering:
         value (`gammaln(y + 1.0)`, `rng.random(X.shape)`): generated as written, its
         result carrying no derivative. analyze refuses it where an argument depends
         on `wrt`. None where the callee is not known (a name never imported)."""
+        changed = self._changes_in_place(node, method, qual)
+        if changed is not None:
+            raise self.where.error(node, changed)
         if method:
             key, name = ("method", node.func.attr.value), f".{node.func.attr.value}()"
             func = cst.Attribute(cst.Name("receiver"), node.func.attr)
@@ -368,6 +381,23 @@ class ExpressionLowering:
             compute=None, requires=None, zero_gradient=frozenset(), variadic=None, body=(), grads=(),
             sequences=names, opaque=written,
         )
+
+    def _changes_in_place(self, node: cst.Call, method: bool, qual: str | None) -> str | None:
+        """Why a call without a rule cannot be generated as written: it changes an
+        array in place (`X.sort()`, `rng.shuffle(X)`, `out=`), which the generated
+        code, computing each value once, in its own order, would not follow."""
+        if any(arg.keyword is not None and arg.keyword.value == "out" for arg in node.args):
+            return f"`{code(node.func)}(..., out=...)` writes into an array; assign its result instead"
+        if method and node.func.attr.value in _IN_PLACE_METHODS:
+            name = node.func.attr.value
+            instead = {"sort": "np.sort", "partition": "np.partition", "shuffle": "rng.permutation"}.get(name)
+            return (
+                f"`{code(node.func)}()` changes an array or list in place, which codegen does not follow; "
+                + (f"use `{instead}(...)`, which returns a new one" if instead else "build a new value instead")
+            )
+        if qual is not None and (qual in _IN_PLACE_FUNCTIONS or qual.endswith(".at")):
+            return f"`{code(node.func)}` changes an array in place, which codegen does not follow; build a new array instead"
+        return None
 
     def _pack(self, atoms: list[ir.Atom]) -> ir.Atom:
         if all(isinstance(a, ir.Const) for a in atoms):

@@ -993,7 +993,7 @@ def _live(nodes, live_out: set[str], context: dict) -> tuple[tuple, set[str]]:
     kept: list = []
     for node in reversed(nodes):
         if isinstance(node, Line):
-            if node.targets and not (set(node.targets) & live):
+            if node.targets and not node.effect and not (set(node.targets) & live):
                 continue
             live -= set(node.targets)
             live |= node_reads(node)

@@ -30,6 +30,9 @@ class Line:
     value: cst.BaseExpression
     origin: ir.Origin | None = None
     comment: str | None = None  # said beside the line (a subgradient policy)
+    # Kept where it is, even where nothing reads its target: a call without a rule
+    # that may change state (`rng.normal()` advances rng: grad_<f> must draw too).
+    effect: bool = False
 
     @property
     def target(self) -> str | None:

@@ -170,3 +170,43 @@ def test_wrt_only_in_a_condition_of_a_call_without_a_rule():
 def test_a_name_numpy_does_not_define_is_still_refused():
     with pytest.raises(CodegenError, match="no derivative rule for `np.frobnicate`"):
         codegen.generate("import numpy as np\n\n\ndef loss(w, X):\n    return np.sum(w * np.frobnicate(X))\n", "loss")
+
+
+def test_grad_draws_what_the_value_draws():
+    """A value-only draw still advances the generator in grad_loss: the draws the
+    gradient uses are those the loss makes."""
+    source = """
+        import numpy as np
+
+
+        def loss(w, rng):
+            a = rng.normal()
+            b = rng.normal(size=2)
+            c = rng.normal(size=2) + w * rng.normal(size=2)
+            return a + np.sum(b * w) + np.sum(c)
+    """
+    module = load_generated(codegen.generate(textwrap.dedent(source), "loss", "w"))
+    w = np.array([0.5, -1.0])
+    expected = load_generated(textwrap.dedent(source).replace("import numpy as np", "import autograd.numpy as np"))
+    autograd = pytest.importorskip("autograd")
+    theirs = autograd.grad(expected.loss)(w, np.random.default_rng(7))
+    np.testing.assert_allclose(module.grad_loss(w, np.random.default_rng(7)), theirs, rtol=1e-14)
+    np.testing.assert_allclose(module.value_and_grad_loss(w, np.random.default_rng(7))[1], theirs, rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ("    Y = X.copy()\n    s = Y.sort()\n    return np.sum(w * Y)\n", "`Y.sort()` changes an array or list in place"),
+        ("    Y = X * 1.0\n    s = np.random.default_rng(0).shuffle(Y)\n    return np.sum(w * Y)\n",
+         "use `rng.permutation(...)`"),
+        ("    Y = X * 1.0\n    s = special.erfcx(X, out=Y)\n    return np.sum(w * Y)\n", "writes into an array"),
+        ("    Y = X * 1.0\n    s = np.fill_diagonal(Y, 0.0)\n    return np.sum(w * Y)\n", "changes an array in place"),
+        ("    Y = X * 1.0\n    s = np.add.at(Y, [0], 1.0)\n    return np.sum(w * Y)\n", "changes an array in place"),
+    ],
+)
+def test_a_call_that_changes_an_array_in_place_is_refused(body, words):
+    source = "import numpy as np\nfrom scipy import special\n\n\ndef loss(w, X):\n" + body
+    with pytest.raises(CodegenError) as info:
+        codegen.generate(source, "loss", "w", path="l.py")
+    assert words in str(info.value) and str(info.value).startswith("l.py:7:")
