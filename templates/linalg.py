@@ -322,11 +322,21 @@ def _cofactors(x, det):
     domain={"x": "invertible"},
     aliases=["numpy.linalg.slogdet.logabsdet"],
     checks=[("np.linalg.slogdet(x)[1]", [{"x": (3, 3)}, {"x": (2, 2, 2)}]), ("np.linalg.slogdet(x).logabsdet", [{"x": (2, 2)}])],
+    policy="at a singular x (log|det| is -inf, as np.log at 0): inf, nan where a cofactor is 0",
 )
 def logabsdet(x):
     """The log of |det(x)|: `np.linalg.slogdet(x)[1]` or `.logabsdet`."""
     ans = np.linalg.slogdet(x)[1]
-    d_x = np.expand_dims(d_ans, (-2, -1)) * np.swapaxes(np.linalg.inv(x), -1, -2)
+    d_x = np.expand_dims(d_ans, (-2, -1)) * _inverse_transposed(x, ans)
+
+
+def _inverse_transposed(x, logabsdet):
+    """inv(x).T, the derivative of log|det(x)|; where some x is singular, its
+    cofactors over det(x) (inf, or nan where a cofactor is 0), not LinAlgError."""
+    if np.all(np.isfinite(logabsdet)):
+        return np.swapaxes(np.linalg.inv(x), -1, -2)
+    det = np.linalg.det(x)
+    return _cofactors(x, det) / np.expand_dims(det, (-2, -1))
 
 
 @rule(

@@ -221,3 +221,13 @@ def test_einsum_forms(expression):
     """(autograd cannot run the sublist form or a repeated index; it does the rest.)"""
     check(f"def f(a, b):\n    return {expression}\n", {"a": A, "b": B}, ("a", "b"),
           autograd="[" not in expression.split(")")[0] and "ii" not in expression)
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero", "ignore:invalid value")
+def test_logabsdet_of_a_singular_matrix_does_not_raise():
+    """log|det| is -inf there; its gradient is infinite, as np.log's at 0."""
+    module = load_generated(codegen.generate(HEADER + "def f(a):\n    return np.linalg.slogdet(a)[1]\n", "f"))
+    grad = module.grad_f(np.array([[1.0, 2.0], [2.0, 4.0]]))
+    assert np.shape(grad) == (2, 2) and np.all(np.isinf(grad) | np.isnan(grad)) and np.any(np.isinf(grad))
+    regular = np.array([[2.0, 1.0], [0.5, 3.0]])
+    np.testing.assert_allclose(module.grad_f(regular), np.linalg.inv(regular).T, rtol=1e-14)
