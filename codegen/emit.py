@@ -87,7 +87,7 @@ def emit(
     )
     uses_math = any("math" in node_reads(n) for body in (value_and_grad, grad) for n in walk((*body.forward, *body.reverse)))
     out += [""] + (["import math", ""] if uses_math else []) + ["import numpy as np"]
-    out += [f"import {m}" for m in fn.imports] + [""]
+    out += [m if m.startswith("from ") else f"import {m}" for m in fn.imports if not (uses_math and m == "math")] + [""]
     for name, value in fn.constants:
         out.append(f"{name} = {code(value)}")
     grads_doc = gradient.wrt[0] if len(gradient.wrt) == 1 else f"({wrt})"

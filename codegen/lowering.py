@@ -363,8 +363,11 @@ class ExpressionLowering:
             key, name, func = ("call", qual), qual[len("builtins."):], cst.Name(qual[len("builtins."):])
         elif qual.startswith("numpy.") and not _numpy_has(qual):
             return None  # (np.frobnicate would raise when the generated code runs)
-        else:
+        elif qual.startswith("numpy."):
             key, name, func = ("call", qual), code(node.func), attribute(qual)
+        else:  # spelled as the source spells it, imported as the source imports it
+            key, name, func = ("call", qual), code(node.func), node.func.with_changes(lpar=[], rpar=[])
+            self.imports.add(self._import_of(node.func, qual))
         params, args, written = [], [], {}
         if method:
             params.append(Param("receiver", None, keyword_only=False))  # not an argument
@@ -381,6 +384,20 @@ class ExpressionLowering:
             compute=None, requires=None, zero_gradient=frozenset(), variadic=None, body=(), grads=(),
             sequences=names, opaque=written,
         )
+
+    def _import_of(self, func: cst.BaseExpression, qual: str) -> str:
+        """The import that makes `func` (a call's callee) mean in generated code what
+        it means in the source: `import scipy.special` for `scipy.special.gammaln`,
+        `from scipy.stats import norm` for `norm.logpdf`."""
+        head = func
+        while isinstance(head, cst.Attribute):
+            head = head.value
+        local = head.value
+        value = self.parsed.aliases[local]
+        if value == local:  # `import a.b`: the call names the module it is in
+            return qual.rpartition(".")[0]
+        module, _, name = value.rpartition(".")
+        return f"from {module} import {name}" + ("" if name == local else f" as {local}")
 
     def _changes_in_place(self, node: cst.Call, method: bool, qual: str | None) -> str | None:
         """Why a call without a rule cannot be generated as written: it changes an
@@ -500,7 +517,7 @@ class ExpressionLowering:
         name = target() if target is not None else self.namer.temp()
         self.vars.add(name)
         kind, qual = rule.key
-        if kind == "call" and rule.compute is None and not qual.startswith(("numpy.", "builtins.")):
+        if kind == "call" and rule.compute is None and rule.opaque is None and not qual.startswith(("numpy.", "builtins.")):
             self.imports.add(qual.rpartition(".")[0])
         self.block.append(ir.Step(name, rule, args, frozenset(given), self.origin, self.where.place(node)))
         viewing = rule.name in _VIEWS or rule.opaque is not None or (

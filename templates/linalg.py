@@ -322,7 +322,7 @@ def _cofactors(x, det):
     domain={"x": "invertible"},
     aliases=["numpy.linalg.slogdet.logabsdet"],
     checks=[("np.linalg.slogdet(x)[1]", [{"x": (3, 3)}, {"x": (2, 2, 2)}]), ("np.linalg.slogdet(x).logabsdet", [{"x": (2, 2)}])],
-    policy="at a singular x (log|det| is -inf, as np.log at 0): inf, nan where a cofactor is 0",
+    policy="at a singular x (where the log is -inf, as np.log at 0): inf, nan where a cofactor is 0",
 )
 def logabsdet(x):
     """The log of |det(x)|: `np.linalg.slogdet(x)[1]` or `.logabsdet`."""
