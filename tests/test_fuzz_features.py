@@ -86,12 +86,11 @@ from test_fuzz_control import (
 
 # Seeds whose programs codegen gets wrong today, with the reason (issue 12's items,
 # which are being fixed). Put them back into SEEDS once they pass.
-ZERO_D = "item 5: an axis reduction of a 0-d value gives a gradient of shape (1,) (or the module raises further on)"
-STD_0 = "item 3: np.std of a number gives a nan gradient (the rules fix is not on main yet)"
+AUX_VALUE = "check_program compares a `value, aux` return with np.allclose: ValueError (items 3 and 5 are fixed for these)"
 TREE_ELEMENT = "trees: `pair[0][1]` and `pair[0]` both read: _tree_add raises IndexError"
 ZERO_TRIP_DEL = "item 6: a loop that runs zero times, with a loop inside: a carried value deleted twice"
 # fmt: off
-KNOWN_FAILING: dict[int, str] = {0: TREE_ELEMENT, 1: ZERO_D, 6: TREE_ELEMENT, 8: TREE_ELEMENT, 16: TREE_ELEMENT, 20: ZERO_D, 21: ZERO_D, 23: TREE_ELEMENT, 41: ZERO_D, 43: ZERO_D, 52: TREE_ELEMENT, 10: STD_0, 51: STD_0}
+KNOWN_FAILING: dict[int, str] = {0: TREE_ELEMENT, 6: TREE_ELEMENT, 8: TREE_ELEMENT, 16: TREE_ELEMENT, 21: AUX_VALUE, 23: TREE_ELEMENT, 41: AUX_VALUE, 52: TREE_ELEMENT, 10: AUX_VALUE}
 # fmt: on
 DRAWN = range(60)
 SEEDS = [seed for seed in DRAWN if seed not in KNOWN_FAILING]
