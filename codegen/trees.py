@@ -239,7 +239,10 @@ class TreeLowering:
         return isinstance(node, (cst.Integer, cst.SimpleString, cst.ConcatenatedString))
 
     def refuse_tree_method(self, value: ir.Atom, func: cst.Attribute) -> None:
-        if isinstance(value, ir.Var) and value.name in self.trees and func.attr.value in _METHODS:
+        """A dict's methods on a tree (`.items()`, also on a parameter not yet known to
+        be a dict: arrays have none of those four), said with what to write."""
+        dict_only = func.attr.value in ("items", "keys", "values", "get")
+        if isinstance(value, ir.Var) and (value.name in self.trees or dict_only) and func.attr.value in _METHODS:
             name = code(func.value)
             raise self.where.error(
                 func, f"`{code(func)}()` on a parameter tree is not supported; read each item by its key "

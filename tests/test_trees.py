@@ -438,3 +438,13 @@ def test_a_leaf_read_whole_and_by_its_elements():
         return s
     """
     check(source, dict(p=[a(4), 2.0], b=0.5))
+
+
+def test_dict_methods_are_refused_on_any_parameter():
+    """`params.items()` without an annotation: the refusal says what to write (it said
+    "no derivative rule for `.items()`")."""
+    source = "import numpy as np\n\ndef f(params, x):\n    s = 0.0\n    for k, v in params.items():\n        s = s + np.sum(v * x)\n    return s\n"
+    with pytest.raises(codegen.CodegenError) as error:
+        codegen.generate(source, "f")
+    assert "params.items()" in str(error.value) and "for key in" in str(error.value)
+    assert str(error.value).startswith("<string>:5:17:")
