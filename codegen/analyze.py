@@ -93,10 +93,14 @@ def _check_gradient_flows(step: ir.Step, varied, wrt, path) -> None:
             if rule.opaque is not None:  # a call without a rule (lowering._opaque)
                 what = "the value it is called on" if param == "receiver" else "its argument"
                 names = ", ".join(wrt)
+                kind, callee = rule.key
+                own = "" if kind != "call" or callee.startswith(("builtins.", "numpy.", "scipy.")) else (
+                    "if it is your own function, pass its file with --include FILE (it is then inlined); "
+                )
                 raise CodegenError(
                     f"no derivative rule for `{rule.name}`, and {what} `{rule.opaque[param]}` depends on "
-                    f"{names}; write a rule for it in a directory you pass with --rules DIR (README: \"Your "
-                    f"own rules\"), or pass it only values that do not depend on {names}",
+                    f"{names}; {own}write a rule for it in a directory you pass with --rules DIR (README: "
+                    f"\"Your own rules\"), or pass it only values that do not depend on {names}",
                     path, line, col,
                 )
             raise CodegenError(

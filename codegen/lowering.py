@@ -351,6 +351,11 @@ class ExpressionLowering:
         if changed is not None:
             raise self.where.error(node, changed)
         if method:
+            head = node.func.value
+            while isinstance(head, (cst.Attribute, cst.Subscript, cst.Call)):
+                head = head.func if isinstance(head, cst.Call) else head.value
+            if isinstance(head, cst.Name) and self._undefined(head.value):
+                return None  # `scipy.special.expit(x)` with scipy never imported: an unknown name
             key, name = ("method", node.func.attr.value), f".{node.func.attr.value}()"
             func = cst.Attribute(cst.Name("receiver"), node.func.attr)
         elif qual is None:
@@ -360,6 +365,12 @@ class ExpressionLowering:
 
             if not hasattr(builtins, qual[len("builtins."):]):
                 return None
+            if qual[len("builtins."):] in _EFFECTFUL_BUILTINS:
+                raise self.where.error(
+                    node, f"`{qual[len('builtins.'):]}(...)` reads files, runs code or looks at the caller's "
+                    "variables, which a generated module must not do; do it before calling the loss and pass "
+                    "the result as a parameter",
+                )
             key, name, func = ("call", qual), qual[len("builtins."):], cst.Name(qual[len("builtins."):])
         elif qual.startswith("numpy.") and not _numpy_has(qual):
             return None  # (np.frobnicate would raise when the generated code runs)
@@ -566,6 +577,14 @@ class ExpressionLowering:
         checker = _ConstantChecker(self, using)
         value.visit(checker)
         return canonical(value, self.parsed.aliases)
+
+
+# Builtins that a call on data must not run inside generated code: they do I/O, run
+# code, or read or change the caller's frame.
+_EFFECTFUL_BUILTINS = frozenset({
+    "open", "eval", "exec", "compile", "input", "__import__", "globals", "locals", "vars",
+    "breakpoint", "exit", "quit", "help", "setattr", "delattr", "getattr", "memoryview",
+})
 
 
 def unknown_name(name: str) -> str:
