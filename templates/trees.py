@@ -64,7 +64,9 @@ def _item_adjoint(d, tree, key):
 def _tree_add(a, b):
     """The sum of two adjoints of one tree: sparse ones (dicts of the keys read)
     merge, key by key; a dense one (an array) takes the sparse one's entries added
-    in; a zero (where the adjoint started) adds nothing."""
+    in; a zero (where the adjoint started) adds nothing. A number that is not zero
+    (the adjoint of a whole read, `np.sum(layer)`, that broadcasts over it) meets a
+    sparse one at the key `...`, which stands for every element (`_tree_fill` spreads it)."""
     if isinstance(a, dict) and isinstance(b, dict):
         out = dict(a)
         for key, value in b.items():
@@ -75,6 +77,8 @@ def _tree_add(a, b):
     if isinstance(a, dict):
         if np.ndim(b) == 0 and not isinstance(b, np.ndarray) and b == 0:
             return a
+        if np.ndim(b) == 0:  # a whole read's adjoint that broadcasts: kept at `...`
+            return {**a, ...: _tree_add(a[...], b) if ... in a else b}
         out = np.array(b, dtype=np.float64)
         for key, value in a.items():
             out[key] = _tree_add(out[key], value)
@@ -104,7 +108,8 @@ def _tree_fill(d, x):
         slots = [0.0] * len(x)
         if entries is not None:
             for key, value in entries.items():
-                slots[key] = _tree_add(slots[key], value)
+                for i in range(len(x)) if key is ... else (key,):
+                    slots[i] = _tree_add(slots[i], value)
         elif np.ndim(d) != 0 or isinstance(d, np.ndarray):
             slots = [d[i] for i in range(len(x))]
         items = [_tree_fill(s, v) for s, v in zip(slots, x)]

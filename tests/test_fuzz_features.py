@@ -84,14 +84,9 @@ from test_fuzz_control import (
     check_program,
 )
 
-# Seeds whose programs codegen gets wrong today, with the reason (issue 12's items,
-# which are being fixed). Put them back into SEEDS once they pass.
-AUX_VALUE = "check_program compares a `value, aux` return with np.allclose: ValueError (items 3 and 5 are fixed for these)"
-TREE_ELEMENT = "trees: `pair[0][1]` and `pair[0]` both read: _tree_add raises IndexError"
-ZERO_TRIP_DEL = "item 6: a loop that runs zero times, with a loop inside: a carried value deleted twice"
-# fmt: off
-KNOWN_FAILING: dict[int, str] = {0: TREE_ELEMENT, 6: TREE_ELEMENT, 8: TREE_ELEMENT, 16: TREE_ELEMENT, 21: AUX_VALUE, 23: TREE_ELEMENT, 41: AUX_VALUE, 52: TREE_ELEMENT, 10: AUX_VALUE}
-# fmt: on
+# Seeds whose programs codegen gets wrong today, with the reason (a seed -> why); put
+# them back into SEEDS once they pass. None now: every seed of issue 12's items passes.
+KNOWN_FAILING: dict[int, str] = {}
 DRAWN = range(60)
 SEEDS = [seed for seed in DRAWN if seed not in KNOWN_FAILING]
 

@@ -440,6 +440,18 @@ def test_a_leaf_read_whole_and_by_its_elements():
     check(source, dict(p=[a(4), 2.0], b=0.5))
 
 
+def test_a_leaf_two_levels_down_read_whole_and_by_its_elements():
+    """`layers[0][0]` read whole under a sum (its adjoint a number that broadcasts) and
+    `layers[0][0][0]`: the number meets the sparse adjoint at the key `...` (this
+    raised IndexError in _tree_add; found by the features fuzzer's second round)."""
+    source = """
+    def f(layers, x: float):
+        return layers[0][0][0] * x + np.sum(layers[0][0]) * 2.0 + np.sum(layers[1] * x)
+    """
+    check(source, dict(layers=[[a(3), a(2)], a(3)], x=0.5))
+    check(source, dict(layers=[(a(3), 2.0), a(2)], x=0.5))
+
+
 def test_dict_methods_are_refused_on_any_parameter():
     """`params.items()` without an annotation: the refusal says what to write (it said
     "no derivative rule for `.items()`")."""
