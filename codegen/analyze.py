@@ -68,6 +68,14 @@ def analyze(function: ir.Function, wrt: tuple[str, ...], registry: Registry) -> 
         if len(useful) == size:
             break
     for s in statements:
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Seq) and s.target in varied and s.target in useful:
+            # A tuple or list copied whole into a loop's carried name: the reverse sweep
+            # has no adjoint for it (its contribution was lost: a wrong gradient).
+            raise CodegenError(
+                f"a tuple or list that depends on {', '.join(wrt)} is carried from one pass of this loop to "
+                "the next; carry its items as separate names instead (`a0, a1 = a1, a0 * 1.5`)",
+                function.path, s.origin.line, 1,
+            )
         # (A call without a rule may take `wrt` where its result does not reach the
         # output differentiably: `if np.isclose(w, 0).any():`.)
         if isinstance(s, ir.Step) and (s.rule.opaque is None or s.target in useful):

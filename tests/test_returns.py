@@ -215,3 +215,27 @@ def test_an_array_result_is_the_gradient_of_its_sum():
     module = load_generated(generate(source, "f"))
     value, grad = module.value_and_grad_f(W)
     assert np.allclose(value, np.sin(W) * 2.0) and np.allclose(grad, 2.0 * np.cos(W))
+
+
+@pytest.mark.parametrize("result", ["np.sum(a[0] * a[1])", "np.sum(w) + np.sum(a[0] * a[1])"])
+def test_a_tuple_carried_through_a_loop_is_refused_not_dropped(result):
+    """A tuple that depends on wrt, copied whole into a loop's carried name: the
+    reverse sweep had no adjoint for it, so its path was dropped (NameError, or with
+    another path to w a wrong gradient: [1, 1] against autograd's [5.05, 7.75])."""
+    source = (
+        "import numpy as np\n\n\ndef f(w):\n    a = (w, 2.0 * w)\n    for i in range(3):\n"
+        f"        a = (a[1], a[0] * 1.5)\n    return {result}\n"
+    )
+    with pytest.raises(CodegenError) as error:
+        generate(source, "f")
+    assert str(error.value).startswith("<string>:6:") and "separate names" in str(error.value)
+
+
+def test_a_tuple_carried_through_a_loop_into_aux_only_still_generates():
+    source = (
+        "import numpy as np\n\n\ndef f(w):\n    a = (w, 2.0)\n    for i in range(3):\n"
+        "        a = (a[1], a[0])\n    return np.sum(w * w), a[0]\n"
+    )
+    module = load_generated(generate(source, "f"))
+    w = np.array([0.3, 0.5])
+    np.testing.assert_allclose(module.grad_f(w), 2 * w, rtol=1e-12)
