@@ -673,7 +673,14 @@ class _Sweep:
             needs_fill = self.claims[d_ans] != full
         else:
             needs_fill = False
-        if needs_fill:
+        if step.target in self.trees and rule.key not in ITEMS:
+            # An array that a loop or branch copies into a variable that may be a tree
+            # (`p1, p2 = pair`, then `p1 = 0.5 * p1` in a loop and `p1[k]` read): its
+            # adjoint may hold sparse `{key: d}` entries, which no other rule takes.
+            fill = _call("_tree_fill", cst.Name(d_ans), cst.Name(step.target))
+            out.append(line(d_ans, fill, step.origin))
+            self.claims[d_ans] = full
+        elif needs_fill:
             # Only elementwise rules take an adjoint that merely broadcasts.
             fill = _call("_fill", cst.Name(d_ans), self._witness(full.shape, ir.Var(step.target)))
             out.append(line(d_ans, fill, step.origin))

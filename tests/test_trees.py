@@ -460,3 +460,29 @@ def test_dict_methods_are_refused_on_any_parameter():
         codegen.generate(source, "f")
     assert "params.items()" in str(error.value) and "for key in" in str(error.value)
     assert str(error.value).startswith("<string>:5:17:")
+
+
+@pytest.mark.parametrize("trips", [0, 2])
+def test_leaf_made_an_array_by_a_loop_then_read_by_a_computed_key(trips):
+    # `p1` is a tuple's item (maybe a tree); the loop makes it an array by arithmetic,
+    # and `p1[-1 - j]` then reads it by a computed key: its adjoint comes back sparse
+    # ({key: d}) through the loop's carry, and the arithmetic's rule needs it dense
+    # (it raised TypeError: dict * float; features fuzzer seed 403372).
+    text = check(
+        f"""
+        def f(pair: tuple, v):
+            p1, p2 = pair
+            k = 0
+            while k < {trips}:
+                p1 = 0.5 * p1 + np.sin(p1)
+                k += 1
+            o = 0.0
+            j = 0
+            while j < 3:
+                o = o + v[-1 - j] / (1.0 + p1[-1 - j] ** 2)
+                j += 1
+            return o + p2
+        """,
+        {"pair": (a(3), 0.4), "v": a(3)},
+    )
+    assert "_tree_fill(d_p1, p1)" in text
