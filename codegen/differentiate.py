@@ -466,15 +466,16 @@ class _Sweep:
         if adjoint in assigned and isinstance(value, ir.Var) and value.name in self.analysis.active:
             source = self.namer.adjoint(value.name)
             claim = self.claims[adjoint]
+            fill = "_tree_fill" if statement.target in self.trees else "_fill"
             if not _maybe(assigned, adjoint):
-                self._contribute(value.name, cst.Name(adjoint), claim, statement.origin, out, assigned)
+                self._contribute(value.name, cst.Name(adjoint), claim, statement.origin, out, assigned, fill=fill)
             elif source not in assigned:  # the copy's adjoint, None or not, is the value's
                 out.append(line(source, cst.Name(adjoint), statement.origin))
                 assigned.update((source, MAYBE + source))
                 self.claims[source] = claim
             else:
                 def contribute(nodes, state):
-                    self._contribute(value.name, cst.Name(adjoint), claim, statement.origin, nodes, state)
+                    self._contribute(value.name, cst.Name(adjoint), claim, statement.origin, nodes, state, fill=fill)
 
                 self._guarded(adjoint, statement.origin, out, assigned, contribute)
         _drop(assigned, adjoint)
@@ -612,15 +613,16 @@ class _Sweep:
             head = cst.Call(cst.Name("reversed"), [cst.Arg(_range(loop.bounds))])
             out.append(Block("for", head, tuple(body), target=loop.index, origin=loop.origin))
 
-    def _contribute(self, var: str, value, claim: _Claim, origin, out, assigned, comment=None, sparse=False) -> None:
+    def _contribute(self, var: str, value, claim: _Claim, origin, out, assigned, comment=None, sparse=False, fill="_fill") -> None:
         adjoint = self.namer.adjoint(var)
         maybe = _maybe(assigned, adjoint)
         if var in self.trees:
             # A tree's adjoint: a read's sparse `{key: d}`, or an array (the value is
             # one at run time) made exactly its shape, so that sparse ones add into it.
+            # (From another tree's adjoint, which may be sparse, `_tree_fill` does that.)
             exact = _Claim(self.analysis.shapes[var], True)
             if not sparse and claim != exact:
-                value = _call("_fill", value, cst.Name(var))
+                value = _call(fill, value, cst.Name(var))
             if adjoint in assigned:
                 total = _call("_tree_add", cst.Name(adjoint), value)
                 value = cst.IfExp(test=_is_none(adjoint), body=value, orelse=total) if maybe else total

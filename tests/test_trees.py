@@ -486,3 +486,34 @@ def test_leaf_made_an_array_by_a_loop_then_read_by_a_computed_key(trips):
         {"pair": (a(3), 0.4), "v": a(3)},
     )
     assert "_tree_fill(d_p1, p1)" in text
+
+
+def test_leaf_made_an_array_by_a_loop_then_read_by_a_constant_key():
+    # As above, with `p1[0]` after the loop: the sparse {0: d} reached the loop's
+    # carried copy, whose `_fill` made an object array of dicts (TypeError: dict *
+    # float; exploratory round seed 601896, and seed 601719 with a dict parameter).
+    check(
+        """
+        def f(pair: tuple, b):
+            p1, p2 = pair
+            j = 0
+            while j < 5:
+                p1 = 0.5 * p1 + np.sin(np.roll(p1, 1))
+                j += 1
+            o = b * 0.5 + p1[0]
+            return np.sum(o) + np.sum(np.sin(pair[0]))
+        """,
+        {"pair": (a(3), 0.4), "b": a(3)},
+    )
+    check(
+        """
+        def f(params, x):
+            p1, p3 = params["W"], params["c"]
+            for i in range(3):
+                for k in reversed(range(0)):
+                    p1 = np.tanh(p1 * 0.5 + x)
+                break
+            return p3 + np.sum(np.square(p1[1])) + np.sum(np.sin(params["W"]))
+        """,
+        {"params": {"W": a(3, 2), "c": 0.3}, "x": a(2)},
+    )
