@@ -1,6 +1,6 @@
 """The `codegen` command line (also `python -m codegen`).
 
-    codegen generate PATH::FUNC [--wrt a,b] [-o OUT] [--rules DIR]
+    codegen generate PATH::FUNC [--wrt a,b] [--mode reverse,forward] [-o OUT] [--rules DIR]
     codegen check GENERATED.py ...            (reads what to regenerate from the header)
     codegen check PATH::FUNC [--wrt a,b] -o OUT
     codegen verify PATH::FUNC --wrt a,b --inputs PATH::MAKER [--module GENERATED.py]
@@ -28,7 +28,7 @@ from pathlib import Path
 from . import __version__, rules
 from .errors import CodegenError, escape
 from .files import describe, inside, read_source, read_text, same_file, write_atomically
-from .pipeline import generate
+from .pipeline import generate, modes_of
 
 OK, CHECK_FAILED, BAD_INPUT, INTERNAL_ERROR = 0, 1, 2, 123
 
@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("generate", help="write the gradient module of PATH::FUNC")
     p.add_argument("target", metavar="PATH::FUNC")
     p.add_argument("--wrt", help="parameters to differentiate, comma-separated (default: the first)")
+    p.add_argument("--mode", default="reverse", help="reverse (grad_, value_and_grad_), forward (jvp_), or both: reverse,forward")
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
     p.add_argument("--rules", action="append", default=[], metavar="DIR", help="extra rule directory")
     p.add_argument("--include", action="append", default=[], metavar="FILE",
@@ -87,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("check", help="exit 1 with a diff if a generated module is stale")
     p.add_argument("targets", nargs="+", metavar="GENERATED.py | PATH::FUNC")
     p.add_argument("--wrt")
+    p.add_argument("--mode", default="reverse")
     p.add_argument("-o", "--output", metavar="OUT", help="the module to compare (with PATH::FUNC)")
     p.add_argument("--rules", action="append", default=[], metavar="DIR")
     p.add_argument("--include", action="append", default=[], metavar="FILE")
@@ -198,7 +200,8 @@ def _generate(args) -> int:
     wrt = _wrt(args.wrt, path)
     if args.output is not None:
         _output(args.output, path, args.include, args.rules)
-    text = generate(read_source(path), function, wrt, path=path, rules_dirs=args.rules, include=_includes(args.include))
+    modes = modes_of(args.mode, path)
+    text = generate(read_source(path), function, wrt, path=path, rules_dirs=args.rules, include=_includes(args.include), mode=modes)
     if args.output is not None:
         write_atomically(args.output, text)
     else:
@@ -209,13 +212,14 @@ def _generate(args) -> int:
 _HEADER = {
     "source": re.compile(r"^# source: (?P<value>.+)$", re.M),
     "wrt": re.compile(r"^# wrt: (?P<value>.+)$", re.M),
+    "mode": re.compile(r"^# mode: (?P<value>.+)$", re.M),
     "rules": re.compile(r"^# rules: (?P<value>.+)$", re.M),
     "include": re.compile(r"^# include: (?P<value>.+)$", re.M),
 }
 
 
 def _check(args) -> int:
-    jobs = []  # (module path, source path, function, wrt, rules, include)
+    jobs = []  # (module path, source path, function, wrt, rules, include, modes)
     if any("::" in t for t in args.targets):
         if len(args.targets) != 1 or not args.output:
             raise CodegenError(
@@ -224,7 +228,7 @@ def _check(args) -> int:
             )
         path, function = _split(args.targets[0])
         _output(args.output, path, args.include, args.rules)
-        jobs.append((args.output, path, function, _wrt(args.wrt, path), list(args.rules), list(args.include)))
+        jobs.append((args.output, path, function, _wrt(args.wrt, path), list(args.rules), list(args.include), modes_of(args.mode, path)))
     else:
         for module in args.targets:
             header = read_text(module)
@@ -237,11 +241,12 @@ def _check(args) -> int:
             path, function = _split(found["source"]["value"])
             rules_dirs = found["rules"]["value"].split(",") if found["rules"] else []
             include = found["include"]["value"].split(",") if found["include"] else []
-            jobs.append((module, path, function, found["wrt"]["value"], rules_dirs, include))
+            modes = modes_of(found["mode"]["value"], module) if found["mode"] else ("reverse",)
+            jobs.append((module, path, function, found["wrt"]["value"], rules_dirs, include, modes))
 
     stale = 0
-    for module, path, function, wrt, rules_dirs, include in jobs:
-        fresh = generate(read_source(path), function, wrt, path=path, rules_dirs=rules_dirs, include=_includes(include))
+    for module, path, function, wrt, rules_dirs, include, modes in jobs:
+        fresh = generate(read_source(path), function, wrt, path=path, rules_dirs=rules_dirs, include=_includes(include), mode=modes)
         committed = read_text(module) if Path(module).exists() else ""
         if committed != fresh:
             stale += 1
@@ -252,15 +257,17 @@ def _check(args) -> int:
                 tofile=f"{module} (generated now)",
             )
             sys.stdout.writelines(diff)
-            command = regenerate_command(path, function, ",".join(_header_wrt(fresh, module)), rules_dirs, include, module)
+            command = regenerate_command(path, function, ",".join(_header_wrt(fresh, module)), rules_dirs, include, module, modes)
             print(f"{escape(module)}: stale; regenerate it with: {command}", file=sys.stderr)
     print(f"{len(jobs) - stale} up to date, {stale} stale", file=sys.stderr)
     return CHECK_FAILED if stale else OK
 
 
-def regenerate_command(path, function, wrt, rules_dirs, include, module) -> str:
+def regenerate_command(path, function, wrt, rules_dirs, include, module, modes=("reverse",)) -> str:
     """The shell command that writes `module` again: every option generation used."""
     words = ["codegen", "generate", f"{path}::{function}", "--wrt", wrt]
+    if tuple(modes) != ("reverse",):
+        words += ["--mode", ",".join(modes)]
     for folder in rules_dirs:
         words += ["--rules", folder]
     for other in include:

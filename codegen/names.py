@@ -6,7 +6,7 @@ Every new name in generated code comes from a `Namer`, so names are deterministi
 - temporaries of normalisation: `t1`, `t2`, ... (the lecture's xi1..xin);
 - a reassigned user name keeps its name for the first value and gets `x_2`, `x_3`, ...
   for the later ones;
-- the adjoint of `x` is `d_x`;
+- the adjoint of `x` is `d_x`, its tangent (forward mode) `t_x`;
 - the value of a returned expression is `value`.
 
 A candidate already in use gets a numeric suffix until it is free. Names the
@@ -26,6 +26,7 @@ class Namer:
         self._temps = 0
         self._versions: dict[str, int] = {}
         self._adjoints: dict[str, str] = {}
+        self._tangents: dict[str, str] = {}
         self.invented: set[str] = set()  # temporaries and their adjoints (free to fold away)
 
     @property
@@ -70,3 +71,11 @@ class Namer:
             if name in self.invented:
                 self.invented.add(self._adjoints[name])
         return self._adjoints[name]
+
+    def tangent(self, name: str) -> str:
+        """The tangent variable of `name` in forward mode (the same one every time)."""
+        if name not in self._tangents:
+            self._tangents[name] = self.fresh(f"t_{name}")
+            if name in self.invented:
+                self.invented.add(self._tangents[name])
+        return self._tangents[name]

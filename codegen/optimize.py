@@ -99,6 +99,39 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     return bodies[0], bodies[1]
 
 
+def optimize_forward(tangent) -> Body:
+    """The body of `jvp_<f>` (forward.py's sweep), simplified as the reverse mode's
+    forward sweep is: trivial products, math for Python numbers, copies read
+    through, nothing computed that the value and its tangent do not need."""
+    nodes = map_lines(tangent.body, lambda n: replace(n, value=simplify(n.value)))
+    arrays = frozenset(p.name for p in tangent.function.params if not p.scalar)
+    scalars = tangent.scalars
+    nodes, _ = _scalar_math(nodes, (), scalars, arrays | frozenset(tangent.tangents))
+    returns = jvp_returned(tangent)
+    # The tangent of a value the user named stays a line of its own, even where it
+    # is a copy (`t_xi3 = t_xi2` for `xi3 = 1 + xi2`): a row of the lecture's table.
+    named = frozenset(n.target for n in walk(nodes) if isinstance(n, Line) and n.target
+                      and n.target.startswith("t_") and n.target not in tangent.invented)
+    nodes, aliases = _propagate_copies(nodes, tangent.keep | named)
+    returns = substitute(returns, aliases)
+    kept, _ = _live(nodes, reads(returns), {})
+    kept = _fold(kept, tangent.invented - reads(returns))
+    kept = _runs(kept, _merge_sums)
+    counts = _read_counts(kept)
+    kept = _runs(kept, lambda run: _inline_copies(run, tangent.keep | named | reads(returns), counts))
+    kept = _release(kept, reads(returns), tangent.arrays - arrays)
+    return Body(forward=kept, reverse=(), returns=returns)
+
+
+def jvp_returned(tangent) -> cst.BaseExpression:
+    """What `jvp_<f>` returns: `(value, tangent)`, or with auxiliary values, as
+    `jax.jvp(..., has_aux=True)` does, `(value, tangent, aux)`."""
+    items = [tangent.value, tangent.tangent]
+    if tangent.aux is not None:
+        items.append(tangent.aux[0] if len(tangent.aux) == 1 else _tuple(tangent.aux, parens=True))
+    return _tuple(items, parens=False)
+
+
 def returned_value(gradient: Gradient) -> cst.BaseExpression:
     """What `value_and_grad_<f>` returns beside the gradients: the value, or, for
     `return loss, aux...`, `(value, aux)` with the one auxiliary value as it is, or

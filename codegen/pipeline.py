@@ -10,12 +10,13 @@ from typing import Iterable, Mapping, Sequence
 from . import __version__, rules
 from .analyze import analyze
 from .differentiate import differentiate
-from .emit import emit
+from .emit import emit, forward_functions, kept_per_iteration, reverse_functions
+from .forward import linearize
 from .fuse import fuse
 from .errors import CodegenError
 from .names import Namer
 from .normalize import normalize
-from .optimize import optimize
+from .optimize import optimize, optimize_forward
 from .parse import parse
 
 
@@ -27,8 +28,11 @@ def generate(
     path: str = "<string>",
     rules_dirs: Iterable[str] = (),
     include: Mapping[str, str] | None = None,
+    mode: str | Sequence[str] = "reverse",
 ) -> str:
-    """The text of a module with `grad_<function>` and `value_and_grad_<function>`.
+    """The text of a module with `grad_<function>` and `value_and_grad_<function>`
+    (mode "reverse", the default), `jvp_<function>` (mode "forward"), or both
+    (`mode="reverse,forward"`, or a sequence of modes).
 
     `wrt` names the parameters to differentiate with respect to (a sequence, or a
     comma-separated string); by default the first parameter, like `jax.grad`.
@@ -43,13 +47,30 @@ def generate(
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _generate(source, function, wrt, path, tuple(str(d) for d in rules_dirs), include)
+        return _generate(source, function, wrt, path, tuple(str(d) for d in rules_dirs), include, modes_of(mode, path))
     finally:
         if paused:
             gc.enable()
 
 
-def _generate(source, function, wrt, path, rules_dirs, include) -> str:
+MODES = ("reverse", "forward")
+PLANNED = ("jacobian", "hvp")  # named in the design, not generated yet
+
+
+def modes_of(mode, path: str = "<command line>") -> tuple[str, ...]:
+    """The modes asked for, each once, in the order of MODES."""
+    names = [m.strip() for m in (mode.split(",") if isinstance(mode, str) else mode) if str(m).strip()]
+    for name in names:
+        if name in PLANNED:
+            raise CodegenError(f"--mode {name} is not available yet; use --mode reverse or --mode forward", path)
+        if name not in MODES:
+            raise CodegenError(f"--mode `{name}` is not a mode; use reverse, forward, or both: --mode reverse,forward", path)
+    if not names:
+        raise CodegenError("--mode names no mode; use reverse, forward, or both: --mode reverse,forward", path)
+    return tuple(m for m in MODES if m in names)
+
+
+def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse",)) -> str:
     for name in (path, *rules_dirs, *(include or {})):
         if not str(name).isprintable():  # the header records it on a comment line
             raise CodegenError(
@@ -61,21 +82,34 @@ def _generate(source, function, wrt, path, rules_dirs, include) -> str:
     included = [parse(text, None, other) for other, text in sorted((include or {}).items())]
     names = _wrt_names(parsed, wrt)
 
-    reserved = {"np", "math", f"grad_{function}", f"value_and_grad_{function}", *registry.helpers}
+    reserved = {"np", "math", f"grad_{function}", f"value_and_grad_{function}", f"jvp_{function}", *registry.helpers}
     taken = set(parsed.names).union(*(p.names for p in included))
     namer = Namer(taken=taken, reserved=reserved)
-    simple = fuse(normalize(parsed, registry, namer, included), registry)
+    simple = normalize(parsed, registry, namer, included)
     sources = [p.where for p in (parsed, *included)]
     del parsed, included  # each stage's input is let go once the next has what it needs
-    analysis = analyze(simple, names, registry)
+    functions, kept, header = [], (), None
+    if "reverse" in modes:
+        fused = fuse(simple, registry)
+        analysis = analyze(fused, names, registry)
+        gradient = differentiate(fused, analysis, namer)
+        del analysis, fused
+        value_and_grad, grad = optimize(gradient)
+        functions += reverse_functions(gradient, value_and_grad, grad)
+        kept = kept_per_iteration(value_and_grad.forward)
+        header = gradient.function
+        del gradient
+    if "forward" in modes:
+        # Forward mode reads the steps as written: fusions are reverse-mode shortcuts.
+        analysis = analyze(simple, names, registry)
+        tangent = linearize(simple, analysis, namer)
+        functions += forward_functions(tangent, optimize_forward(tangent))
+        header = header or tangent.function
+        del analysis, tangent
     for where in sources:  # the last stage to report a position
         where.forget()
-    del sources
-    gradient = differentiate(simple, analysis, namer)
-    del analysis
-    value_and_grad, grad = optimize(gradient)
-    gradient = replace(gradient, forward=(), reverse=())  # emit reads only its header data
-    return emit(gradient, value_and_grad, grad, registry.helpers, __version__, rules_dirs, sorted(include or {}))
+    del sources, simple
+    return emit(header, names, functions, registry.helpers, __version__, rules_dirs, sorted(include or {}), modes, kept)
 
 
 def _wrt_names(parsed, wrt) -> tuple[str, ...]:

@@ -88,7 +88,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .errors import CodegenError, Located
-from .expressions import attribute, canonical, code, imports, qualified
+from .expressions import attribute, canonical, code, imports, parenthesize, qualified, reads, substitute
 from .signatures import signature_problem
 
 _BUILTINS = {"abs", "len", "max", "min", "sum", "float", "int", "round", "pow"}
@@ -129,6 +129,12 @@ class Rule:
     variadic: str | None  # the `*xs` parameter, if any
     body: tuple[cst.Assign, ...]  # the adjoint lines, in order
     grads: tuple[str, ...]  # parameters that receive a gradient
+    # Forward mode (forward.py): `t_ans` as one expression of the parameters, `ans`
+    # and the tangents `t_<param>` (written in the rule, or derived for an
+    # elementwise rule from its adjoint lines); None where `linear` says how instead,
+    # or where the rule gives no tangent (forward mode then refuses it).
+    tangent: cst.BaseExpression | None = None
+    linear: str | None = None  # "joint" (linear=True) or "each" (multilinear=True)
     elementwise: bool = False
     reduction: bool = False
     lazy_adjoint: bool = False
@@ -494,7 +500,7 @@ class _InlineLiterals(cst.CSTTransformer):
 
 _RULE_OPTIONS = {
     "elementwise", "reduction", "domain", "checks", "policy", "aliases", "method", "attribute",
-    "compute", "requires", "zero_gradient", "lazy_adjoint", "sequences",
+    "compute", "requires", "zero_gradient", "lazy_adjoint", "sequences", "linear", "multilinear",
 }
 
 
@@ -567,6 +573,8 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
 
     grads = []
     assigned = set()
+    tangent_line = next((a for a in assigns[1:] if a.targets[0].target.value == "t_ans"), None)
+    assigns = [a for a in assigns if a is not tangent_line]
     for assign in assigns[1:]:
         target = assign.targets[0].target.value
         if target in assigned or target in names or target in ("ans", "d_ans"):
@@ -595,6 +603,15 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
     sequences = frozenset([sequences] if isinstance(sequences, str) else sequences)
     if sequences - names:
         raise where.error(decorator, f"sequences names `{sorted(sequences - names)[0]}`, not a parameter; name one of the rule's parameters")
+    body = tuple(canonical(a, aliases) for a in assigns[1:])
+    linear = "joint" if options.get("linear") else "each" if options.get("multilinear") else None
+    tangent = None
+    if tangent_line is not None:
+        if linear:
+            raise where.error(tangent_line, "a rule marked linear or multilinear derives its tangent; remove `t_ans = ...` or the option")
+        tangent = _tangent(canonical(tangent_line.value, aliases), body, names, grads, where, tangent_line)
+    elif options.get("elementwise") and not linear:
+        tangent = _derived_tangent(body, grads)
     return Rule(
         name=fn.name.value,
         key=key,
@@ -605,8 +622,10 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
         requires=requires,
         zero_gradient=zero,
         variadic=variadic,
-        body=tuple(canonical(a, aliases) for a in assigns[1:]),
+        body=body,
         grads=tuple(g for g in (p.name for p in params) if g in grads),
+        tangent=tangent,
+        linear=linear,
         elementwise=bool(options.get("elementwise", False)),
         reduction=bool(options.get("reduction", False)),
         lazy_adjoint=bool(options.get("lazy_adjoint", False)),
@@ -619,6 +638,45 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
         path=where.path,
         line=where.position(fn)[0],
     )
+
+
+def _inlined(expression: cst.BaseExpression, body, keep=()) -> cst.BaseExpression:
+    """`expression` with the rule's local values (its lines that are not `d_` lines)
+    written in, latest first, so it reads only parameters, `ans` and `d_ans`/`t_`s."""
+    for assign in reversed(body):
+        name = assign.targets[0].target.value
+        if not name.startswith("d_") and name not in keep and name in reads(expression):
+            expression = substitute(expression, {name: assign.value}, parens=True)
+    return expression
+
+
+def _tangent(expression, body, names, grads, where, at) -> cst.BaseExpression:
+    """A written `t_ans = ...`: locals inlined; it may read the tangents of the
+    parameters that have `d_` lines only."""
+    expression = _inlined(expression, body)
+    if "d_ans" in reads(expression):
+        raise where.error(at, "`t_ans` reads `d_ans` (through a local value); forward mode has no adjoint: write the tangent from `t_<param>`s")
+    for name in sorted(reads(expression)):
+        if name.startswith("t_") and name[2:] not in grads:
+            raise where.error(at, f"`t_ans` reads `{name}`, but `{name[2:]}` has no `d_` line; a tangent is read only for a parameter with a gradient")
+    return expression
+
+
+def _derived_tangent(body, grads) -> cst.BaseExpression | None:
+    """An elementwise rule's tangent from its adjoint lines: each `d_x` is `d_ans`
+    times the local partial, elementwise, so the tangent is the sum over x of that
+    line with `d_ans` read as `t_x`."""
+    lines = {a.targets[0].target.value: a.value for a in body}
+    terms = []
+    for param in grads:
+        term = substitute(_inlined(lines[f"d_{param}"], body), {"d_ans": cst.Name(f"t_{param}")}, parens=True)
+        terms.append(term)
+    if not terms:
+        return None
+    total = terms[0]
+    for term in terms[1:]:
+        total = cst.BinaryOperation(total, cst.Add(), term)
+    return parenthesize(total)
 
 
 def _checks(given, forward, params, options, where, decorator):

@@ -14,6 +14,7 @@ MATRICES = [
 
 
 @rule(
+    multilinear=True,
     aliases=["numpy.matmul"],
     checks=[
         ("x @ y", MATRICES + [{"x": (5, 2, 3), "y": (3, 4)}, {"x": (2, 3), "y": (5, 3, 4)}, {"x": (3,), "y": (5, 3, 2)}, {"x": (5, 2, 3), "y": (3,)}]),
@@ -58,6 +59,7 @@ def _matmul_dy(d, x, y):
 
 
 @rule(
+    multilinear=True,
     method="dot",
     checks=[
         ("np.dot(x, y)", MATRICES + [{"x": (), "y": (3,)}, {"x": (2, 3), "y": ()}, {"x": (2, 2, 3), "y": (4, 3, 2)}]),
@@ -87,6 +89,7 @@ def _dot_dy(d, x, y):
 
 
 @rule(
+    multilinear=True,
     zero_gradient=["axes"],
     checks=[
         ("np.tensordot(x, y)", [{"x": (2, 3, 4), "y": (3, 4, 2)}]),
@@ -127,21 +130,21 @@ def _tensordot_dy(d, x, y, axes):
     return np.transpose(dy, np.argsort(order))
 
 
-@rule(checks=[("np.vdot(x, y)", [{"x": (3,), "y": (3,)}, {"x": (2, 3), "y": (6,)}])])
+@rule(multilinear=True, checks=[("np.vdot(x, y)", [{"x": (3,), "y": (3,)}, {"x": (2, 3), "y": (6,)}])])
 def vdot(x, y):
     ans = np.vdot(x, y)
     d_x = d_ans * np.reshape(y, np.shape(x))
     d_y = d_ans * np.reshape(x, np.shape(y))
 
 
-@rule(checks=[("np.inner(x, y)", [{"x": (3,), "y": (3,)}, {"x": (2, 3), "y": (4, 3)}, {"x": (), "y": (3,)}])])
+@rule(multilinear=True, checks=[("np.inner(x, y)", [{"x": (3,), "y": (3,)}, {"x": (2, 3), "y": (4, 3)}, {"x": (), "y": (3,)}])])
 def inner(x, y):
     ans = np.inner(x, y)
     d_x = _unbroadcast(d_ans * y, x) if np.ndim(x) == 0 or np.ndim(y) == 0 else _tensordot_dx(d_ans, x, y, ([np.ndim(x) - 1], [np.ndim(y) - 1]))
     d_y = _unbroadcast(d_ans * x, y) if np.ndim(x) == 0 or np.ndim(y) == 0 else _tensordot_dy(d_ans, x, y, ([np.ndim(x) - 1], [np.ndim(y) - 1]))
 
 
-@rule(checks=[("np.outer(x, y)", [{"x": (3,), "y": (2,)}, {"x": (2, 2), "y": (3,)}])])
+@rule(multilinear=True, checks=[("np.outer(x, y)", [{"x": (3,), "y": (2,)}, {"x": (2, 2), "y": (3,)}])])
 def outer(x, y):
     ans = np.outer(x, y)
     d_x = np.reshape(d_ans @ np.ravel(y), np.shape(x))
@@ -149,6 +152,7 @@ def outer(x, y):
 
 
 @rule(
+    multilinear=True,
     checks=[
         ("np.einsum('ij,jk->ik', x, y)", [{"x": (2, 3), "y": (3, 4)}]),
         ("np.einsum('ij,ij->i', x, y)", [{"x": (2, 3), "y": (2, 3)}]),
@@ -255,6 +259,7 @@ def _einsum_adjoints(d, operands):
 
 
 @rule(
+    linear=True,
     method="trace",
     zero_gradient=["offset", "axis1", "axis2"],
     checks=[("np.trace(x)", [{"x": (3, 3)}, {"x": (2, 4)}]), ("np.trace(x, 1)", [{"x": (3, 3)}]), ("np.trace(x, 0, 1, 2)", [{"x": (2, 3, 3)}]), ("x.trace()", [{"x": (2, 2)}])],
@@ -271,7 +276,7 @@ def _trace_adjoint(d, x, offset, axis1, axis2):
     return np.moveaxis(spread, (-2, -1), (axis1 % len(shape), axis2 % len(shape)))
 
 
-@rule(zero_gradient=["k"], checks=[("np.diag(x)", [{"x": (3,)}, {"x": (3, 3)}, {"x": (2, 4)}]), ("np.diag(x, 1)", [{"x": (3,)}, {"x": (3, 4)}]), ("np.diag(x, -1)", [{"x": (4, 3)}])])
+@rule(linear=True, zero_gradient=["k"], checks=[("np.diag(x)", [{"x": (3,)}, {"x": (3, 3)}, {"x": (2, 4)}]), ("np.diag(x, 1)", [{"x": (3,)}, {"x": (3, 4)}]), ("np.diag(x, -1)", [{"x": (4, 3)}])])
 def diag(x, k=0):
     ans = np.diag(x, k=k)
     d_x = _diag_adjoint(d_ans, x, k)
@@ -291,6 +296,7 @@ def _diag_adjoint(d, x, k):
 def inv(x):
     ans = np.linalg.inv(x)
     d_x = -np.swapaxes(ans, -1, -2) @ d_ans @ np.swapaxes(ans, -1, -2)
+    t_ans = -(ans @ t_x @ ans)
 
 
 SINGULAR = [{"x": (3, 3), "z": [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]}, {"x": (2, 2, 2), "z": [[0.0, 0.0], [1.0, 1.0]]}]
@@ -304,6 +310,7 @@ SINGULAR = [{"x": (3, 3), "z": [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0
 def det(x):
     ans = np.linalg.det(x)
     d_x = np.expand_dims(d_ans, (-2, -1)) * _cofactors(x, ans)
+    t_ans = np.sum(_cofactors(x, ans) * t_x, axis=(-2, -1))
 
 
 def _cofactors(x, det):
@@ -328,6 +335,7 @@ def logabsdet(x):
     """The log of |det(x)|: `np.linalg.slogdet(x)[1]` or `.logabsdet`."""
     ans = np.linalg.slogdet(x)[1]
     d_x = np.expand_dims(d_ans, (-2, -1)) * _inverse_transposed(x, ans)
+    t_ans = np.sum(_inverse_transposed(x, ans) * t_x, axis=(-2, -1))
 
 
 def _inverse_transposed(x, logabsdet):
@@ -358,3 +366,10 @@ def solve(a, b):
     lam = np.linalg.solve(np.swapaxes(a, -1, -2), d_ans)
     d_b = _unbroadcast(lam, b)
     d_a = _unbroadcast(-(np.expand_dims(lam, -1) * np.expand_dims(ans, -2) if np.ndim(b) == 1 else lam @ np.swapaxes(ans, -1, -2)), a)
+    t_ans = np.linalg.solve(a, t_b) - np.linalg.solve(a, _solve_product(t_a, ans, b))
+
+
+def _solve_product(t_a, ans, b):
+    """`t_a @ ans` as np.linalg.solve pairs them: ans is a vector (or a stack of
+    them) where b is one-dimensional."""
+    return np.squeeze(t_a @ np.expand_dims(ans, -1), -1) if np.ndim(b) == 1 else t_a @ ans

@@ -8,6 +8,7 @@ import numpy as np
 
 
 @rule(
+    linear=True,
     lazy_adjoint=True,
     checks=[
         ("ys = []\nys.append(x)\nys.append(2.0 * x)\nnp.stack(ys)", [{"x": ()}, {"x": (3,)}, {"x": (2, 3)}]),
@@ -24,6 +25,7 @@ def append(xs, v):
 
 
 @rule(
+    linear=True,
     lazy_adjoint=True,
     checks=[
         ("ys = []\nys.append(x)\nys.append(x * 2.0)\nnp.sum(np.concatenate(ys) ** 2) + np.stack(ys)[0]", [{"x": (3,)}]),

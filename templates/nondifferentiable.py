@@ -168,12 +168,14 @@ def ones_like(x):
 def full(shape, fill_value):
     ans = np.full(shape, fill_value)
     d_fill_value = _unbroadcast(d_ans, fill_value)
+    t_ans = np.full(np.shape(ans), t_fill_value)
 
 
 @rule(zero_gradient=["x"], checks=[("np.full_like(x, v)", [{"x": (2, 3), "v": ()}]), ("x * np.full_like(x, v)", [{"x": (3,), "v": ()}])])
 def full_like(x, fill_value):
     ans = np.full_like(x, fill_value)
     d_fill_value = _unbroadcast(d_ans, fill_value)
+    t_ans = np.full(np.shape(ans), t_fill_value)
 
 
 @rule(zero_gradient=True, checks=[("x @ np.eye(3)", [{"x": (2, 3)}]), ("x * np.eye(2, 3, k=1)", [{"x": (3,)}])])
@@ -187,6 +189,7 @@ def arange(start, stop=None, step=None):
 
 
 @rule(
+    linear=True,
     zero_gradient=["num", "endpoint"],
     checks=[
         ("np.linspace(a, b, 5)", [{"a": (), "b": ()}, {"a": (2,), "b": ()}]),
@@ -202,6 +205,7 @@ def linspace(start, stop, num=50, endpoint=True):
 
 
 @rule(
+    linear=True,
     aliases=["numpy.asarray"],
     sequences=["x"],
     checks=[("np.array([a, b, 2.0 * a])", [{"a": (), "b": ()}, {"a": (2,), "b": (2,)}]), ("np.asarray(x)", [{"x": (3,)}])],
@@ -212,7 +216,7 @@ def array(x):
     d_x = list(d_ans) if isinstance(x, (list, tuple)) else d_ans
 
 
-@rule(checks=[("float(np.sum(x))", [{"x": (3,)}])])
+@rule(linear=True, checks=[("float(np.sum(x))", [{"x": (3,)}])])
 def float(x):
     ans = float(x)
     d_x = d_ans

@@ -13,13 +13,13 @@ MATRIX = [{"x": (2, 3)}]
 BLOCK = [{"x": (2, 3, 4)}]
 
 
-@rule(reduction=True, method="sum", checks=[("np.sum(x)", SHAPES), ("np.sum(x, axis=0)", MATRIX), ("np.sum(x, axis=-1, keepdims=True)", MATRIX), ("np.sum(x, axis=(0, 2))", BLOCK), ("x.sum(axis=1)", MATRIX)])
+@rule(linear=True, reduction=True, method="sum", checks=[("np.sum(x)", SHAPES), ("np.sum(x, axis=0)", MATRIX), ("np.sum(x, axis=-1, keepdims=True)", MATRIX), ("np.sum(x, axis=(0, 2))", BLOCK), ("x.sum(axis=1)", MATRIX)])
 def sum(x, axis=None, *, keepdims=False):
     ans = np.sum(x, axis=axis, keepdims=keepdims)
     d_x = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
 
 
-@rule(checks=[("sum(x)", [{"x": (4,)}, {"x": (3, 2)}])])
+@rule(linear=True, checks=[("sum(x)", [{"x": (4,)}, {"x": (3, 2)}])])
 def builtin_sum(x):
     """Python's `sum(x)`: over the first axis (all of a vector), one element at a
     time, as the source does; np.sum is faster."""
@@ -27,7 +27,7 @@ def builtin_sum(x):
     d_x = np.broadcast_to(d_ans, np.shape(x))
 
 
-@rule(reduction=True, method="mean", checks=[("np.mean(x)", SHAPES), ("np.mean(x, axis=0)", MATRIX), ("np.mean(x, axis=-1, keepdims=True)", MATRIX), ("np.mean(x, axis=(0, 2))", BLOCK), ("x.mean(axis=1)", MATRIX)])
+@rule(linear=True, reduction=True, method="mean", checks=[("np.mean(x)", SHAPES), ("np.mean(x, axis=0)", MATRIX), ("np.mean(x, axis=-1, keepdims=True)", MATRIX), ("np.mean(x, axis=(0, 2))", BLOCK), ("x.mean(axis=1)", MATRIX)])
 def mean(x, axis=None, *, keepdims=False):
     ans = np.mean(x, axis=axis, keepdims=keepdims)
     spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
@@ -39,6 +39,7 @@ def nansum(x, axis=None, *, keepdims=False):
     ans = np.nansum(x, axis=axis, keepdims=keepdims)
     spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
     d_x = np.where(np.isnan(x), 0.0, spread)
+    t_ans = np.nansum(np.where(np.isnan(x), 0.0, t_x), axis=axis, keepdims=keepdims)
 
 
 @rule(reduction=True, method="prod", checks=[("np.prod(x)", SHAPES), ("np.prod(x, axis=0)", MATRIX), ("np.prod(x, axis=-1, keepdims=True)", MATRIX), ("np.prod(x, axis=(0, 2))", BLOCK), ("x.prod(axis=1)", MATRIX)], policy="exact where x has zeros: products of the other elements")
@@ -46,6 +47,7 @@ def prod(x, axis=None, *, keepdims=False):
     ans = np.prod(x, axis=axis, keepdims=keepdims)
     spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
     d_x = spread * _prod_of_others(x, axis)
+    t_ans = np.sum(t_x * _prod_of_others(x, axis), axis=axis, keepdims=keepdims)
 
 
 def _prod_of_others(x, axis):
@@ -73,6 +75,7 @@ def max(x, axis=None, *, keepdims=False):
     top = _expand(ans, x, axis) if axis is not None and not keepdims else ans
     chosen = x == top
     d_x = spread * chosen / np.sum(chosen, axis=axis, keepdims=True)
+    t_ans = np.sum(t_x * chosen / np.sum(chosen, axis=axis, keepdims=True), axis=axis, keepdims=keepdims)
 
 
 @rule(reduction=True, aliases=["numpy.amin"], method="min", domain={"x": "distinct"}, checks=[("np.min(x)", SHAPES), ("np.min(x, axis=0)", MATRIX), ("np.min(x, axis=-1, keepdims=True)", MATRIX), ("np.min(x, axis=(0, 2))", BLOCK), ("x.min(axis=1)", MATRIX)],
@@ -83,6 +86,7 @@ def min(x, axis=None, *, keepdims=False):
     bottom = _expand(ans, x, axis) if axis is not None and not keepdims else ans
     chosen = x == bottom
     d_x = spread * chosen / np.sum(chosen, axis=axis, keepdims=True)
+    t_ans = np.sum(t_x * chosen / np.sum(chosen, axis=axis, keepdims=True), axis=axis, keepdims=keepdims)
 
 
 @rule(reduction=True, method="var", checks=[("np.var(x)", MATRIX), ("np.var(x, axis=0)", MATRIX), ("np.var(x, axis=-1, keepdims=True)", MATRIX), ("np.var(x, axis=(0, 2))", BLOCK), ("x.var(axis=1)", MATRIX), ("np.var(x, ddof=1)", [{"x": (5,)}])])
@@ -91,6 +95,7 @@ def var(x, axis=None, *, ddof=0, keepdims=False):
     spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
     centered = x - np.mean(x, axis=axis, keepdims=True)
     d_x = spread * 2.0 * centered / (np.size(x) / np.size(ans) - ddof)
+    t_ans = np.sum(t_x * centered, axis=axis, keepdims=keepdims) * 2.0 / (np.size(x) / np.size(ans) - ddof)
 
 
 SPREADS = [{"x": (2, 3), "z": [[1.0, 1.0, 1.0], [0.0, 1.0, 2.0]]}]
@@ -105,6 +110,7 @@ def std(x, axis=None, *, ddof=0, keepdims=False):
     deviation = _expand(ans, x, axis) if axis is not None and not keepdims else ans
     centered = x - np.mean(x, axis=axis, keepdims=True)
     d_x = spread * centered / ((np.size(x) / np.size(ans) - ddof) * np.where(deviation == 0, 1.0, deviation))
+    t_ans = np.sum(t_x * centered, axis=axis, keepdims=keepdims) / ((np.size(x) / np.size(ans) - ddof) * np.where(ans == 0, 1.0, ans))
 
 
 @rule(
@@ -125,9 +131,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
     spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
     length = _expand(ans, x, axis) if axis is not None and not keepdims else ans
     d_x = spread * x / np.where(length == 0, 1.0, length)
+    t_ans = np.sum(t_x * x, axis=axis, keepdims=keepdims) / np.where(ans == 0, 1.0, ans)
 
 
 @rule(
+    linear=True,
     method="cumsum",
     checks=[("np.cumsum(x)", [{"x": (4,)}, {"x": (2, 3)}]), ("np.cumsum(x, axis=1)", [{"x": (2, 3)}]), ("x.cumsum(0)", [{"x": (3, 2)}])],
 )
@@ -145,6 +153,7 @@ def cumsum(x, axis=None):
 def cumprod(x, axis=None):
     ans = np.cumprod(x, axis=axis)
     d_x = _cumprod_adjoint(d_ans, x, ans, axis)
+    t_ans = _cumprod_tangent(t_x, x, ans, axis)
 
 
 def _cumprod_adjoint(d, x, ans, axis):
@@ -160,6 +169,18 @@ def _cumprod_adjoint(d, x, ans, axis):
     for k in range(len(x) - 1, -1, -1):
         carry = d[k] + (x[k + 1] * carry if k + 1 < len(x) else 0.0)
         out[k] = carry * (ans[k - 1] if k > 0 else 1.0)
+    return np.moveaxis(out, 0, axis)
+
+
+def _cumprod_tangent(t, x, ans, axis):
+    """The tangent of cumprod(x) from x's tangent t: the forward recurrence
+    t_k = t_{k-1} * x_k + ans_{k-1} * t_x_k, which never divides (exact at zeros)."""
+    if axis is None or np.ndim(x) == 0:
+        return _cumprod_tangent(np.ravel(np.broadcast_to(t, np.shape(x))), np.ravel(x), ans, 0)
+    t, x, ans = (np.moveaxis(np.asarray(a, dtype=float), axis, 0) for a in (np.broadcast_to(t, np.shape(x)), x, ans))
+    out = np.empty_like(x)
+    for k in range(len(x)):
+        out[k] = t[k] if k == 0 else out[k - 1] * x[k] + ans[k - 1] * t[k]
     return np.moveaxis(out, 0, axis)
 
 
@@ -180,6 +201,7 @@ def average(x, axis=None, weights=None):
     spread = _expand(d_ans, x, axis) if axis is not None else d_ans
     d_x = spread * (np.size(ans) / np.size(x) if weights is None else _average_share(x, axis, weights))
     d_weights = _average_weights_adjoint(spread, x, axis, weights, ans)
+    t_ans = np.average(t_x, axis=axis, weights=weights) + _average_weights_tangent(t_weights, x, axis, weights, ans)
 
 
 def _weights_like(x, axis, weights):
@@ -204,3 +226,12 @@ def _average_weights_adjoint(spread, x, axis, weights, ans):
     mean = _expand(ans, x, axis) if axis is not None else ans
     d = np.broadcast_to(spread * (x - mean) / total, np.shape(x))
     return np.reshape(_unbroadcast(d, w), np.shape(weights))
+
+
+def _average_weights_tangent(t, x, axis, weights, ans):
+    """The tangent of the average from its weights' tangent t: the weighted sum of
+    (x - average) over the total weight."""
+    w = np.broadcast_to(_weights_like(x, axis, weights), np.shape(x))
+    mean = _expand(ans, x, axis) if axis is not None else ans
+    spread = np.broadcast_to(_weights_like(x, axis, t), np.shape(x)) * (x - mean)
+    return np.sum(spread, axis=axis) / np.sum(w, axis=axis)

@@ -58,3 +58,12 @@ def _zero_gradient(x):
     if isinstance(x, (dict, list, tuple)):
         return _tree_fill(0.0, x)
     return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+
+
+def _zeros_like(x):
+    """A zero tangent for x (forward mode), where a value that depends on no wrt
+    argument meets one that does in a linear primitive: 0.0 for a number, float
+    zeros of x's shape for an array, zeros in x's structure for a tree."""
+    if isinstance(x, (dict, list, tuple)) and len(x):
+        return _tree_fill(0.0, x)
+    return 0.0 if np.ndim(x) == 0 and not isinstance(x, (list, tuple)) else np.zeros(np.shape(x))

@@ -8,6 +8,7 @@ ARRAYS = [{"x": (2, 3)}, {"x": (2, 3, 4)}]
 
 
 @rule(
+    linear=True,
     attribute="T",
     method="transpose",
     zero_gradient=["axes"],
@@ -19,6 +20,7 @@ def transpose(x, axes=None):
 
 
 @rule(
+    linear=True,
     method="reshape",
     zero_gradient=["shape"],
     checks=[("np.reshape(x, (3, 2))", [{"x": (2, 3)}]), ("np.reshape(x, -1)", ARRAYS), ("x.reshape(4, -1)", [{"x": (2, 2, 2)}])],
@@ -28,31 +30,32 @@ def reshape(x, shape):
     d_x = np.reshape(d_ans, np.shape(x))
 
 
-@rule(method=["ravel", "flatten"], checks=[("np.ravel(x)", ARRAYS), ("x.flatten()", [{"x": (2, 3)}])])
+@rule(linear=True, method=["ravel", "flatten"], checks=[("np.ravel(x)", ARRAYS), ("x.flatten()", [{"x": (2, 3)}])])
 def ravel(x):
     ans = np.ravel(x)
     d_x = np.reshape(d_ans, np.shape(x))
 
 
-@rule(method="squeeze", zero_gradient=["axis"], checks=[("np.squeeze(x)", [{"x": (2, 1, 3)}]), ("np.squeeze(x, axis=0)", [{"x": (1, 3)}])])
+@rule(linear=True, method="squeeze", zero_gradient=["axis"], checks=[("np.squeeze(x)", [{"x": (2, 1, 3)}]), ("np.squeeze(x, axis=0)", [{"x": (1, 3)}])])
 def squeeze(x, axis=None):
     ans = np.squeeze(x, axis=axis)
     d_x = np.reshape(d_ans, np.shape(x))
 
 
-@rule(zero_gradient=["axis"], checks=[("np.expand_dims(x, 0)", [{"x": (3,)}]), ("np.expand_dims(x, (0, 2))", [{"x": (2, 3)}])])
+@rule(linear=True, zero_gradient=["axis"], checks=[("np.expand_dims(x, 0)", [{"x": (3,)}]), ("np.expand_dims(x, (0, 2))", [{"x": (2, 3)}])])
 def expand_dims(x, axis):
     ans = np.expand_dims(x, axis)
     d_x = np.reshape(d_ans, np.shape(x))
 
 
-@rule(zero_gradient=["shape"], checks=[("np.broadcast_to(x, (2, 3))", [{"x": ()}, {"x": (3,)}, {"x": (2, 1)}])])
+@rule(linear=True, zero_gradient=["shape"], checks=[("np.broadcast_to(x, (2, 3))", [{"x": ()}, {"x": (3,)}, {"x": (2, 1)}])])
 def broadcast_to(x, shape):
     ans = np.broadcast_to(x, shape)
     d_x = _unbroadcast(d_ans, x)
 
 
 @rule(
+    linear=True,
     zero_gradient=["axis"],
     sequences=["arrays"],
     checks=[
@@ -77,6 +80,7 @@ def _split_like(d, arrays, axis, promote):
 
 
 @rule(
+    linear=True,
     zero_gradient=["axis"],
     sequences=["arrays"],
     checks=[("np.stack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (), "y": ()}]), ("np.stack((x, y, x), axis=1)", [{"x": (2, 2), "y": (2, 2)}])],
@@ -86,19 +90,19 @@ def stack(arrays, axis=0):
     d_arrays = list(np.moveaxis(d_ans, axis, 0))
 
 
-@rule(sequences=["tup"], checks=[("np.hstack([x, y])", [{"x": (2,), "y": (3,)}, {"x": (2, 1), "y": (2, 3)}, {"x": (), "y": (2,)}])])
+@rule(linear=True, sequences=["tup"], checks=[("np.hstack([x, y])", [{"x": (2,), "y": (3,)}, {"x": (2, 1), "y": (2, 3)}, {"x": (), "y": (2,)}])])
 def hstack(tup):
     ans = np.hstack(tup)
     d_tup = _split_like(d_ans, tup, 0 if np.ndim(ans) == 1 else 1, np.atleast_1d)
 
 
-@rule(sequences=["tup"], checks=[("np.vstack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (1, 3), "y": (2, 3)}])])
+@rule(linear=True, sequences=["tup"], checks=[("np.vstack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (1, 3), "y": (2, 3)}])])
 def vstack(tup):
     ans = np.vstack(tup)
     d_tup = _split_like(d_ans, tup, 0, np.atleast_2d)
 
 
-@rule(zero_gradient=["reps"], checks=[("np.tile(x, 2)", [{"x": (3,)}, {"x": (2, 2)}]), ("np.tile(x, (2, 1, 3))", [{"x": (2, 3)}]), ("np.tile(x, 3)", [{"x": ()}])])
+@rule(linear=True, zero_gradient=["reps"], checks=[("np.tile(x, 2)", [{"x": (3,)}, {"x": (2, 2)}]), ("np.tile(x, (2, 1, 3))", [{"x": (2, 3)}]), ("np.tile(x, 3)", [{"x": ()}])])
 def tile(x, reps):
     ans = np.tile(x, reps)
     d_x = _tile_adjoint(d_ans, x, reps)
@@ -116,6 +120,7 @@ def _tile_adjoint(d, x, reps):
 
 
 @rule(
+    linear=True,
     method="repeat",
     zero_gradient=["repeats", "axis"],
     checks=[
@@ -141,19 +146,19 @@ def _repeat_adjoint(d, x, repeats, axis):
     return np.moveaxis(out, 0, axis)
 
 
-@rule(zero_gradient=["axis"], checks=[("np.flip(x)", ARRAYS), ("np.flip(x, 1)", [{"x": (2, 3)}])])
+@rule(linear=True, zero_gradient=["axis"], checks=[("np.flip(x)", ARRAYS), ("np.flip(x, 1)", [{"x": (2, 3)}])])
 def flip(x, axis=None):
     ans = np.flip(x, axis=axis)
     d_x = np.flip(d_ans, axis)
 
 
-@rule(zero_gradient=["shift", "axis"], checks=[("np.roll(x, 1)", [{"x": (4,)}, {"x": (2, 3)}]), ("np.roll(x, (1, -1), axis=(0, 1))", [{"x": (2, 3)}])])
+@rule(linear=True, zero_gradient=["shift", "axis"], checks=[("np.roll(x, 1)", [{"x": (4,)}, {"x": (2, 3)}]), ("np.roll(x, (1, -1), axis=(0, 1))", [{"x": (2, 3)}])])
 def roll(x, shift, axis=None):
     ans = np.roll(x, shift, axis=axis)
     d_x = np.roll(d_ans, np.negative(shift), axis)
 
 
-@rule(zero_gradient=["k"], checks=[("np.triu(x)", [{"x": (3, 3)}, {"x": (3,)}, {"x": (2, 3, 3)}]), ("np.triu(x, 1)", [{"x": (3, 4)}])])
+@rule(linear=True, zero_gradient=["k"], checks=[("np.triu(x)", [{"x": (3, 3)}, {"x": (3,)}, {"x": (2, 3, 3)}]), ("np.triu(x, 1)", [{"x": (3, 4)}])])
 def triu(x, k=0):
     """Of a vector v, NumPy's np.triu(v) is a matrix whose rows are copies of v
     (masked): their adjoints are summed back onto v."""
@@ -161,7 +166,7 @@ def triu(x, k=0):
     d_x = _unbroadcast(np.triu(d_ans, k), x)
 
 
-@rule(zero_gradient=["k"], checks=[("np.tril(x)", [{"x": (3, 3)}, {"x": (3,)}, {"x": (2, 3, 3)}]), ("np.tril(x, -1)", [{"x": (4, 3)}])])
+@rule(linear=True, zero_gradient=["k"], checks=[("np.tril(x)", [{"x": (3, 3)}, {"x": (3,)}, {"x": (2, 3, 3)}]), ("np.tril(x, -1)", [{"x": (4, 3)}])])
 def tril(x, k=0):
     """Of a vector v, NumPy's np.tril(v) is a matrix whose rows are copies of v
     (masked): their adjoints are summed back onto v."""
@@ -169,19 +174,20 @@ def tril(x, k=0):
     d_x = _unbroadcast(np.tril(d_ans, k), x)
 
 
-@rule(method="swapaxes", zero_gradient=["axis1", "axis2"], checks=[("np.swapaxes(x, 0, 2)", [{"x": (2, 3, 4)}]), ("x.swapaxes(0, 1)", [{"x": (2, 3)}])])
+@rule(linear=True, method="swapaxes", zero_gradient=["axis1", "axis2"], checks=[("np.swapaxes(x, 0, 2)", [{"x": (2, 3, 4)}]), ("x.swapaxes(0, 1)", [{"x": (2, 3)}])])
 def swapaxes(x, axis1, axis2):
     ans = np.swapaxes(x, axis1, axis2)
     d_x = np.swapaxes(d_ans, axis1, axis2)
 
 
-@rule(zero_gradient=["source", "destination"], checks=[("np.moveaxis(x, 0, -1)", [{"x": (2, 3, 4)}]), ("np.moveaxis(x, (0, 1), (2, 0))", [{"x": (2, 3, 4)}])])
+@rule(linear=True, zero_gradient=["source", "destination"], checks=[("np.moveaxis(x, 0, -1)", [{"x": (2, 3, 4)}]), ("np.moveaxis(x, (0, 1), (2, 0))", [{"x": (2, 3, 4)}])])
 def moveaxis(x, source, destination):
     ans = np.moveaxis(x, source, destination)
     d_x = np.moveaxis(d_ans, destination, source)
 
 
 @rule(
+    linear=True,
     zero_gradient=["index"],
     lazy_adjoint=True,
     checks=[
@@ -210,6 +216,7 @@ def copy(x):
 
 
 @rule(
+    linear=True,
     zero_gradient=["index"],
     checks=[
         ("y = x * 1.0\ny[1:] = v\ny", [{"x": (4,), "v": (3,)}, {"x": (4,), "v": ()}]),

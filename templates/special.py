@@ -30,6 +30,7 @@ def logsumexp(x, axis=None, *, keepdims=False):
     spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
     top = _expand(ans, x, axis) if axis is not None and not keepdims else ans
     d_x = spread * np.exp(x - top)
+    t_ans = np.sum(t_x * np.exp(x - top), axis=axis, keepdims=keepdims)
 
 
 def _logsumexp(x, axis, keepdims):
@@ -44,6 +45,7 @@ def _logsumexp(x, axis, keepdims):
 def softmax(x, axis=None):
     ans = special.softmax(x, axis=axis)
     d_x = ans * (d_ans - np.sum(d_ans * ans, axis=axis, keepdims=True))
+    t_ans = ans * (t_x - np.sum(t_x * ans, axis=axis, keepdims=True))
 
 
 def _softmax(x, axis):
@@ -55,6 +57,7 @@ def _softmax(x, axis):
 def log_softmax(x, axis=None):
     ans = special.log_softmax(x, axis=axis)
     d_x = d_ans - np.exp(ans) * np.sum(d_ans, axis=axis, keepdims=True)
+    t_ans = t_x - np.sum(np.exp(ans) * t_x, axis=axis, keepdims=True)
 
 
 def _log_softmax(x, axis):

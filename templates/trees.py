@@ -14,6 +14,7 @@ import numpy as np
 
 
 @rule(
+    linear=True,
     zero_gradient=["key"],
     lazy_adjoint=True,
     compute="tree[key]",
@@ -34,6 +35,7 @@ def _item(tree, key):
 
 
 @rule(
+    linear=True,
     zero_gradient=["key"],
     lazy_adjoint=True,
     compute="tree[key]",

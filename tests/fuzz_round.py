@@ -109,7 +109,7 @@ def run_one(args) -> tuple[int, str, str, str]:
             if seed % SAME_TEXT_EVERY == 0 and generate(source, "f", list(wrt), include=tf.includes(source)) != text:
                 return seed, "nondeterministic", "generating twice gave different text", source
             try:
-                tf.check_program(seed, source, wrt, kwargs, text, aux=tf.has_aux(drawn))
+                tf.check_program(seed, source, wrt, kwargs, text, aux=tf.has_aux(drawn), include=tf.includes(source))
             except AssertionError as error:
                 message = str(error)
                 return seed, _classify(message), message, source

@@ -15,6 +15,7 @@ from codegen.verify import check_gradient, flatten, structure_problems
 from conftest import EXAMPLES, ROOT, autograd_version, load_file
 
 MODULES = sorted(EXAMPLES.glob("*_grad.py"))
+JVP_MODULES = sorted(EXAMPLES.glob("*_jvp.py"))  # forward mode (tests/test_forward.py checks them)
 
 
 def _header(module_path):
@@ -24,18 +25,24 @@ def _header(module_path):
     return source[1], source[2], wrt[1].split(",")
 
 
+def _mode(module_path) -> str:
+    found = re.search(r"^# mode: (.+)$", module_path.read_text(), re.M)
+    return found[1] if found else "reverse"
+
+
 def test_every_example_has_its_module():
-    sources = {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.endswith("_grad")}
+    sources = {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.endswith(("_grad", "_jvp"))}
     generated = {p.stem[: -len("_grad")] for p in MODULES}
     assert sources == generated
     assert len(MODULES) >= 3
 
 
-@pytest.mark.parametrize("module_path", MODULES, ids=lambda p: p.name)
+@pytest.mark.parametrize("module_path", MODULES + JVP_MODULES, ids=lambda p: p.name)
 def test_golden_file_is_up_to_date(module_path):
     path, function, wrt = _header(module_path)
     committed = module_path.read_text()
-    fresh = generate((ROOT / path).read_text(), function, wrt, path=path)
+    mode = _mode(module_path)
+    fresh = generate((ROOT / path).read_text(), function, wrt, path=path, mode=mode)
     if fresh != committed:
         diff = "".join(
             difflib.unified_diff(
@@ -45,7 +52,8 @@ def test_golden_file_is_up_to_date(module_path):
         relative = module_path.relative_to(ROOT).as_posix()
         pytest.fail(
             f"{relative} is stale:\n{diff}\nRegenerate it (from the repository root) with:\n"
-            f"  codegen generate {path}::{function} --wrt {','.join(wrt)} -o {relative}"
+            f"  codegen generate {path}::{function} --wrt {','.join(wrt)}"
+            + ("" if mode == "reverse" else f" --mode {mode}") + f" -o {relative}"
         )
 
 

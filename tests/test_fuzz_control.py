@@ -68,7 +68,7 @@ import numpy as np
 import pytest
 
 from codegen import generate
-from codegen.verify import check_gradient, flatten
+from codegen.verify import check_gradient, check_jvp, flatten
 from conftest import ROOT, autograd_version, load_generated, random_input
 
 # Seeds whose programs codegen gets wrong today, left out until it is fixed (the
@@ -873,9 +873,11 @@ def _without_aux(module, original, context):
     return types.SimpleNamespace(value_and_grad_f=value_and_grad_f, grad_f=module.grad_f), f
 
 
-def check_program(seed, source, wrt, kwargs, text=None, aux=False):
+def check_program(seed, source, wrt, kwargs, text=None, aux=False, forward=True, include=None):
     """All the checks but autograd's on one program, at `kwargs`; an AssertionError
     (its message holds the seed, inputs and program) on the first that fails.
+    With `forward`, the program must generate in forward mode too, and its JVP agree
+    with central differences and with the reverse module's `grad · t`.
 
     With `text` None, this generates the module twice and checks the two texts are
     the same (the test instead compares with another process: see below). A `text`
@@ -920,6 +922,22 @@ def check_program(seed, source, wrt, kwargs, text=None, aux=False):
         report = check_gradient(f, module.value_and_grad_f, kwargs, wrt, directions=3, tolerance=1e-5)
     shown = "\n".join(f"d_{name} = {_shown(g)!r}" for name, g in zip(wrt, grads))
     assert report.ok, f"{report}\n{shown}" + context
+    if forward:
+        check_forward(source, wrt, kwargs, module, f, context, include)
+
+
+def check_forward(source, wrt, kwargs, module, f, context, include=None):
+    """Forward mode on a program reverse mode accepts: it generates, its value is the
+    function's, and its JVP agrees with central differences and with `grad · t`."""
+    text = generate(source, "f", list(wrt), mode="forward", include=include)
+    forward = load_generated(text, "forward")
+    passed = _copy(kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        report = check_jvp(f, forward.jvp_f, passed, list(wrt), value_and_grad=module.value_and_grad_f, tolerance=1e-5)
+    for name in kwargs:
+        assert _same(passed[name], kwargs[name]), f"jvp_f changed the input {name}" + context
+    assert report.ok and report.errors["grad·t"] <= 1e-8, f"forward mode:\n{report}\n{text}" + context
 
 
 class _NoAugmented(ast.NodeTransformer):

@@ -568,7 +568,7 @@ def has_aux(drawn) -> bool:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_fuzz_features(seed):
     source, wrt, kwargs, drawn = make_case(seed)
-    check_program(seed, source, wrt, kwargs, generated(seed), aux=has_aux(drawn))
+    check_program(seed, source, wrt, kwargs, generated(seed), aux=has_aux(drawn), include=includes(source))
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

@@ -1,0 +1,301 @@
+"""Stage 4 (forward mode): simpleton form -> one sweep, each step followed by its tangent.
+
+This is the lecture's forward table: beside every value ξi that depends on a `wrt`
+argument and reaches the result (analyze's *active* values), its tangent `t_ξi`,
+the directional derivative along the tangents given for the `wrt` arguments,
+computed right after ξi from the tangents of ξi's arguments. There is no tape and
+no second sweep: loops, branches, `break` and `return` run once, as in the
+function, and carry the tangents with the values.
+
+A step's tangent comes from its rule (rules.py): the rule's `t_ans` expression
+(written in templates/, or derived from an elementwise rule's adjoint lines), or,
+for a rule marked linear, the primitive itself applied to the tangents
+(`np.sum(t_x, axis=0)`), or, marked multilinear, the sum of the primitive with one
+argument at a time replaced by its tangent (`t_x @ y + x @ t_y`). A term whose
+tangents are all of inactive arguments is left out; inside a term that also reads
+an active one, an inactive argument's tangent is `_zeros_like(arg)`.
+
+Tangent shapes. As adjoints in the reverse sweep do, a tangent may be smaller than
+its value and stand for itself broadcast (`0.0` for a value that does not depend
+on wrt on this path, `t_x` of a scalar added to an array): elementwise rules take
+it as it is, and any other rule first gets a full-shape tangent (`_fill`). A
+returned tangent not known to have the value's shape goes through `_fill`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from . import ir
+from .analyze import Analysis
+from .differentiate import ITEMS, ZERO, _call, _Claim, _claim_of, _range, tree_variables
+from .errors import CodegenError
+from .expressions import code, fold_static, parenthesize, reads, substitute
+from .lowering import render
+from .names import Namer
+from .program import Block, Jump, Line, Node, line
+
+
+@dataclass(frozen=True)
+class Tangent:
+    function: ir.Function
+    wrt: tuple[str, ...]
+    tangents: tuple[str, ...]  # the tangent parameters, one per wrt name
+    body: tuple[Node, ...]
+    value: cst.BaseExpression
+    aux: tuple[cst.BaseExpression, ...] | None
+    tangent: cst.BaseExpression  # the result's tangent
+    keep: frozenset[str]
+    scalars: frozenset[str] = frozenset()
+    arrays: frozenset[str] = frozenset()
+    invented: frozenset[str] = frozenset()
+
+
+def linearize(function: ir.Function, analysis: Analysis, namer: Namer, where=None) -> Tangent:
+    """The forward-mode sweep of `function` with respect to `analysis.wrt`."""
+    sweep = _Forward(function, analysis, namer, where)
+    tangents = tuple(namer.tangent(name) for name in analysis.wrt)
+    for name, tangent in zip(analysis.wrt, tangents):
+        sweep.claims[tangent] = _Claim(analysis.shapes[name], True)
+    body = sweep.block(function.body)
+    result = function.result
+    value = ir.node_of(result)
+    if isinstance(result, ir.Var) and result.name in analysis.active:
+        name = namer.tangent(result.name)
+        claim = sweep.claims.get(name)
+        full = _Claim(analysis.shapes[result.name], True)
+        tangent = cst.Name(name) if claim == full else _call("_fill", cst.Name(name), value)
+    else:  # the result does not depend on wrt
+        tangent = _call("_zeros_like", value)
+    aux = None if function.aux is None else tuple(ir.node_of(a) for a in function.aux)
+    keep = set(reads(value)) | set(reads(tangent)) | {r for a in aux or () for r in reads(a)}
+    return Tangent(
+        function=function,
+        wrt=analysis.wrt,
+        tangents=tangents,
+        body=tuple(body),
+        value=value,
+        aux=aux,
+        tangent=tangent,
+        keep=frozenset(keep),
+        scalars=frozenset(p.name for p in function.params if p.scalar),
+        arrays=frozenset(n for n, s in analysis.shapes.items() if s and not n.startswith("const:")) - sweep.trees,
+        invented=frozenset(namer.invented) - frozenset(
+            s.target for s in ir.walk(function.body) if isinstance(s, ir.Step) and s.rule.opaque is not None
+        ),
+    )
+
+
+class _Forward:
+    def __init__(self, function: ir.Function, analysis: Analysis, namer: Namer, where):
+        self.function = function
+        self.analysis = analysis
+        self.namer = namer
+        self.where = where
+        self.trees = tree_variables(function)
+        self.claims: dict[str, _Claim] = {}
+        counts = ir.assignment_counts(function.body)
+        # Values assigned more than once (merged after a branch, carried by a loop):
+        # their tangents' shapes are only known to broadcast to the value's.
+        self.rebound = frozenset(name for name, n in counts.items() if n > 1)
+
+    def active(self, atom) -> bool:
+        """Whether the atom (a variable, or a list literal holding one) depends on wrt."""
+        return any(name in self.analysis.active for name in ir.vars_of(atom))
+
+    def block(self, statements) -> list:
+        out: list = []
+        for statement in statements:
+            if isinstance(statement, ir.Step):
+                value = render(statement.rule, statement.args, statement.given)
+                kind, name = statement.rule.key
+                effect = statement.rule.opaque is not None and (kind == "method" or name.startswith("numpy.random."))
+                out.append(Line((statement.target,), value, statement.origin, effect=effect))
+                if statement.target in self.analysis.active:
+                    self._step(statement, out)
+            elif isinstance(statement, ir.Assign):
+                out.append(line(statement.target, ir.node_of(statement.value), statement.origin))
+                if statement.target in self.analysis.active:
+                    self._copy(statement, out)
+            elif isinstance(statement, ir.If):
+                before = dict(self.claims)
+                body = self.block(statement.body)
+                after_body, self.claims = self.claims, dict(before)
+                orelse = self.block(statement.orelse)
+                for name in set(after_body) | set(self.claims):
+                    a, b = after_body.get(name), self.claims.get(name)
+                    self.claims[name] = a if b is None else b if a is None else a.either(b)
+                out.append(Block("if", ir.node_of(statement.test), tuple(body), tuple(orelse), origin=statement.origin))
+            elif isinstance(statement, ir.Loop):
+                out.append(self._loop(statement))
+            elif isinstance(statement, ir.Break):
+                out.append(Jump("break"))
+            elif isinstance(statement, ir.Effect):  # assert, raise, print: as the user wrote them
+                out.append(Line((), statement.node, statement.origin))
+        return out
+
+    def _loop(self, loop: ir.Loop) -> Block:
+        for name in loop.carried:  # a later pass sees what an earlier one left
+            if name in self.analysis.active:
+                tangent = self.namer.tangent(name)
+                self.claims[tangent] = _Claim(self.analysis.shapes[name], False)
+        if loop.is_while:
+            header = self.block(loop.header)
+            body = self.block(loop.body)
+            if header:
+                stop = Block("if", cst.UnaryOperation(cst.Not(), ir.node_of(loop.test)), (Jump("break"),))
+                return Block("while", cst.Name("True"), tuple(header) + (stop,) + tuple(body), origin=loop.origin)
+            return Block("while", ir.node_of(loop.test), tuple(body), origin=loop.origin)
+        body = self.block(loop.body)
+        return Block("for", _range(loop.bounds), tuple(body), target=loop.index, origin=loop.origin)
+
+    def _claim(self, name: str, claim: _Claim) -> _Claim:
+        if name in self.rebound:
+            return _Claim(self.analysis.shapes[name] | claim.shape, False)
+        return claim
+
+    def _copy(self, statement: ir.Assign, out) -> None:
+        tangent = self.namer.tangent(statement.target)
+        if self.active(statement.value):
+            source = self.namer.tangent(statement.value.name)
+            out.append(line(tangent, cst.Name(source), statement.origin))
+            claim = self.claims.get(source, _Claim(self.analysis.shapes[statement.value.name], False))
+        else:
+            out.append(line(tangent, ZERO, statement.origin))
+            claim = _Claim(frozenset(), True)
+        self.claims[tangent] = self._claim(statement.target, claim)
+
+    # -- a step's tangent ----------------------------------------------------------------
+
+    def _step(self, step: ir.Step, out) -> None:
+        rule = step.rule
+        tangent = self.namer.tangent(step.target)
+        full = _Claim(self.analysis.shapes[step.target], True)
+        if rule.linear is not None:
+            value = self._linear(step, out)
+            claim = full
+        elif rule.tangent is not None:
+            value, claim = self._expression(step, out)
+            if not rule.elementwise:
+                claim = full
+        elif any(self.active(a) for p in rule.grads for a in _atoms(step.arg(p))):
+            raise self._refusal(step)
+        else:
+            value = None
+        if value is None:  # nothing active flows in along a differentiable argument
+            value, claim = ZERO, _Claim(frozenset(), True)
+        out.append(line(tangent, value, step.origin))
+        self.claims[tangent] = self._claim(step.target, claim)
+
+    def _refusal(self, step: ir.Step) -> CodegenError:
+        rule = step.rule
+        where = f"{rule.path}:{rule.line}" if rule.path else "its rule"
+        message = (
+            f"forward mode: the rule for `{rule.display}` ({where}) gives no tangent; add a line "
+            f"`t_ans = ...` to it (the tangent of ans from the tangents `t_<param>`), or use --mode reverse"
+        )
+        line, column = step.position
+        path = step.place[0].path if step.place else self.function.path
+        return CodegenError(message, path, line, column)
+
+    def _tangent_atom(self, atom: ir.Atom, out, origin, full: bool) -> ir.Atom:
+        """The tangent of an argument, as an atom: its tangent variable (made full-size
+        first where `full`), or zeros of its shape where it depends on no wrt."""
+        if isinstance(atom, ir.Seq):
+            return ir.Seq(tuple(self._tangent_atom(a, out, origin, full) for a in atom.items), atom.brackets)
+        if not self.active(atom):
+            return ir.Const(_call("_zeros_like", ir.node_of(atom)))
+        if not isinstance(atom, ir.Var):
+            raise CodegenError(f"forward mode: `{code(ir.node_of(atom))}` as an argument has no tangent", self.function.path)
+        name = self.namer.tangent(atom.name)
+        if full and atom.name not in self.trees:
+            whole = _Claim(self.analysis.shapes[atom.name], True)
+            if self.claims.get(name) != whole:
+                filled = self.namer.fresh(f"{name}_full")
+                out.append(line(filled, _call("_fill", cst.Name(name), cst.Name(atom.name)), origin))
+                self.claims[filled] = whole
+                return ir.Var(filled)
+        return ir.Var(name)
+
+    def _linear(self, step: ir.Step, out) -> cst.BaseExpression | None:
+        """A linear rule: the primitive on the tangents (all at once, or, multilinear,
+        one argument at a time, the terms added)."""
+        rule = step.rule
+        args = dict(step.args)
+        if rule.linear == "joint":
+            if not any(self.active(a) for p in rule.grads for a in _atoms(args[p])):
+                return None
+            replaced = dict(args)
+            for p in rule.grads:
+                replaced[p] = self._tangent_atom(args[p], out, step.origin, full=True)
+            return render(rule, tuple(replaced.items()), step.given)
+        terms = []
+        for p in rule.grads:
+            atom = args[p]
+            items = atom.items if isinstance(atom, ir.Seq) else (atom,)
+            for k, item in enumerate(items):
+                if not self.active(item):
+                    continue
+                t = self._tangent_atom(item, out, step.origin, full=True)
+                replaced = dict(args)
+                if isinstance(atom, ir.Seq):
+                    replaced[p] = ir.Seq(items[:k] + (t,) + items[k + 1:], atom.brackets)
+                else:
+                    replaced[p] = t
+                terms.append(render(rule, tuple(replaced.items()), step.given))
+        return _sum(terms)
+
+    def _expression(self, step: ir.Step, out) -> tuple[cst.BaseExpression | None, _Claim]:
+        """The rule's `t_ans` expression, its terms in inactive tangents left out."""
+        rule = step.rule
+        args = dict(step.args)
+        mapping = {name: ir.node_of(atom) for name, atom in step.args}
+        mapping["ans"] = cst.Name(step.target)
+        known = {name: _Claim(self.analysis.shape(atom), True) for name, atom in step.args}
+        known["ans"] = _Claim(self.analysis.shapes[step.target], True)
+        terms, claim = [], _Claim(frozenset(), True)
+        for term in _terms(rule.tangent):
+            needed = sorted(n for n in reads(term) if n.startswith("t_") and n[2:] in args)
+            if not any(self.active(a) for n in needed for a in _atoms(args[n[2:]])):
+                continue
+            local = dict(mapping)
+            for n in needed:
+                atom = args[n[2:]]
+                if isinstance(atom, ir.Seq):
+                    raise self._refusal(step)
+                t = self._tangent_atom(atom, out, step.origin, full=not rule.elementwise)
+                local[n] = ir.node_of(t)
+                if isinstance(t, ir.Var):
+                    known[n] = self.claims.get(t.name, _Claim(self.analysis.shape(atom), False))
+                else:
+                    known[n] = _Claim(self.analysis.shape(atom), True)
+            claim = claim.plus(_claim_of(term, known))
+            terms.append(fold_static(substitute(term, local, parens=True), parens=False))
+        return _sum(terms), claim
+
+
+def _atoms(atom: ir.Atom) -> tuple:
+    return atom.items if isinstance(atom, ir.Seq) else (atom,)
+
+
+def _terms(expression: cst.BaseExpression) -> list:
+    """The top-level terms of a sum (`a + b - c`: a, b and -c)."""
+    if isinstance(expression, cst.BinaryOperation) and not expression.lpar:
+        if isinstance(expression.operator, cst.Add):
+            return _terms(expression.left) + _terms(expression.right)
+        if isinstance(expression.operator, cst.Subtract):
+            negated = [cst.UnaryOperation(cst.Minus(), parenthesize(t).with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]))
+                       for t in _terms(expression.right)]
+            return _terms(expression.left) + negated
+    return [expression]
+
+
+def _sum(terms: list) -> cst.BaseExpression | None:
+    if not terms:
+        return None
+    total = terms[0]
+    for term in terms[1:]:
+        total = cst.BinaryOperation(total, cst.Add(), term)
+    return parenthesize(total)
