@@ -58,7 +58,7 @@ DESCRIPTIONS = {
     "recurrence": "scalar recurrence, N steps",
 }
 WRT = {"logistic": "beta0,beta1", "logreg": "w,b", "mlp": "W1,b1,W2,b2", "rosenbrock": "x", "recurrence": "x,a"}
-METHODS = ["loss", "hand", "codegen value_and_grad", "codegen grad", "autograd", "jax", "jax.jit", "torch"]
+METHODS = ["loss", "hand", "codegen value_and_grad", "codegen grad", "codegen jvp", "autograd", "jax", "jax.jit", "torch"]
 
 
 def inputs(name: str, size, rng: np.random.Generator) -> tuple:
@@ -91,6 +91,7 @@ def methods_for(name: str, source: str) -> dict:
     """Every available way to compute this loss's value and gradient."""
     argnums = tuple(range(len(WRT[name].split(","))))
     generated = _load(codegen.generate(source, "loss", WRT[name], path=f"bench/losses/{name}.py"), "generated")
+    forward = _load(codegen.generate(source, "loss", WRT[name], path=f"bench/losses/{name}.py", mode="forward"), "forward")
     original = _load(source, "original")
     jax_plain, jax_jit = peers.jax_versions(source, argnums, static=(2,) if name == "recurrence" else ())
     found = {
@@ -98,12 +99,37 @@ def methods_for(name: str, source: str) -> dict:
         "hand": getattr(hand, name),
         "codegen value_and_grad": generated.value_and_grad_loss,
         "codegen grad": lambda *a: (None, generated.grad_loss(*a)),
+        "codegen jvp": _jvp_method(forward.jvp_loss, WRT[name].split(",")),
         "autograd": peers.autograd_version(source, argnums),
         "jax": jax_plain,
         "jax.jit": jax_jit,
         "torch": peers.torch_version(name, argnums),
     }
     return {k: v for k, v in found.items() if v is not None}
+
+
+def _jvp_method(jvp, wrt):
+    """`jvp_loss` along fixed random tangents, as a method: (value, None), and the
+    tangent it gave kept on the function (checked against grad · t before timing)."""
+    import inspect
+
+    names = list(inspect.signature(jvp).parameters)[-len(wrt):]
+    made = {}
+
+    def method(*args):
+        if not made:
+            params = list(inspect.signature(jvp).parameters)
+            rng = np.random.default_rng(1)
+            for w, t in zip(wrt, names):
+                arg = args[params.index(w)]
+                made[t] = float(rng.standard_normal()) if np.ndim(arg) == 0 else rng.standard_normal(np.shape(arg))
+        value, tangent = jvp(*args, **made)
+        method.tangent = tangent
+        return value, None
+
+    method.tangents = made
+    method.order = names
+    return method
 
 
 def _agrees(grads, reference) -> bool:
@@ -136,6 +162,11 @@ def bench_loss(name: str, size, rounds: int, budget: float) -> dict:
         if grads is not None and method != "hand" and not _agrees(grads, reference):
             result["problems"][method] = "gradient differs from the hand-written one"
             del methods[method]
+        if method == "codegen jvp":  # the tangent against grad · t from the hand-written gradient
+            dot = sum(float(np.sum(np.asarray(g) * f.tangents[t])) for g, t in zip(reference, f.order))
+            if not np.isclose(float(np.sum(f.tangent)), dot, rtol=1e-6, atol=1e-9):
+                result["problems"][method] = f"tangent {float(np.sum(f.tangent))!r} differs from grad . t {dot!r}"
+                del methods[method]
     times = {m: [] for m in methods}
     limit = {m: max(3, min(rounds, int(budget / max(first[m], 1e-9)))) for m in methods}
     # A sample of a short call is several calls in a row (at least ~20 ms): a single
@@ -161,6 +192,8 @@ def bench_loss(name: str, size, rounds: int, budget: float) -> dict:
                 times[method].append((time.perf_counter() - start) / calls[method])
                 gc.enable()
     base = statistics.median(times["hand"])
+    if "codegen jvp" in times:  # the issue's bar: a JVP within 2x the function alone
+        result["jvp_over_loss"] = round(statistics.median(times["codegen jvp"]) / statistics.median(times["loss"]), 3)
     for method, samples in times.items():
         median = statistics.median(samples)
         result["median_ms"][method] = round(median * 1e3, 4)
@@ -341,6 +374,8 @@ def main(argv=None) -> int:
             print(f"{name}: {method}: {problem} (not timed)")
         if "jit_compile_s" in r:
             print(f"{name}: jax.jit compiled in {r['jit_compile_s']} s (not in its time)")
+    print("\nForward mode: codegen jvp time over the loss alone: " + ", ".join(
+        f"{name} {r['jvp_over_loss']:.2f}" for name, r in report["results"].items() if "jvp_over_loss" in r))
     if "generation_s" in report:
         g = report["generation_s"]
         print("\nGeneration (parse to formatted module), seconds: "

@@ -57,9 +57,12 @@ def linearize(function: ir.Function, analysis: Analysis, namer: Namer, where=Non
     """The forward-mode sweep of `function` with respect to `analysis.wrt`."""
     sweep = _Forward(function, analysis, namer, where)
     tangents = tuple(namer.tangent(name) for name in analysis.wrt)
+    body = []
     for name, tangent in zip(analysis.wrt, tangents):
         sweep.claims[tangent] = _Claim(analysis.shapes[name], True)
-    body = sweep.block(function.body)
+        if name in analysis.active:  # (see _numpy_scalars in templates/runtime.py)
+            body.append(line(tangent, _call("_numpy_scalars", cst.Name(tangent))))
+    body += sweep.block(function.body)
     result = function.result
     value = ir.node_of(result)
     if isinstance(result, ir.Var) and result.name in analysis.active:

@@ -11,6 +11,7 @@ import numpy as np
 
 def jvp_loss(W, X, y, t_W):
     """`(value, tangent)`: `loss` and its derivative along t_W (the tangent of W), in forward mode."""
+    t_W = _numpy_scalars(t_W)
     # line 8: xi1 = -W * X
     xi1 = -W * X
     t_xi1 = -t_W * X
@@ -31,3 +32,25 @@ def jvp_loss(W, X, y, t_W):
     L = t2 * xi5
     t_L = t_xi5 * t2
     return L, t_L
+
+
+# Helpers, copied from codegen's templates/.
+
+
+def _numpy_scalars(t):
+    """A tangent given to `jvp_<f>` with its Python floats (a tree's leaves too) as
+    NumPy float64s, whose arithmetic gives inf or nan with a warning where Python's
+    raises: the tangent of a value at a pole (log(0), 1/0) that the path taken then
+    overwrites must not stop the call, as the value itself did not."""
+    if isinstance(t, float) and not isinstance(t, np.float64):
+        return np.float64(t)
+    if isinstance(t, dict):
+        return {key: _numpy_scalars(value) for key, value in t.items()}
+    if isinstance(t, (list, tuple)):
+        items = [_numpy_scalars(value) for value in t]
+        return (
+            items
+            if isinstance(t, list)
+            else type(t)(*items) if hasattr(t, "_fields") else type(t)(items)
+        )
+    return t

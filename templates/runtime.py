@@ -67,3 +67,18 @@ def _zeros_like(x):
     if isinstance(x, (dict, list, tuple)) and len(x):
         return _tree_fill(0.0, x)
     return 0.0 if np.ndim(x) == 0 and not isinstance(x, (list, tuple)) else np.zeros(np.shape(x))
+
+
+def _numpy_scalars(t):
+    """A tangent given to `jvp_<f>` with its Python floats (a tree's leaves too) as
+    NumPy float64s, whose arithmetic gives inf or nan with a warning where Python's
+    raises: the tangent of a value at a pole (log(0), 1/0) that the path taken then
+    overwrites must not stop the call, as the value itself did not."""
+    if isinstance(t, float) and not isinstance(t, np.float64):
+        return np.float64(t)
+    if isinstance(t, dict):
+        return {key: _numpy_scalars(value) for key, value in t.items()}
+    if isinstance(t, (list, tuple)):
+        items = [_numpy_scalars(value) for value in t]
+        return items if isinstance(t, list) else type(t)(*items) if hasattr(t, "_fields") else type(t)(items)
+    return t

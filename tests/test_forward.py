@@ -237,3 +237,25 @@ def test_both_modes_in_one_module():
     module = load_generated(text)
     x = np.array([0.5, -0.25])
     assert module.jvp_f(x, np.ones(2))[1] == pytest.approx(np.sum(module.grad_f(x)), rel=1e-14)
+
+
+def test_a_tangent_at_a_pole_on_a_path_not_taken_does_not_raise():
+    # `o = np.log(a - a)` is -inf, then overwritten on the path taken: its tangent
+    # (t_a - t_a) / 0.0 raised ZeroDivisionError on Python floats (exploratory
+    # round seeds 620043, 620072, 620340, 620353); the value itself did not raise.
+    source = textwrap.dedent("""\
+        import numpy as np
+
+        def f(w, a):
+            o = np.log(a - a)
+            if a * a < -1.0:
+                o = o * 2.0 + w
+            else:
+                o = -0.1 + w
+            return o + w * a
+    """)
+    module, text = both(source, ["w", "a"])
+    with np.errstate(all="ignore"):
+        value, tangent = module.jvp_f(0.5, 2.0, 1.0, 1.0)
+    assert tangent == pytest.approx(1.0 + 2.0 + 0.5, rel=1e-15)
+    assert type(tangent) is np.float64  # a float, as NumPy's
