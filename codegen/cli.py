@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("generate", help="write the gradient module of PATH::FUNC")
     p.add_argument("target", metavar="PATH::FUNC")
     p.add_argument("--wrt", help="parameters to differentiate, comma-separated (default: the first)")
-    p.add_argument("--mode", default="reverse", help="reverse (grad_, value_and_grad_), forward (jvp_), or both: reverse,forward")
+    p.add_argument("--mode", default="reverse", help="reverse (grad_, value_and_grad_), forward (jvp_), jacobian (jacobian_, with jvp_ and vjp_), or several: reverse,forward")
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
     p.add_argument("--rules", action="append", default=[], metavar="DIR", help="extra rule directory")
     p.add_argument("--include", action="append", default=[], metavar="FILE",

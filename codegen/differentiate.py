@@ -223,8 +223,12 @@ class _Blocks:
         return frozenset(names)
 
 
-def differentiate(function: ir.Function, analysis: Analysis, namer: Namer) -> Gradient:
+def differentiate(function: ir.Function, analysis: Analysis, namer: Namer, seed: str | None = None) -> Gradient:
+    """The reverse sweep of `function`, seeded with 1.0 (the gradient of the result,
+    or of the sum of an array result), or, given `seed`, with the cotangent in the
+    variable of that name, of the result's shape (a vector-Jacobian product)."""
     sweep = _Sweep(function, analysis, namer)
+    sweep.seed = seed
     forward = sweep.forward(function.body, FUNCTION)
     value = ir.node_of(function.result)
     keep = set()
@@ -294,6 +298,7 @@ class _Sweep:
         self.analysis = analysis
         self.namer = namer
         self.blocks = _Blocks(function, namer)
+        self.seed: str | None = None  # the cotangent's variable (a VJP), or None: 1.0
         self.trees = tree_variables(function)
         # Parameters never assigned again: their adjoints are only added to, never
         # pushed through a rule, so a 0.0 for "nothing added" is harmless.
@@ -437,7 +442,11 @@ class _Sweep:
         assigned: set[str] = set()
         if isinstance(result, ir.Var) and result.name in self.analysis.active:
             # A scalar seed: for an array result this is the gradient of its sum.
-            self._contribute(result.name, cst.Float("1.0"), _Claim(frozenset(), True), self.function.result_origin, out, assigned)
+            if self.seed is None:
+                seed, claim = cst.Float("1.0"), _Claim(frozenset(), True)
+            else:
+                seed, claim = cst.Name(self.seed), _Claim(self.analysis.shapes[result.name], True)
+            self._contribute(result.name, seed, claim, self.function.result_origin, out, assigned)
         self._reverse(self.function.body, FUNCTION, out, assigned)
         self.maybe_at_end = frozenset(a for a in _held(assigned) if _maybe(assigned, a))
         return out

@@ -131,6 +131,47 @@ def forward_functions(tangent, body: Body) -> list:
     return [(f"jvp_{fn.name}", jvp_signature(fn, tangent.tangents), doc, body)]
 
 
+def vjp_functions(gradient: Gradient, grad: Body, cotangent: str) -> list:
+    """`vjp_<f>(params..., cotangent)`: the gradients of ⟨cotangent, result⟩."""
+    fn = gradient.function
+    wrt = ", ".join(gradient.wrt)
+    params = fn.signature
+    news = [cst.Param(cst.Name(cotangent))]
+    plain = (*params.posonly_params, *params.params)
+    if params.kwonly_params or any(p.default is not None for p in plain) or isinstance(params.star_arg, cst.Param):
+        star = params.star_arg if isinstance(params.star_arg, (cst.Param, cst.ParamStar)) else cst.ParamStar()
+        params = params.with_changes(star_arg=star, kwonly_params=(*params.kwonly_params, *news))
+    else:
+        params = params.with_changes(params=(*params.params, *news))
+    doc = (
+        f"The vector-Jacobian product: the gradient of `sum({cotangent} * {fn.name}(...))` with respect "
+        f"to {wrt} ({cotangent} of the result's shape), in reverse mode."
+    )
+    return [(f"vjp_{fn.name}", _parameters(params), doc, grad)]
+
+
+def jacobian_functions(function, wrt, tangents, cotangent, has_aux: bool) -> list:
+    """`jacobian_<f>`, which calls `jvp_<f>` or `vjp_<f>` (see `_jacobian`)."""
+    fn = function
+    names = [p.name.value for p in (*fn.signature.posonly_params, *fn.signature.params, *fn.signature.kwonly_params)]
+    given = ", ".join(f"{n}={n}" for n in names)
+    ts = ", ".join(tangents)
+    jvp = f"lambda {ts}: jvp_{fn.name}({given}, {', '.join(f'{t}={t}' for t in tangents)})"
+    vjp = f"lambda {cotangent}: vjp_{fn.name}({given}, {cotangent}={cotangent})"
+    args = ", ".join(wrt) + ("," if len(wrt) == 1 else "")
+    call = f"_jacobian({jvp}, {vjp}, ({args}){', has_aux=True' if has_aux else ''})"
+    shapes = "an array" if len(wrt) == 1 else "one array per argument"
+    doc = (
+        f"The Jacobian of `{fn.name}` with respect to {', '.join(wrt)}: {shapes} of shape "
+        "result.shape + arg.shape (JAX's convention)"
+        + (", and the aux values, as `(jacobian, aux)`" if has_aux else "")
+        + ". Forward mode when the result has more elements (m) than the arguments in all (n), "
+        "reverse mode otherwise: the lecture's rule, decided at run time from the shapes."
+    )
+    body = Body(forward=(), reverse=(), returns=cst.parse_expression(call))
+    return [(f"jacobian_{fn.name}", signature_of(fn), doc, body)]
+
+
 def emit(
     function,
     wrt: tuple[str, ...],
@@ -150,6 +191,7 @@ def emit(
     out = header_lines(fn, wrt, version, rules_dirs, kept, include, modes)
     what = {
         ("reverse",): "Reverse-mode gradient", ("forward",): "Forward-mode derivative (JVP)",
+        ("jacobian",): "Jacobian",
     }.get(modes, "Derivatives (" + ", ".join(modes) + ")")
     out.append(f'"""{what} of `{fn.name}` from {fn.path}, with respect to {", ".join(wrt)}."""')
     bodies = [body for _, _, _, body in functions]

@@ -101,8 +101,12 @@ class _Forward:
         self.claims: dict[str, _Claim] = {}
         counts = ir.assignment_counts(function.body)
         # Values assigned more than once (merged after a branch, carried by a loop):
-        # their tangents' shapes are only known to broadcast to the value's.
+        # their tangents are made full-size where they are assigned, so that every
+        # pass of a loop sees the same shape.
         self.rebound = frozenset(name for name, n in counts.items() if n > 1)
+        # Tangents made full-size (`t_y_full = _fill(t_y, y)`) and not assigned since,
+        # in the straight-line run being generated: read again rather than remade.
+        self.filled: dict[str, str] = {}
 
     def active(self, atom) -> bool:
         """Whether the atom (a variable, or a list literal holding one) depends on wrt."""
@@ -123,52 +127,70 @@ class _Forward:
                 if statement.target in self.analysis.active:
                     self._copy(statement, out)
             elif isinstance(statement, ir.If):
-                before = dict(self.claims)
+                before, filled = dict(self.claims), dict(self.filled)
                 body = self.block(statement.body)
-                after_body, self.claims = self.claims, dict(before)
+                after_body, self.claims, self.filled = self.claims, dict(before), dict(filled)
                 orelse = self.block(statement.orelse)
+                self.filled = filled
                 for name in set(after_body) | set(self.claims):
                     a, b = after_body.get(name), self.claims.get(name)
                     self.claims[name] = a if b is None else b if a is None else a.either(b)
                 out.append(Block("if", ir.node_of(statement.test), tuple(body), tuple(orelse), origin=statement.origin))
             elif isinstance(statement, ir.Loop):
-                out.append(self._loop(statement))
+                out.extend(self._loop(statement))
             elif isinstance(statement, ir.Break):
                 out.append(Jump("break"))
             elif isinstance(statement, ir.Effect):  # assert, raise, print: as the user wrote them
                 out.append(Line((), statement.node, statement.origin))
         return out
 
-    def _loop(self, loop: ir.Loop) -> Block:
-        for name in loop.carried:  # a later pass sees what an earlier one left
+    def _loop(self, loop: ir.Loop) -> list:
+        """The loop, after its carried tangents are made full-size (each pass then
+        starts from tangents of their values' shapes, as the copies at the end of a
+        pass keep them)."""
+        before = []
+        for name in loop.carried:
             if name in self.analysis.active:
                 tangent = self.namer.tangent(name)
-                self.claims[tangent] = _Claim(self.analysis.shapes[name], False)
+                whole = _Claim(self.analysis.shapes[name], True)
+                if self.claims.get(tangent) != whole and name not in self.trees:
+                    before.append(line(tangent, _call("_fill", cst.Name(tangent), cst.Name(name)), loop.origin))
+                self.claims[tangent] = whole
+        self.filled = {}
         if loop.is_while:
             header = self.block(loop.header)
             body = self.block(loop.body)
             if header:
                 stop = Block("if", cst.UnaryOperation(cst.Not(), ir.node_of(loop.test)), (Jump("break"),))
-                return Block("while", cst.Name("True"), tuple(header) + (stop,) + tuple(body), origin=loop.origin)
-            return Block("while", ir.node_of(loop.test), tuple(body), origin=loop.origin)
-        body = self.block(loop.body)
-        return Block("for", _range(loop.bounds), tuple(body), target=loop.index, origin=loop.origin)
+                block = Block("while", cst.Name("True"), tuple(header) + (stop,) + tuple(body), origin=loop.origin)
+            else:
+                block = Block("while", ir.node_of(loop.test), tuple(body), origin=loop.origin)
+        else:
+            body = self.block(loop.body)
+            block = Block("for", _range(loop.bounds), tuple(body), target=loop.index, origin=loop.origin)
+        self.filled = {}
+        return before + [block]
 
-    def _claim(self, name: str, claim: _Claim) -> _Claim:
-        if name in self.rebound:
-            return _Claim(self.analysis.shapes[name] | claim.shape, False)
-        return claim
+    def _assigned(self, target: str, tangent: str, value, claim: _Claim, origin, out) -> None:
+        """`tangent = value`, made full-size first where `target` is assigned more than
+        once (a merge, a carried value) and the value may be smaller."""
+        whole = _Claim(self.analysis.shapes[target], True)
+        if target in self.rebound and claim != whole and target not in self.trees:
+            value, claim = _call("_fill", value, cst.Name(target)), whole
+        out.append(line(tangent, value, origin))
+        self.claims[tangent] = claim
+        for name, filled in list(self.filled.items()):
+            if tangent in (name, filled):
+                del self.filled[name]
 
     def _copy(self, statement: ir.Assign, out) -> None:
         tangent = self.namer.tangent(statement.target)
         if self.active(statement.value):
             source = self.namer.tangent(statement.value.name)
-            out.append(line(tangent, cst.Name(source), statement.origin))
             claim = self.claims.get(source, _Claim(self.analysis.shapes[statement.value.name], False))
+            self._assigned(statement.target, tangent, cst.Name(source), claim, statement.origin, out)
         else:
-            out.append(line(tangent, ZERO, statement.origin))
-            claim = _Claim(frozenset(), True)
-        self.claims[tangent] = self._claim(statement.target, claim)
+            self._assigned(statement.target, tangent, ZERO, _Claim(frozenset(), True), statement.origin, out)
 
     # -- a step's tangent ----------------------------------------------------------------
 
@@ -189,8 +211,7 @@ class _Forward:
             value = None
         if value is None:  # nothing active flows in along a differentiable argument
             value, claim = ZERO, _Claim(frozenset(), True)
-        out.append(line(tangent, value, step.origin))
-        self.claims[tangent] = self._claim(step.target, claim)
+        self._assigned(step.target, tangent, value, claim, step.origin, out)
 
     def _refusal(self, step: ir.Step) -> CodegenError:
         rule = step.rule
@@ -216,9 +237,12 @@ class _Forward:
         if full and atom.name not in self.trees:
             whole = _Claim(self.analysis.shapes[atom.name], True)
             if self.claims.get(name) != whole:
+                if name in self.filled:
+                    return ir.Var(self.filled[name])
                 filled = self.namer.fresh(f"{name}_full")
                 out.append(line(filled, _call("_fill", cst.Name(name), cst.Name(atom.name)), origin))
                 self.claims[filled] = whole
+                self.filled[name] = filled
                 return ir.Var(filled)
         return ir.Var(name)
 

@@ -10,7 +10,7 @@ from typing import Iterable, Mapping, Sequence
 from . import __version__, rules
 from .analyze import analyze
 from .differentiate import differentiate
-from .emit import emit, forward_functions, kept_per_iteration, reverse_functions
+from .emit import emit, forward_functions, jacobian_functions, kept_per_iteration, reverse_functions, vjp_functions
 from .forward import linearize
 from .fuse import fuse
 from .errors import CodegenError
@@ -53,8 +53,8 @@ def generate(
             gc.enable()
 
 
-MODES = ("reverse", "forward")
-PLANNED = ("jacobian", "hvp")  # named in the design, not generated yet
+MODES = ("reverse", "forward", "jacobian")
+PLANNED = ("hvp",)  # named in the design, not generated yet
 
 
 def modes_of(mode, path: str = "<command line>") -> tuple[str, ...]:
@@ -62,7 +62,7 @@ def modes_of(mode, path: str = "<command line>") -> tuple[str, ...]:
     names = [m.strip() for m in (mode.split(",") if isinstance(mode, str) else mode) if str(m).strip()]
     for name in names:
         if name in PLANNED:
-            raise CodegenError(f"--mode {name} is not available yet; use --mode reverse or --mode forward", path)
+            raise CodegenError(f"--mode {name} is not available yet; use --mode reverse, forward or jacobian", path)
         if name not in MODES:
             raise CodegenError(f"--mode `{name}` is not a mode; use reverse, forward, or both: --mode reverse,forward", path)
     if not names:
@@ -82,7 +82,10 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
     included = [parse(text, None, other) for other, text in sorted((include or {}).items())]
     names = _wrt_names(parsed, wrt)
 
-    reserved = {"np", "math", f"grad_{function}", f"value_and_grad_{function}", f"jvp_{function}", *registry.helpers}
+    reserved = {
+        "np", "math", *(f"{kind}_{function}" for kind in ("grad", "value_and_grad", "jvp", "vjp", "jacobian")),
+        *registry.helpers,
+    }
     taken = set(parsed.names).union(*(p.names for p in included))
     namer = Namer(taken=taken, reserved=reserved)
     simple = normalize(parsed, registry, namer, included)
@@ -99,17 +102,38 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
         kept = kept_per_iteration(value_and_grad.forward)
         header = gradient.function
         del gradient
-    if "forward" in modes:
+    tangent = None
+    if "forward" in modes or "jacobian" in modes:
         # Forward mode reads the steps as written: fusions are reverse-mode shortcuts.
         analysis = analyze(simple, names, registry)
         tangent = linearize(simple, analysis, namer)
         functions += forward_functions(tangent, optimize_forward(tangent))
         header = header or tangent.function
-        del analysis, tangent
+        del analysis
+    if "jacobian" in modes:
+        _refuse_trees(simple, names, "jacobian")
+        cotangent = namer.fresh("cotangent")
+        fused = fuse(simple, registry)
+        analysis = analyze(fused, names, registry)
+        gradient = differentiate(fused, analysis, namer, seed=cotangent)
+        _, grad = optimize(gradient)
+        functions += vjp_functions(gradient, grad, cotangent)
+        functions += jacobian_functions(simple, names, tangent.tangents, cotangent, simple.aux is not None)
+        del analysis, fused, gradient
     for where in sources:  # the last stage to report a position
         where.forget()
     del sources, simple
     return emit(header, names, functions, registry.helpers, __version__, rules_dirs, sorted(include or {}), modes, kept)
+
+
+def _refuse_trees(function, names, mode) -> None:
+    for param in function.params:
+        if param.name in names and param.tree:
+            raise CodegenError(
+                f"--mode {mode} takes arrays and numbers as wrt arguments; `{param.name}` is a parameter "
+                "tree: differentiate with respect to its leaves as parameters of their own, or use --mode "
+                "reverse or forward", function.path,
+            )
 
 
 def _wrt_names(parsed, wrt) -> tuple[str, ...]:

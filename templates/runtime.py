@@ -82,3 +82,35 @@ def _numpy_scalars(t):
         items = [_numpy_scalars(value) for value in t]
         return items if isinstance(t, list) else type(t)(*items) if hasattr(t, "_fields") else type(t)(items)
     return t
+
+
+def _jacobian(jvp, vjp, args, has_aux=False):
+    """The Jacobian of a function at `args` (its wrt arguments), one array per
+    argument of shape result.shape + arg.shape, from its JVP (`jvp(*tangents)` gives
+    `(value, tangent[, aux])`) or its VJP (`vjp(cotangent)` gives the gradients). The
+    lecture's rule, on the actual shapes: forward mode, one JVP per input element,
+    when the inputs have fewer elements in all (n) than the result (m); reverse mode,
+    one VJP per result element, otherwise."""
+    zeros = [np.zeros(np.shape(a)) for a in args]
+    first = jvp(*zeros)
+    value = first[0]
+    m, n = np.size(value), sum(z.size for z in zeros)
+    jac = [np.zeros(np.shape(value) + z.shape) for z in zeros]
+    rows = [j.reshape(m, z.size) for j, z in zip(jac, zeros)]
+    if n < m:  # forward mode: a column per input element
+        for k, z in enumerate(zeros):
+            for i in range(z.size):
+                tangents = [np.zeros(np.shape(a)) for a in args]
+                tangents[k].flat[i] = 1.0
+                rows[k][:, i] = np.ravel(jvp(*tangents)[1])
+    else:  # reverse mode: a row per result element
+        for r in range(m):
+            cotangent = np.zeros(np.shape(value))
+            cotangent.flat[r] = 1.0
+            grads = vjp(cotangent)
+            grads = grads if len(args) > 1 else (grads,)
+            for k, g in enumerate(grads):
+                rows[k][r] = np.ravel(g)
+    out = tuple(j if j.ndim else j[()] for j in jac)
+    out = out if len(args) > 1 else out[0]
+    return (out, first[2]) if has_aux else out
