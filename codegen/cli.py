@@ -382,10 +382,12 @@ def rules_table(registry, markdown: bool = False) -> str:
     and the subgradient chosen at a kink."""
     rows = []
     for rule in registry:
+        if rule.internal:
+            continue
         spellings = ", ".join(f"`{s}`" if markdown else s for s in rule.spellings)
         grads = ", ".join(rule.grads) or "none"
         rows.append((rule.name, spellings, grads, rule.policy or ""))
-    entries = sum(len(rule.keys) for rule in registry)
+    entries = sum(len(rule.keys) for rule in registry if not rule.internal)
     summary = f"{len(rows)} primitives, {entries} ways to write them"
     if markdown:
         lines = ["| primitive | written as | gradient to | at a kink |", "|---|---|---|---|"]

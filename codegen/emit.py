@@ -191,7 +191,7 @@ def emit(
     out = header_lines(fn, wrt, version, rules_dirs, kept, include, modes)
     what = {
         ("reverse",): "Reverse-mode gradient", ("forward",): "Forward-mode derivative (JVP)",
-        ("jacobian",): "Jacobian",
+        ("jacobian",): "Jacobian", ("hvp",): "Hessian-vector product",
     }.get(modes, "Derivatives (" + ", ".join(modes) + ")")
     out.append(f'"""{what} of `{fn.name}` from {fn.path}, with respect to {", ".join(wrt)}."""')
     bodies = [body for _, _, _, body in functions]

@@ -30,7 +30,7 @@ import libcst as cst
 
 from . import ir
 from .analyze import Analysis
-from .differentiate import ITEMS, ZERO, _call, _Claim, _claim_of, _range, tree_variables
+from .differentiate import ZERO, _call, _Claim, _claim_of, _range, tree_variables
 from .errors import CodegenError
 from .expressions import code, fold_static, parenthesize, reads, substitute
 from .lowering import render
@@ -53,15 +53,18 @@ class Tangent:
     invented: frozenset[str] = frozenset()
 
 
-def linearize(function: ir.Function, analysis: Analysis, namer: Namer, where=None) -> Tangent:
-    """The forward-mode sweep of `function` with respect to `analysis.wrt`."""
+def linearize(function: ir.Function, analysis: Analysis, namer: Namer, where=None, given=None) -> Tangent:
+    """The forward-mode sweep of `function` with respect to `analysis.wrt`. The
+    tangents are parameters `t_<name>`, or, where `given` maps wrt names to other
+    parameter names (`v_<name>` for --mode hvp), those."""
     sweep = _Forward(function, analysis, namer, where)
-    tangents = tuple(namer.tangent(name) for name in analysis.wrt)
+    inner = tuple(namer.tangent(name) for name in analysis.wrt)
+    tangents = tuple(given[name] for name in analysis.wrt) if given else inner
     body = []
-    for name, tangent in zip(analysis.wrt, tangents):
+    for name, tangent, param in zip(analysis.wrt, inner, tangents):
         sweep.claims[tangent] = _Claim(analysis.shapes[name], True)
         if name in analysis.active:  # (see _numpy_scalars in templates/runtime.py)
-            body.append(line(tangent, _call("_numpy_scalars", cst.Name(tangent))))
+            body.append(line(tangent, _call("_numpy_scalars", cst.Name(param))))
     body += sweep.block(function.body)
     result = function.result
     value = ir.node_of(result)

@@ -299,6 +299,8 @@ class ExpressionLowering:
                 qual = "builtins." + func.value
             rule = None if qual is None else self.registry.lookup("call", qual)
             name = code(func)
+            if rule is None and getattr(self, "internal", False) and isinstance(func, cst.Name) and func.value.startswith("_"):
+                rule, node = self._internal(node)
         if rule is None:
             parts = sorted(k[1] for k in self.registry.rules if k[0] == "projection" and qual and k[1].startswith(qual + "["))
             if parts:
@@ -341,6 +343,26 @@ class ExpressionLowering:
             positional = positional[: len(slots) - 1] + [self._pack(extra)]
         args = self._bind(rule, positional, keywords, node, name)
         return self._step(rule, args, target, node, name)
+
+    def _internal(self, node: cst.Call):
+        """A call to one of codegen's helpers in code codegen wrote (normalize's
+        `internal`): the rule keyed by it (`_append`), or the rule that computes with
+        it (`_expit(x)`, its arguments named as that rule's `compute` names them)."""
+        helper = node.func.value
+        rule = self.registry.lookup("statement", helper)
+        if rule is not None:
+            return rule, node
+        rule = self.registry.lookup("internal", helper)
+        if rule is None:
+            if helper in self.registry.helpers:
+                raise self.where.error(node, f"`{helper}` has no derivative rule: the second derivative of this line is not supported yet")
+            return None, node
+        names = [a.value.value for a in rule.compute.args if isinstance(a.value, cst.Name)]
+        args = [
+            a.with_changes(keyword=cst.Name(names[i]), equal=cst.AssignEqual()) if a.keyword is None and i < len(names) else a
+            for i, a in enumerate(node.args)
+        ]
+        return rule, self.where.stands_for(node.with_changes(args=args), node)
 
     def _opaque(self, node: cst.Call, method: bool, qual: str | None) -> Rule | None:
         """A call without a rule, to an imported function, a builtin or a method of a

@@ -61,10 +61,14 @@ _AUGMENTED = {
 }
 
 
-def normalize(parsed: Parsed, registry: Registry, namer: Namer, included=()) -> ir.Function:
+def normalize(parsed: Parsed, registry: Registry, namer: Namer, included=(), internal: bool = False) -> ir.Function:
     """`included`: parsed files (`--include`) whose functions the loss may call,
-    through an import (`from mylosses import softplus`)."""
-    return _Normalizer(parsed, registry, namer, included).run()
+    through an import (`from mylosses import softplus`). `internal`: the source is
+    code codegen wrote (a JVP, read back for --mode hvp), whose calls to codegen's
+    own helpers (`_fill`, `_append`, `_expit`) are the primitives with those rules."""
+    normalizer = _Normalizer(parsed, registry, namer, included)
+    normalizer.internal = internal
+    return normalizer.run()
 
 
 class _Normalizer(ExpressionLowering, TreeLowering):

@@ -99,15 +99,19 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     return bodies[0], bodies[1]
 
 
-def optimize_forward(tangent) -> Body:
+def optimize_forward(tangent, tangent_only: bool = False) -> Body:
     """The body of `jvp_<f>` (forward.py's sweep), simplified as the reverse mode's
     forward sweep is: trivial products, math for Python numbers, copies read
-    through, nothing computed that the value and its tangent do not need."""
+    through, nothing computed that the value and its tangent do not need.
+
+    `tangent_only`: the body of a function that returns the tangent alone, to be
+    read back by codegen (--mode hvp): NumPy calls stay NumPy's, and no `del`."""
     nodes = map_lines(tangent.body, lambda n: replace(n, value=simplify(n.value)))
     arrays = frozenset(p.name for p in tangent.function.params if not p.scalar)
     scalars = tangent.scalars
-    nodes, _ = _scalar_math(nodes, (), scalars, arrays | frozenset(tangent.tangents))
-    returns = jvp_returned(tangent)
+    if not tangent_only:
+        nodes, _ = _scalar_math(nodes, (), scalars, arrays | frozenset(tangent.tangents))
+    returns = tangent.tangent if tangent_only else jvp_returned(tangent)
     # The tangent of a value the user named stays a line of its own, even where it
     # is a copy (`t_xi3 = t_xi2` for `xi3 = 1 + xi2`): a row of the lecture's table.
     named = frozenset(n.target for n in walk(nodes) if isinstance(n, Line) and n.target
@@ -119,7 +123,8 @@ def optimize_forward(tangent) -> Body:
     kept = _runs(kept, _merge_sums)
     counts = _read_counts(kept)
     kept = _runs(kept, lambda run: _inline_copies(run, tangent.keep | named | reads(returns), counts))
-    kept = _release(kept, reads(returns), tangent.arrays - arrays)
+    if not tangent_only:
+        kept = _release(kept, reads(returns), tangent.arrays - arrays)
     return Body(forward=kept, reverse=(), returns=returns)
 
 

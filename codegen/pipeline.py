@@ -4,7 +4,6 @@ optimize -> emit. Each stage is a module with one job; this one only connects th
 from __future__ import annotations
 
 import gc
-from dataclasses import replace
 from typing import Iterable, Mapping, Sequence
 
 from . import __version__, rules
@@ -12,6 +11,7 @@ from .analyze import analyze
 from .differentiate import differentiate
 from .emit import emit, forward_functions, jacobian_functions, kept_per_iteration, reverse_functions, vjp_functions
 from .forward import linearize
+from .hvp import hvp_functions
 from .fuse import fuse
 from .errors import CodegenError
 from .names import Namer
@@ -29,6 +29,7 @@ def generate(
     rules_dirs: Iterable[str] = (),
     include: Mapping[str, str] | None = None,
     mode: str | Sequence[str] = "reverse",
+    _internal: bool = False,
 ) -> str:
     """The text of a module with `grad_<function>` and `value_and_grad_<function>`
     (mode "reverse", the default), `jvp_<function>` (mode "forward"), or both
@@ -47,14 +48,14 @@ def generate(
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _generate(source, function, wrt, path, tuple(str(d) for d in rules_dirs), include, modes_of(mode, path))
+        return _generate(source, function, wrt, path, tuple(str(d) for d in rules_dirs), include, modes_of(mode, path), _internal)
     finally:
         if paused:
             gc.enable()
 
 
-MODES = ("reverse", "forward", "jacobian")
-PLANNED = ("hvp",)  # named in the design, not generated yet
+MODES = ("reverse", "forward", "jacobian", "hvp")
+PLANNED = ()  # named in the design, not generated yet
 
 
 def modes_of(mode, path: str = "<command line>") -> tuple[str, ...]:
@@ -62,15 +63,15 @@ def modes_of(mode, path: str = "<command line>") -> tuple[str, ...]:
     names = [m.strip() for m in (mode.split(",") if isinstance(mode, str) else mode) if str(m).strip()]
     for name in names:
         if name in PLANNED:
-            raise CodegenError(f"--mode {name} is not available yet; use --mode reverse, forward or jacobian", path)
+            raise CodegenError(f"--mode {name} is not available yet; use --mode reverse, forward, jacobian or hvp", path)
         if name not in MODES:
-            raise CodegenError(f"--mode `{name}` is not a mode; use reverse, forward, or both: --mode reverse,forward", path)
+            raise CodegenError(f"--mode `{name}` is not a mode; use reverse, forward, jacobian or hvp, or several: --mode reverse,forward", path)
     if not names:
         raise CodegenError("--mode names no mode; use reverse, forward, or both: --mode reverse,forward", path)
     return tuple(m for m in MODES if m in names)
 
 
-def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse",)) -> str:
+def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse",), internal=False) -> str:
     for name in (path, *rules_dirs, *(include or {})):
         if not str(name).isprintable():  # the header records it on a comment line
             raise CodegenError(
@@ -88,7 +89,7 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
     }
     taken = set(parsed.names).union(*(p.names for p in included))
     namer = Namer(taken=taken, reserved=reserved)
-    simple = normalize(parsed, registry, namer, included)
+    simple = normalize(parsed, registry, namer, included, internal=internal)
     sources = [p.where for p in (parsed, *included)]
     del parsed, included  # each stage's input is let go once the next has what it needs
     functions, kept, header = [], (), None
@@ -120,6 +121,9 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
         functions += vjp_functions(gradient, grad, cotangent)
         functions += jacobian_functions(simple, names, tangent.tangents, cotangent, simple.aux is not None)
         del analysis, fused, gradient
+    if "hvp" in modes:
+        functions += hvp_functions(source, simple, names, registry, namer, path)
+        header = header or simple
     for where in sources:  # the last stage to report a position
         where.forget()
     del sources, simple

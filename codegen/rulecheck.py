@@ -166,7 +166,7 @@ def setup(case: Case, seed_text: str = "") -> tuple[str, dict]:
         else:
             kwargs[name] = np.array(spec) if isinstance(spec, list) else spec
     header = _header(rule)
-    namespace: dict = {}
+    namespace: dict = dict(_helper_namespace())
     exec(compile(header, "<rule header>", "exec"), namespace)
     local = dict(kwargs)
     # A fusion's named values, or a statement's check (`y = x * 1.0`, `y[1:] = v`,
@@ -211,17 +211,30 @@ def random_input(rng: np.random.Generator, shape, domain: str = "real"):
 
 def _generated(source: str, wrt: tuple[str, ...], rules_dirs: tuple[str, ...]) -> str:
     if rules_dirs:  # user rules may change between calls: never cached
-        return generate(source, "f", list(wrt), rules_dirs=rules_dirs)
+        return generate(source, "f", list(wrt), rules_dirs=rules_dirs, _internal=True)
     return _generated_with_builtin_rules(source, wrt)
 
 
 @functools.lru_cache(maxsize=256)
 def _generated_with_builtin_rules(source: str, wrt: tuple[str, ...]) -> str:
-    return generate(source, "f", list(wrt))
+    return generate(source, "f", list(wrt), _internal=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _helper_namespace() -> dict:
+    """codegen's runtime helpers, defined: the checks of the rules for helpers
+    (`_fill(d, x)`, read back in code codegen wrote) call them by name."""
+    from .expressions import code
+
+    namespace = {"np": np}
+    for helper in rules_module.load().helpers.values():
+        exec(compile(code(helper), "<codegen helper>", "exec"), namespace)
+    return {k: v for k, v in namespace.items() if k.startswith("_") and not k.startswith("__")}
 
 
 def _load(text: str, name: str) -> types.ModuleType:
     module = types.ModuleType(name)
+    module.__dict__.update(_helper_namespace())
     exec(compile(text, f"<{name}>", "exec"), module.__dict__)
     return module
 

@@ -156,6 +156,12 @@ class Rule:
         return tuple(p.name for p in self.params if p.default is None)
 
     @property
+    def internal(self) -> bool:
+        """A rule for one of codegen's own helpers (`_fill`), which no loss calls:
+        code codegen wrote calls it, read back for --mode hvp."""
+        return self.key[0] == "statement" and self.compute is None and self.key[1] not in _STATEMENT_SPELLINGS
+
+    @property
     def display(self) -> str:
         """How the primitive is written: `x / y`, `-x`, `np.exp(x)`."""
         return code(self.forward)
@@ -356,6 +362,10 @@ def _load_file(path: Path, rules: dict, helpers: dict, fusions: list, check_sign
                     f"a second rule for {key[1]} (the first is {other.path}:{other.line}); keep one of them",
                 )
             rules[key] = rule
+        compute = rule.compute
+        if isinstance(compute, cst.Call) and isinstance(compute.func, cst.Name) and compute.func.value.startswith("_"):
+            # `_expit(x)` in code codegen wrote, read back (--mode hvp): this rule.
+            rules.setdefault(("internal", compute.func.value), rule)
 
 
 def _expression_option(options, key, aliases, where, decorator):

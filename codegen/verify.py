@@ -277,3 +277,53 @@ def check_jvp(
     if value_and_grad is not None:
         report.errors["grad·t"] = worst_dot
     return report
+
+
+def check_hvp(
+    grad: Callable,
+    hvp: Callable,
+    kwargs: Mapping,
+    wrt: Sequence[str],
+    *,
+    directions: int = 2,
+    tolerance: float = 1e-5,
+    seed: int = 0,
+) -> Report:
+    """Compare a generated `hvp_<f>` with central finite differences of the
+    gradient `grad` (the reverse module's `grad_<f>`) along random v (every wrt
+    argument moved at once). The v parameters are hvp's last len(wrt) ones."""
+    import inspect
+
+    rng = np.random.default_rng(seed)
+    report = Report(tolerance=tolerance, directions=directions)
+    names = list(inspect.signature(hvp).parameters)[-len(wrt):]
+    flats = {name: flatten(kwargs[name]) for name in wrt}
+
+    def grads_at(moved):
+        g = grad(**moved)
+        return [np.ravel(flatten(x)[0]) for x in ((g,) if len(wrt) == 1 else g)]
+
+    worst = 0.0
+    for _ in range(directions):
+        steps = {name: rng.standard_normal(np.shape(flats[name][0])) for name in wrt}
+        vs = {v: flats[name][1](steps[name]) for name, v in zip(wrt, names)}
+        out = hvp(**kwargs, **vs)
+        ours = [np.ravel(flatten(x)[0]) for x in ((out,) if len(wrt) == 1 else out)]
+        for name, mine in zip(wrt, ours):
+            if np.size(mine) != np.size(flats[name][0]):
+                report.problems.append(f"the HVP for {name} has {np.size(mine)} values, the argument {flats[name][0].size}")
+        if report.problems:
+            break
+        scale = max([1.0] + [float(np.max(np.abs(flats[n][0]))) for n in wrt if flats[n][0].size])
+        best = math.inf
+        for step in (1e-3, 1e-4, 1e-5, 1e-6):
+            h = step * scale
+            plus = grads_at(dict(kwargs, **{n: flats[n][1](flats[n][0] + h * steps[n]) for n in wrt}))
+            minus = grads_at(dict(kwargs, **{n: flats[n][1](flats[n][0] - h * steps[n]) for n in wrt}))
+            numeric = np.concatenate([(p - m) / (2 * h) for p, m in zip(plus, minus)]) if plus else np.zeros(0)
+            mine = np.concatenate(ours) if ours else np.zeros(0)
+            size = max(float(np.max(np.abs(mine))) if mine.size else 0.0, float(np.max(np.abs(numeric))) if numeric.size else 0.0, 1e-6)
+            best = min(best, float(np.max(np.abs(mine - numeric))) / size if mine.size else 0.0)
+        worst = max(worst, best)
+    report.errors["hvp"] = worst
+    return report

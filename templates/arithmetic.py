@@ -60,6 +60,18 @@ def _power_slope(x, y):
     return np.multiply(y, np.power(x, np.where(np.equal(y, 0), 1.0, np.subtract(y, 1.0))))
 
 
+@rule(
+    domain={"x": "positive"},
+    checks=[("_power_slope(x, y)", [{"x": (3,), "y": (3,)}, {"x": (), "y": ()}, {"x": (2, 3), "y": (3,)}])],
+)
+def power_slope(x, y):
+    """`_power_slope(x, y)`, y * x ** (y - 1), in a JVP read back (--mode hvp)."""
+    ans = _power_slope(x, y)
+    d_x = _unbroadcast(d_ans * y * _power_slope(x, np.subtract(y, 1.0)), x)
+    d_y = _unbroadcast(d_ans * np.power(x, np.subtract(y, 1.0)) * (1.0 + y * np.log(np.where(x == 0, 1.0, x))), y)
+    t_ans = t_x * y * _power_slope(x, np.subtract(y, 1.0)) + t_y * np.power(x, np.subtract(y, 1.0)) * (1.0 + y * np.log(np.where(x == 0, 1.0, x)))
+
+
 @rule(elementwise=True, aliases=["numpy.negative"])
 def negative(x):
     ans = -x

@@ -114,3 +114,58 @@ def _jacobian(jvp, vjp, args, has_aux=False):
     out = tuple(j if j.ndim else j[()] for j in jac)
     out = out if len(args) > 1 else out[0]
     return (out, first[2]) if has_aux else out
+
+
+# Rules for the helpers above that forward mode's code calls, so that codegen can
+# read a JVP it wrote back as a function and differentiate it (--mode hvp). No loss
+# calls them by these names (`rulecheck` reads its checks as such code).
+
+
+@rule(linear=True, zero_gradient=["x"], checks=[("_fill(d, x)", [{"d": (), "x": (3,)}, {"d": (3,), "x": (3,)}, {"d": (1, 3), "x": (2, 3)}, {"d": (), "x": ()}], ["d"])])
+def fill(d, x):
+    """`_fill(d, x)`: d made exactly x's shape."""
+    ans = _fill(d, x)
+    d_d = _unbroadcast(d_ans, d)
+
+
+@rule(zero_gradient=True, checks=[("x * _zeros_like(x)", [{"x": (3,)}, {"x": ()}])])
+def zero_tangent(x):
+    """`_zeros_like(x)`: zeros of x's shape, where a tangent is zero."""
+    ans = _zeros_like(x)
+
+
+@rule(linear=True, checks=[("_numpy_scalars(x) * x", [{"x": ()}, {"x": (3,)}])])
+def numpy_scalars(t):
+    """`_numpy_scalars(t)`: t, its Python floats as NumPy float64s."""
+    ans = _numpy_scalars(t)
+    d_t = d_ans
+
+
+@rule(linear=True, zero_gradient=["x", "axis"], checks=[("_expand(d, x, 1)", [{"d": (2,), "x": (2, 3)}], ["d"]), ("_expand(d, x, 0)", [{"d": (), "x": ()}], ["d"])])
+def expand(d, x, axis):
+    """`_expand(d, x, axis)`: d with x's reduced axes put back as length 1."""
+    ans = _expand(d, x, axis)
+    d_d = np.reshape(d_ans, np.shape(d))
+
+
+def _hessian(hvp, args):
+    """The Hessian at `args` (the wrt arguments) from Hessian-vector products: for
+    each argument k and each of its elements i, `hvp(*v)` along the unit vector e_i
+    gives column i of every block H[j][k], of shape args[j].shape + args[k].shape."""
+    blocks = [[np.zeros((np.size(a), np.size(b))) for b in args] for a in args]
+    for k, b in enumerate(args):
+        for i in range(np.size(b)):
+            v = [0.0 if np.ndim(a) == 0 else np.zeros(np.shape(a)) for a in args]
+            if np.ndim(b) == 0:
+                v[k] = 1.0
+            else:
+                v[k].flat[i] = 1.0
+            out = hvp(*v)
+            out = out if len(args) > 1 else (out,)
+            for j, h in enumerate(out):
+                blocks[j][k][:, i] = np.ravel(h)
+    shaped = [
+        [block.reshape(np.shape(a) + np.shape(b)) for block, b in zip(row, args)] for row, a in zip(blocks, args)
+    ]
+    shaped = [[h if h.ndim else h[()] for h in row] for row in shaped]
+    return shaped[0][0] if len(args) == 1 else tuple(tuple(row) for row in shaped)

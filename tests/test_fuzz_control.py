@@ -67,8 +67,8 @@ import warnings
 import numpy as np
 import pytest
 
-from codegen import generate
-from codegen.verify import check_gradient, check_jvp, flatten
+from codegen import CodegenError, generate
+from codegen.verify import check_gradient, check_hvp, check_jvp, flatten
 from conftest import ROOT, autograd_version, load_generated, random_input
 
 # Seeds whose programs codegen gets wrong today, left out until it is fixed (the
@@ -924,6 +924,23 @@ def check_program(seed, source, wrt, kwargs, text=None, aux=False, forward=True,
     assert report.ok, f"{report}\n{shown}" + context
     if forward:
         check_forward(source, wrt, kwargs, module, f, context, include)
+        check_second_order(source, wrt, kwargs, module, context, include)
+
+
+def check_second_order(source, wrt, kwargs, module, context, include=None):
+    """--mode hvp on the program, where it generates (parameter trees and a few
+    second derivatives are refused): the HVP against central differences of the
+    reverse module's gradient."""
+    try:
+        text = generate(source, "f", list(wrt), mode="hvp", include=include)
+    except CodegenError:
+        return
+    second = load_generated(text, "second")
+    passed = _copy(kwargs)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        report = check_hvp(module.grad_f, second.hvp_f, passed, list(wrt))
+    assert report.ok, f"--mode hvp:\n{report}\n{text}" + context
 
 
 def check_forward(source, wrt, kwargs, module, f, context, include=None):

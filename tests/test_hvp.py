@@ -1,0 +1,172 @@
+"""`--mode hvp` (`hvp_<f>`, `hessian_<f>`): Hessian-vector products as reverse mode
+over forward mode, against central differences of the reverse module's gradient
+and against autograd's `hessian_vector_product` and `hessian`, on the losses the
+issue names (logistic regression, the MLP, Rosenbrock, a loop) and more."""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+import codegen
+from codegen import CodegenError
+from conftest import EXAMPLES, ROOT, autograd_version, load_file, load_generated
+
+autograd = pytest.importorskip("autograd")
+from autograd.differential_operators import hessian, hessian_vector_product  # noqa: E402
+
+RNG = np.random.default_rng(3)
+
+
+def r(*shape):
+    return RNG.standard_normal(shape)
+
+
+LOGREG = """\
+def f(w, b, X, y):
+    z = X @ w + b
+    return np.mean(np.logaddexp(0.0, z) - y * z) + 0.01 * np.sum(w ** 2)
+"""
+MLP = """\
+def f(W1, b1, W2, b2, X, Y):
+    h = np.tanh(X @ W1 + b1)
+    logits = h @ W2 + b2
+    m = np.max(logits, axis=1, keepdims=True)
+    lse = np.log(np.sum(np.exp(logits - m), axis=1, keepdims=True)) + m
+    return -np.mean(np.sum(Y * (logits - lse), axis=1))
+"""
+ROSENBROCK = """\
+def f(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+"""
+LOOP = """\
+def f(x, a, n=6):
+    s = 0.0
+    y = x
+    for i in range(n):
+        y = np.sin(y) * a + 0.1 * y
+        if i % 2 == 0:
+            s = s + np.sum(y ** 2)
+        else:
+            s = s - np.sum(np.cos(y))
+    return s
+"""
+WHILE = """\
+def f(x):
+    k = 0
+    total = 0.0
+    while k < 4:
+        x = x - 0.1 * x ** 3
+        total = total + np.sum(np.exp(-x * x))
+        k += 1
+    return total
+"""
+Y = np.eye(3)[RNG.integers(0, 3, 8)]
+CASES = [
+    ("logistic regression", LOGREG, {"w": r(4), "b": 0.3, "X": r(10, 4), "y": (r(10) > 0).astype(float)}, ["w", "b"]),
+    ("mlp", MLP, {"W1": r(5, 4) * 0.5, "b1": r(4) * 0.1, "W2": r(4, 3) * 0.5, "b2": r(3) * 0.1, "X": r(8, 5), "Y": Y},
+     ["W1", "b1", "W2", "b2"]),
+    ("rosenbrock", ROSENBROCK, {"x": r(6) * 0.5}, ["x"]),
+    ("loop", LOOP, {"x": r(3), "a": 0.7}, ["x", "a"]),
+    ("while", WHILE, {"x": r(3)}, ["x"]),
+    ("softmax cross-entropy", "def f(z, t):\n    return np.sum(t) * special.logsumexp(z) - np.sum(t * z)\n",
+     {"z": r(5), "t": np.abs(r(5))}, ["z"]),
+    ("sigmoid", "def f(w, x):\n    return np.sum(special.expit(x * w) ** 2)\n", {"w": r(3), "x": r(3)}, ["w"]),
+    ("power", "def f(x, p):\n    return np.sum(np.abs(x) ** p)\n", {"x": r(4) + 3.0, "p": 1.7}, ["x", "p"]),
+]
+
+
+def _module(source, wrt):
+    text = codegen.generate(source, "f", wrt, mode="reverse,hvp")
+    return load_generated(text), text
+
+
+@pytest.mark.parametrize("name, body, kwargs, wrt", CASES, ids=[c[0] for c in CASES])
+def test_hvp_against_gradient_differences_and_autograd(name, body, kwargs, wrt):
+    source = "import numpy as np\nfrom scipy import special\n\n\n" + body
+    module, text = _module(source, wrt)
+    vs = {w: r(*np.shape(kwargs[w])) if np.ndim(kwargs[w]) else float(r()) for w in wrt}
+    names = module.hvp_f.__code__.co_varnames[: module.hvp_f.__code__.co_argcount + module.hvp_f.__code__.co_kwonlyargcount]
+    given = dict(zip([n for n in names if n.startswith("v_")], vs.values()))
+    ours = module.hvp_f(**kwargs, **given)
+    ours = (ours,) if len(wrt) == 1 else ours
+
+    # central differences of the reverse module's gradient along v
+    def grads(step):
+        moved = dict(kwargs, **{w: kwargs[w] + step * vs[w] for w in wrt})
+        g = module.grad_f(**moved)
+        return (g,) if len(wrt) == 1 else g
+
+    h = 1e-5
+    for mine, plus, minus in zip(ours, grads(h), grads(-h)):
+        numeric = (np.asarray(plus) - np.asarray(minus)) / (2 * h)
+        np.testing.assert_allclose(mine, numeric, rtol=1e-5, atol=1e-7)
+
+    # autograd, one wrt argument at a time (its H v for the others held fixed is
+    # the sum of the blocks: compared through the full Hessian blocks instead)
+    f = autograd_version(source.replace("from scipy import special", "from autograd.scipy import special")).f
+    order = list(kwargs)
+    for j, w in enumerate(wrt):
+        total = np.zeros(np.shape(kwargs[w]))
+        for k, u in enumerate(wrt):
+            block = _autograd_block(f, kwargs, order, w, u)
+            total = total + np.tensordot(block, vs[u], axes=np.ndim(kwargs[u]))
+        np.testing.assert_allclose(ours[j], total, rtol=1e-9, atol=1e-10)
+
+
+def _autograd_block(f, kwargs, order, w, u):
+    """d²f / dw du by autograd (jacobian of its grad in w with respect to u)."""
+    i, k = order.index(w), order.index(u)
+    grad_w = autograd.grad(f, i)
+    return autograd.jacobian(grad_w, k)(*kwargs.values())
+
+
+def test_hessian_against_autograd():
+    source = "import numpy as np\n\n\n" + ROSENBROCK
+    module, _ = _module(source, ["x"])
+    x = r(5) * 0.5
+    ours = module.hessian_f(x)
+    theirs = hessian(autograd_version(source).f)(x)
+    assert ours.shape == (5, 5)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+
+
+def test_hessian_blocks_for_several_arguments():
+    source = "import numpy as np\n\n\n" + LOGREG
+    module, _ = _module(source, ["w", "b"])
+    kwargs = CASES[0][2]
+    H = module.hessian_f(**kwargs)
+    f = autograd_version(source).f
+    order = list(kwargs)
+    assert H[0][0].shape == (4, 4) and H[0][1].shape == (4,) and H[1][0].shape == (4,) and np.ndim(H[1][1]) == 0
+    for a, w in enumerate(["w", "b"]):
+        for b, u in enumerate(["w", "b"]):
+            np.testing.assert_allclose(H[a][b], _autograd_block(f, kwargs, order, w, u), rtol=1e-10, atol=1e-12)
+
+
+def test_hvp_of_the_example_losses():
+    # logistic regression, MLP and Rosenbrock from generated_examples/ and bench/
+    for path, function, wrt in [
+        (ROOT / "bench/losses/logreg.py", "loss", ["w", "b"]),
+        (ROOT / "bench/losses/mlp.py", "loss", ["W1", "b1", "W2", "b2"]),
+        (ROOT / "bench/losses/rosenbrock.py", "loss", ["x"]),
+        (EXAMPLES / "recurrence.py", "loss", None),
+    ]:
+        source = path.read_text()
+        text = codegen.generate(source, function, wrt, mode="reverse,hvp")
+        assert f"def hvp_{function}(" in text and f"def hessian_{function}(" in text
+
+
+def test_hvp_refused_where_a_tangent_has_no_second_derivative():
+    source = "import numpy as np\n\n\ndef f(x):\n    y = x * 2.0\n    return np.prod(y)\n"
+    with pytest.raises(CodegenError) as error:
+        codegen.generate(source, "f", ["x"], path="loss.py", mode="hvp")
+    assert str(error.value).startswith("loss.py:6:1: error: --mode hvp:"), str(error.value)
+    assert "_prod_of_others" in str(error.value)
+
+
+def test_hvp_comments_name_the_loss_lines():
+    source = "import numpy as np\n\n\n" + ROSENBROCK
+    text = codegen.generate(source, "f", ["x"], mode="hvp")
+    body = text.split("def hvp_f", 1)[1].split("def hessian_f", 1)[0]
+    assert "# line 5: return np.sum(100.0" in body and "# adjoint of line 5:" in body
