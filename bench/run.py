@@ -43,6 +43,7 @@ if not (ROOT / "codegen").is_dir():  # run from an install, not a checkout
 
 import hand  # noqa: E402
 import peers  # noqa: E402
+import second  # noqa: E402
 
 import codegen  # noqa: E402
 
@@ -350,6 +351,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default=str(HERE / "results.json"))
     parser.add_argument("--only", nargs="*", default=list(SIZES["full"]))
     parser.add_argument("--no-generation", action="store_true")
+    parser.add_argument("--no-second-order", action="store_true", help="skip the HVP and Jacobian rows")
     parser.add_argument("--generation-only", metavar="JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.generation_only:
@@ -362,6 +364,16 @@ def main(argv=None) -> int:
     for name in args.only:
         report["results"][name] = bench_loss(name, SIZES[args.size][name], args.rounds, args.budget)
         print(f"{name}: done", file=sys.stderr)
+    if not args.no_second_order:
+        report["hvp"] = {
+            name: second.bench_hvp(name, (HERE / "losses" / f"{name}.py").read_text(),
+                                   inputs(name, SIZES[args.size][name], np.random.default_rng(0)), WRT[name],
+                                   args.rounds, args.budget)
+            for name in args.only
+        }
+        print("hvp: done", file=sys.stderr)
+        report["jacobians"] = second.bench_jacobians(args.rounds, args.budget, small=args.size == "small")
+        print("jacobians: done", file=sys.stderr)
     if not args.no_generation:
         report["generation_s"] = generation_in_fresh_process()
     print(f"codegen {report['versions']['codegen']}, Python {report['python']} ({report['machine']}); "
@@ -376,6 +388,25 @@ def main(argv=None) -> int:
             print(f"{name}: jax.jit compiled in {r['jit_compile_s']} s (not in its time)")
     print("\nForward mode: codegen jvp time over the loss alone: " + ", ".join(
         f"{name} {r['jvp_over_loss']:.2f}" for name, r in report["results"].items() if "jvp_over_loss" in r))
+    if "hvp" in report:
+        print("\nHessian-vector product: median time over the loss alone (lower is faster).\n")
+        columns = ["codegen hvp", "autograd hvp", "jax hvp"]
+        print("| loss | loss (ms) | " + " | ".join(columns) + " |")
+        print("|---" * (len(columns) + 2) + "|")
+        for name, r in report["hvp"].items():
+            cells = [f"{r['over_loss'][c]:.2f}" if c in r["over_loss"] else "-" for c in columns]
+            print(f"| {DESCRIPTIONS[name]} | {r['loss_ms']:.3g} | " + " | ".join(cells) + " |")
+            for peer, problem in r["problems"].items():
+                print(f"{name}: {peer}: {problem} (not timed)")
+        print("\nJacobians: median milliseconds (lower is faster); codegen's mode is the one it chose.\n")
+        columns = ["codegen", "autograd jacobian", "jax jacfwd", "jax jacrev"]
+        print("| function | mode | " + " | ".join(columns) + " |")
+        print("|---" * (len(columns) + 2) + "|")
+        for label, r in report["jacobians"].items():
+            cells = [f"{r['ms'][c]:.3g}" if c in r["ms"] else "-" for c in columns]
+            print(f"| {label} | {r['mode']} | " + " | ".join(cells) + " |")
+            for peer, problem in r["problems"].items():
+                print(f"{label}: {peer}: {problem} (not timed)")
     if "generation_s" in report:
         g = report["generation_s"]
         print("\nGeneration (parse to formatted module), seconds: "

@@ -79,12 +79,25 @@ def _parameters(params: cst.Parameters) -> str:
     return signature.rsplit(")", 1)[0]
 
 
-def jvp_signature(function, tangents: Iterable[str]) -> str:
+def jvp_signature(function, tangents: Iterable[str], annotated: Mapping[str, str] | None = None) -> str:
     """`jvp_<f>`'s parameters: the function's, then one tangent per wrt argument;
     keyword-only where a parameter before them has a default or is keyword-only
-    (Python allows no required positional parameter after those)."""
+    (Python allows no required positional parameter after those). `annotated`
+    gives some parameters (and tangents) annotations (`float`), for code that
+    codegen reads back."""
     params = function.signature
-    news = [cst.Param(cst.Name(t)) for t in tangents]
+    annotated = annotated or {}
+
+    def note(param: cst.Param) -> cst.Param:
+        kind = annotated.get(param.name.value)
+        return param.with_changes(annotation=cst.Annotation(cst.Name(kind))) if kind else param
+
+    if annotated:
+        params = params.with_changes(
+            params=[note(p) for p in params.params], kwonly_params=[note(p) for p in params.kwonly_params],
+            posonly_params=[note(p) for p in params.posonly_params],
+        )
+    news = [note(cst.Param(cst.Name(t))) for t in tangents]
     plain = (*params.posonly_params, *params.params)
     if params.kwonly_params or any(p.default is not None for p in plain) or isinstance(params.star_arg, cst.Param):
         star = params.star_arg if isinstance(params.star_arg, (cst.Param, cst.ParamStar)) else cst.ParamStar()

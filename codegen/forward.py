@@ -30,9 +30,9 @@ import libcst as cst
 
 from . import ir
 from .analyze import Analysis
-from .differentiate import ZERO, _call, _Claim, _claim_of, _range, tree_variables
+from .differentiate import ZERO, _call, _canonical, _Claim, _claim_of, _range, _reused, tree_variables
 from .errors import CodegenError
-from .expressions import code, fold_static, parenthesize, reads, substitute
+from .expressions import code, fold_static, parenthesize, reads, substitute, transform
 from .lowering import render
 from .names import Namer
 from .program import Block, Jump, Line, Node, line
@@ -110,6 +110,11 @@ class _Forward:
         # Tangents made full-size (`t_y_full = _fill(t_y, y)`) and not assigned since,
         # in the straight-line run being generated: read again rather than remade.
         self.filled: dict[str, str] = {}
+        # Values the sweep has computed, by their expression (`np.sin(x)` -> `t3`),
+        # which a tangent reads instead of computing them again; an entry goes when
+        # a name it reads is assigned.
+        self.computed: dict[str, tuple[str, frozenset[str]]] = {}
+        self.counts = counts
 
     def active(self, atom) -> bool:
         """Whether the atom (a variable, or a list literal holding one) depends on wrt."""
@@ -123,18 +128,22 @@ class _Forward:
                 kind, name = statement.rule.key
                 effect = statement.rule.opaque is not None and (kind == "method" or name.startswith("numpy.random."))
                 out.append(Line((statement.target,), value, statement.origin, effect=effect))
+                self._forget(statement.target)
+                if not effect and self.counts.get(statement.target) == 1:
+                    self.computed.setdefault(_canonical(value), (statement.target, frozenset(reads(value))))
                 if statement.target in self.analysis.active:
                     self._step(statement, out)
             elif isinstance(statement, ir.Assign):
                 out.append(line(statement.target, ir.node_of(statement.value), statement.origin))
+                self._forget(statement.target)
                 if statement.target in self.analysis.active:
                     self._copy(statement, out)
             elif isinstance(statement, ir.If):
-                before, filled = dict(self.claims), dict(self.filled)
+                before, filled, computed = dict(self.claims), dict(self.filled), dict(self.computed)
                 body = self.block(statement.body)
-                after_body, self.claims, self.filled = self.claims, dict(before), dict(filled)
+                after_body, self.claims, self.filled, self.computed = self.claims, dict(before), dict(filled), dict(computed)
                 orelse = self.block(statement.orelse)
-                self.filled = filled
+                self.filled, self.computed = filled, computed
                 for name in set(after_body) | set(self.claims):
                     a, b = after_body.get(name), self.claims.get(name)
                     self.claims[name] = a if b is None else b if a is None else a.either(b)
@@ -146,6 +155,12 @@ class _Forward:
             elif isinstance(statement, ir.Effect):  # assert, raise, print: as the user wrote them
                 out.append(Line((), statement.node, statement.origin))
         return out
+
+    def _forget(self, name: str) -> None:
+        """`name` is assigned: what was computed from it is no longer at hand."""
+        for key, (target, read) in list(self.computed.items()):
+            if name in read or name == target:
+                del self.computed[key]
 
     def _loop(self, loop: ir.Loop) -> list:
         """The loop, after its carried tangents are made full-size (each pass then
@@ -160,6 +175,10 @@ class _Forward:
                     before.append(line(tangent, _call("_fill", cst.Name(tangent), cst.Name(name)), loop.origin))
                 self.claims[tangent] = whole
         self.filled = {}
+        computed = self.computed
+        for name in (*loop.carried, *([loop.index] if loop.index else [])):
+            self._forget(name)
+        self.computed = dict(self.computed)
         if loop.is_while:
             header = self.block(loop.header)
             body = self.block(loop.body)
@@ -172,12 +191,18 @@ class _Forward:
             body = self.block(loop.body)
             block = Block("for", _range(loop.bounds), tuple(body), target=loop.index, origin=loop.origin)
         self.filled = {}
+        self.computed = computed
+        for name in loop.carried:
+            self._forget(name)
         return before + [block]
 
     def _assigned(self, target: str, tangent: str, value, claim: _Claim, origin, out) -> None:
         """`tangent = value`, made full-size first where `target` is assigned more than
         once (a merge, a carried value) and the value may be smaller."""
         whole = _Claim(self.analysis.shapes[target], True)
+        if self.computed:
+            lookup = {key: name for key, (name, _) in self.computed.items()}
+            value = transform(value, lambda node: _reused(node, lookup))
         if target in self.rebound and claim != whole and target not in self.trees:
             value, claim = _call("_fill", value, cst.Name(target)), whole
         out.append(line(tangent, value, origin))

@@ -62,7 +62,7 @@ def hvp_functions(source: str, simple: ir.Function, names, registry, namer: Name
     tangent = linearize(simple, analysis, namer, given=given)
     body = optimize_forward(tangent, tangent_only=True)
     function = f"hvp_{fn.name}"
-    text, lines = _jvp_source(source, fn, function, tangent.tangents, body)
+    text, lines = _jvp_source(source, fn, function, names, tangent.tangents, body)
     origins = {}
     for node in _walk(body.forward):
         origin = getattr(node, "origin", None)
@@ -105,7 +105,7 @@ def hvp_functions(source: str, simple: ir.Function, names, registry, namer: Name
     ]
 
 
-def _jvp_source(source: str, fn: ir.Function, name: str, tangents, body: Body) -> tuple[str, dict[int, int]]:
+def _jvp_source(source: str, fn: ir.Function, name: str, names, tangents, body: Body) -> tuple[str, dict[int, int]]:
     """The JVP as a module's text, and for each of its lines the loss's line it
     comes from."""
     imports = []
@@ -119,7 +119,12 @@ def _jvp_source(source: str, fn: ir.Function, name: str, tangents, body: Body) -
     out = ["import numpy as np", *imports, ""]
     out += [f"{constant} = {code(value)}" for constant, value in fn.constants]
     out += [""]
-    out += _function(name, jvp_signature(fn, tangents), "", body)
+    # Parameters annotated `float` stay Python numbers (so do their v's): reverse mode
+    # then needs no broadcasting bookkeeping for them, as for the loss itself.
+    scalars = {p.name for p in fn.params if p.scalar}
+    annotated = {n: "float" for n in scalars}
+    annotated.update({v: "float" for w, v in zip(names, tangents) if w in scalars})
+    out += _function(name, jvp_signature(fn, tangents, annotated), "", body)
     text = "\n".join(out) + "\n"
     lines, current = {}, 0
     for number, written in enumerate(text.splitlines(), 1):

@@ -121,6 +121,7 @@ def optimize_forward(tangent, tangent_only: bool = False) -> Body:
     kept, _ = _live(nodes, reads(returns), {})
     kept = _fold(kept, tangent.invented - reads(returns))
     kept = _runs(kept, _merge_sums)
+    kept = _runs(kept, _common_subexpressions)
     counts = _read_counts(kept)
     kept = _runs(kept, lambda run: _inline_copies(run, tangent.keep | named | reads(returns), counts))
     if not tangent_only:
@@ -719,6 +720,32 @@ def _runs(nodes, transform) -> tuple:
         out.append(node)
     out += transform(run)
     return tuple(out)
+
+
+def _common_subexpressions(run: list) -> list:
+    """A straight run of lines where a later line recomputes what an earlier one
+    holds (`np.sin(x)` in a tangent, after `t3 = np.sin(x)`): it reads the name. A
+    line's value stops being at hand once a name it reads, or its own, is assigned."""
+    from .differentiate import _canonical, _reused
+
+    held: dict[str, tuple[str, frozenset[str]]] = {}
+    out = []
+    for node in run:
+        if held and not node.effect:
+            lookup = {key: name for key, (name, _) in held.items()}
+            value = transform(node.value, lambda n: _reused(n, lookup))
+            if value is not node.value:
+                node = replace(node, value=value)
+        for target in node.targets:
+            for key, (name, read) in list(held.items()):
+                if target == name or target in read:
+                    del held[key]
+        if node.target and not node.effect and node.target not in node.reads and isinstance(
+            node.value, (cst.Call, cst.BinaryOperation, cst.UnaryOperation)
+        ):
+            held.setdefault(_canonical(node.value), (node.target, node.reads))
+        out.append(node)
+    return out
 
 
 def _merge_sums(run: list) -> list:

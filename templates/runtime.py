@@ -134,7 +134,7 @@ def zero_tangent(x):
     ans = _zeros_like(x)
 
 
-@rule(linear=True, checks=[("_numpy_scalars(x) * x", [{"x": ()}, {"x": (3,)}])])
+@rule(elementwise=True, linear=True, checks=[("_numpy_scalars(x) * x", [{"x": ()}, {"x": (3,)}])])
 def numpy_scalars(t):
     """`_numpy_scalars(t)`: t, its Python floats as NumPy float64s."""
     ans = _numpy_scalars(t)

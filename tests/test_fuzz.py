@@ -828,6 +828,15 @@ def test_fuzz(seed, other_process):  # (other_process: to start it as early as t
             type(again) is type(grad) and np.shape(again) == np.shape(grad) and np.array_equal(again, grad)
         ), f"grad_f's d_{name} {again!r} differs from value_and_grad_f's {grad!r}" + show(prog, text)
 
+    # (4) forward mode and --mode hvp on the same program (test_fuzz_control's checks)
+    from test_fuzz_control import check_forward, check_second_order
+
+    def f(**kw):
+        return original(**copy.deepcopy(kw))
+
+    check_forward(prog.source, prog.wrt, prog.kwargs, module, f, show(prog, text))
+    check_second_order(prog.source, prog.wrt, prog.kwargs, module, show(prog, text))
+
 
 def central_differences(f, kwargs: dict, name: str, step: float):
     """df/d(kwargs[name]) by central differences, one coordinate at a time."""
