@@ -171,7 +171,12 @@ class _Forward:
             if name in self.analysis.active:
                 tangent = self.namer.tangent(name)
                 whole = _Claim(self.analysis.shapes[name], True)
-                if self.claims.get(tangent) != whole and name not in self.trees:
+                if tangent not in self.claims:
+                    # A parameter not in wrt that the loop makes depend on wrt (it
+                    # carries it in its own variable): no tangent yet, so zeros.
+                    start = _call("_zeros_like", cst.Name(name)) if name in self.trees else _call("_fill", ZERO, cst.Name(name))
+                    before.append(line(tangent, start, loop.origin))
+                elif self.claims.get(tangent) != whole and name not in self.trees:
                     before.append(line(tangent, _call("_fill", cst.Name(tangent), cst.Name(name)), loop.origin))
                 self.claims[tangent] = whole
         self.filled = {}

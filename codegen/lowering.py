@@ -495,6 +495,8 @@ class ExpressionLowering:
         projected = self._projection(node, target)
         if projected is not None:
             return projected
+        if getattr(self, "internal", False) and qualified(node.value, self.parsed.aliases) == "numpy.s_":
+            return ir.Const(self._index_key(node))  # `_setitem(x, np.s_[1:], v)` in code codegen wrote
         value = self._lower(node.value)
         item = self.tree_item(value, node, target)
         if item is not None:

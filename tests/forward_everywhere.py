@@ -6,7 +6,8 @@ and what fails is tallied.
 
 It prints, at the end, how many distinct programs reverse mode accepted, and how
 many of those forward mode and hvp mode refused (CodegenError, by message) or
-crashed on (any other exception), and writes them to forward-everywhere.txt."""
+crashed on (any other exception), and writes them to forward-everywhere.txt (each crash, and the first program
+refused for each reason)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,10 @@ def _generate(source, function, wrt=None, **options):
                 _original(source, function, wrt, **dict(options, mode=other))
                 _tally[other]["ok"] += 1
             except codegen.CodegenError as error:
-                _tally[other]["refused: " + _reason(str(error))] += 1
+                reason = "refused: " + _reason(str(error))
+                if not _tally[other][reason]:  # the first program of each reason, to read
+                    _failures.append(f"=== {other}: {reason}\n{error}\n--- source ---\n{source}\n")
+                _tally[other][reason] += 1
             except Exception as error:  # a crash: the point of the run
                 _tally[other][f"CRASH {type(error).__name__}"] += 1
                 _failures.append(f"=== {other}: {type(error).__name__}\n{traceback.format_exc()}\n--- source ---\n{source}\n")

@@ -259,3 +259,24 @@ def test_a_tangent_at_a_pole_on_a_path_not_taken_does_not_raise():
         value, tangent = module.jvp_f(0.5, 2.0, 1.0, 1.0)
     assert tangent == pytest.approx(1.0 + 2.0 + 0.5, rel=1e-15)
     assert type(tangent) is np.float64  # a float, as NumPy's
+
+
+def test_a_parameter_outside_wrt_that_a_loop_makes_depend_on_it():
+    # `v` is not in wrt, but the loop carries it in its own variable and makes it
+    # depend on w: its tangent must start at zeros before the loop (jvp_f raised
+    # NameError: found by tests/forward_everywhere.py through --mode hvp).
+    source = textwrap.dedent("""\
+        import numpy as np
+
+        def f(w, v):
+            for i in range(3):
+                w = 0.25 * np.roll(w, 1) + 0.3 * np.cos(v)
+                for j in range(i):
+                    v = 0.5 * np.roll(v, 1) + 0.7 * np.cos(w)
+            return np.sum(np.sin(v))
+    """)
+    module, text = both(source, ["w"])
+    user = load_generated(source, "user")
+    kwargs = {"w": np.array([0.1, 0.5, -0.3]), "v": np.array([0.2, 0.4, 0.9])}
+    report = check_jvp(user.f, module.jvp_f, kwargs, ["w"], value_and_grad=module.value_and_grad_f)
+    assert report.ok and report.errors["grad·t"] <= 1e-9, f"{report}\n{text}"

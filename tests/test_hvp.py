@@ -170,3 +170,25 @@ def test_hvp_comments_name_the_loss_lines():
     text = codegen.generate(source, "f", ["x"], mode="hvp")
     body = text.split("def hvp_f", 1)[1].split("def hessian_f", 1)[0]
     assert "# line 5: return np.sum(100.0" in body and "# adjoint of line 5:" in body
+
+
+def test_hvp_through_writes_into_arrays():
+    # The JVP read back holds `_setitem(x, np.s_[1:], v)`: its index is a constant
+    # there too (it was refused: "`np.s_` is not a supported constant").
+    source = textwrap.dedent("""\
+        import numpy as np
+
+        def f(x, w: float):
+            out = np.zeros(len(x))
+            for i in range(len(x)):
+                out[i] = np.sin(x[i] * w) + (out[i - 1] if i > 0 else 0.0)
+            y = x * 1.0
+            y[1:] = out[:-1] * y[:-1]
+            return np.sum(y ** 2) + w * np.sum(out)
+    """)
+    module, text = _module(source, ["x", "w"])
+    kwargs = {"x": r(4), "w": 0.7}
+    from codegen.verify import check_hvp
+
+    report = check_hvp(module.grad_f, module.hvp_f, kwargs, ["x", "w"])
+    assert report.ok, f"{report}\n{text}"
