@@ -348,6 +348,19 @@ def _inverse_transposed(x, logabsdet):
 
 
 @rule(
+    zero_gradient=["logabsdet"],
+    domain={"x": "invertible"},
+    checks=[("_inverse_transposed(x, np.linalg.slogdet(x)[1])", [{"x": (3, 3)}, {"x": (2, 2, 2)}], ["x"])],
+)
+def inverse_transposed(x, logabsdet):
+    """`_inverse_transposed(x, l)`, inv(x).T, in a JVP read back (--mode hvp): the
+    second derivative of log|det(x)|."""
+    ans = _inverse_transposed(x, logabsdet)
+    d_x = -(ans @ np.swapaxes(d_ans, -1, -2) @ ans)
+    t_ans = -(ans @ np.swapaxes(t_x, -1, -2) @ ans)
+
+
+@rule(
     zero_gradient=True,
     aliases=["numpy.linalg.slogdet.sign"],
     checks=[("x * np.linalg.slogdet(x)[0]", [{"x": (2, 2)}])],
@@ -372,4 +385,22 @@ def solve(a, b):
 def _solve_product(t_a, ans, b):
     """`t_a @ ans` as np.linalg.solve pairs them: ans is a vector (or a stack of
     them) where b is one-dimensional."""
+    if np.ndim(t_a) < 2:
+        raise ValueError("_solve_product takes the tangent of a matrix")
     return np.squeeze(t_a @ np.expand_dims(ans, -1), -1) if np.ndim(b) == 1 else t_a @ ans
+
+
+@rule(
+    multilinear=True,
+    zero_gradient=["b"],
+    checks=[
+        ("_solve_product(t, x, b)", [{"t": (3, 3), "x": (3,), "b": [1.0, 2.0, 3.0]}, {"t": (3, 3), "x": (3, 2), "b": [[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]}], ["t", "x"]),
+        ("_solve_product(t, x, b)", [{"t": (2, 3, 3), "x": (2, 3), "b": [1.0, 2.0, 3.0]}], ["t", "x"]),
+    ],
+)
+def solve_product(t, x, b):
+    """`_solve_product(t, x, b)` in a JVP read back (--mode hvp): the second
+    derivative of np.linalg.solve with respect to its matrix."""
+    ans = _solve_product(t, x, b)
+    d_t = _unbroadcast(np.expand_dims(d_ans, -1) * np.expand_dims(x, -2) if np.ndim(b) == 1 else d_ans @ np.swapaxes(x, -1, -2), t)
+    d_x = _unbroadcast(np.squeeze(np.swapaxes(t, -1, -2) @ np.expand_dims(d_ans, -1), -1) if np.ndim(b) == 1 else np.swapaxes(t, -1, -2) @ d_ans, x)

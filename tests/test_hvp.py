@@ -192,3 +192,24 @@ def test_hvp_through_writes_into_arrays():
 
     report = check_hvp(module.grad_f, module.hvp_f, kwargs, ["x", "w"])
     assert report.ok, f"{report}\n{text}"
+
+
+def test_hvp_of_a_gaussian_marginal_likelihood():
+    # slogdet and solve with respect to the matrix: their tangents call
+    # _inverse_transposed and _solve_product, which have rules of their own.
+    source = textwrap.dedent("""\
+        import numpy as np
+
+        def f(A, b):
+            S = A @ A.T + 3.0 * np.eye(3)
+            sign, logdet = np.linalg.slogdet(S)
+            alpha = np.linalg.solve(S, b)
+            return 0.5 * b @ alpha + 0.5 * logdet
+    """)
+    module, text = _module(source, ["A"])
+    kwargs = {"A": r(3, 3), "b": r(3)}
+    v = r(3, 3)
+    ours = module.hvp_f(**kwargs, v_A=v)
+    f = autograd_version(source).f
+    theirs = np.tensordot(_autograd_block(f, kwargs, list(kwargs), "A", "A"), v, axes=2)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-11)
