@@ -52,8 +52,27 @@ def test_check_up_to_date_then_stale(tmp_path, capsys, monkeypatch):
 
 def test_check_the_committed_examples(monkeypatch):
     monkeypatch.chdir(ROOT)
-    modules = sorted(str(p.relative_to(ROOT)) for p in EXAMPLES.glob("*_grad.py"))
+    modules = sorted(str(p.relative_to(ROOT)) for p in [*EXAMPLES.glob("*_grad.py"), *EXAMPLES.glob("*_jvp.py")])
     assert main(["check", *modules]) == 0
+
+
+def test_modes_are_generated_recorded_and_checked(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    source = _copy_example(tmp_path)
+    modes = "hvp,forward,reverse,jacobian"  # written in MODES order, each once
+    assert main(["generate", "logistic.py::loss", "--wrt", "beta0,beta1", "--mode", modes, "-o", "all.py"]) == 0
+    text = (tmp_path / "all.py").read_text()
+    assert "# mode: reverse,forward,jacobian,hvp\n" in text
+    for name in ("value_and_grad_loss", "grad_loss", "jvp_loss", "vjp_loss", "jacobian_loss", "hvp_loss", "hessian_loss"):
+        assert f"def {name}(" in text
+    assert main(["check", "all.py"]) == 0
+    capsys.readouterr()
+    source.write_text(source.read_text().replace("1 - p", "1.0 - p"))
+    assert main(["check", "all.py"]) == 1
+    assert ("regenerate it with: codegen generate logistic.py::loss --wrt beta0,beta1 --mode "
+            "reverse,forward,jacobian,hvp -o all.py") in capsys.readouterr().err
+    assert main(["generate", "logistic.py::loss", "--mode", "sideways"]) == 2
+    assert "logistic.py: error: --mode `sideways` is not a mode" in capsys.readouterr().err
 
 
 def test_verify_passes_and_fails(tmp_path, capsys, monkeypatch):
