@@ -342,6 +342,18 @@ def table(results: dict) -> str:
     return "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in rows)
 
 
+def _second_table(head: list, columns: list, rows: dict, number: str) -> str:
+    """A Markdown table: per row its label, one more cell, a number per column
+    ("-" where that method did not run), then each peer's problem on a line."""
+    lines = ["| " + " | ".join(head + columns) + " |", "|---" * (len(head) + len(columns)) + "|"]
+    notes = []
+    for label, (cell, values, problems) in rows.items():
+        cells = [number.format(values[c]) if c in values else "-" for c in columns]
+        lines.append(f"| {label} | {cell} | " + " | ".join(cells) + " |")
+        notes += [f"{label}: {peer}: {problem} (not timed)" for peer, problem in problems.items()]
+    return "\n".join(lines + notes)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, help="threads for every library (set before they load)")
@@ -390,23 +402,11 @@ def main(argv=None) -> int:
         f"{name} {r['jvp_over_loss']:.2f}" for name, r in report["results"].items() if "jvp_over_loss" in r))
     if "hvp" in report:
         print("\nHessian-vector product: median time over the loss alone (lower is faster).\n")
-        columns = ["codegen hvp", "autograd hvp", "jax hvp"]
-        print("| loss | loss (ms) | " + " | ".join(columns) + " |")
-        print("|---" * (len(columns) + 2) + "|")
-        for name, r in report["hvp"].items():
-            cells = [f"{r['over_loss'][c]:.2f}" if c in r["over_loss"] else "-" for c in columns]
-            print(f"| {DESCRIPTIONS[name]} | {r['loss_ms']:.3g} | " + " | ".join(cells) + " |")
-            for peer, problem in r["problems"].items():
-                print(f"{name}: {peer}: {problem} (not timed)")
+        rows = {DESCRIPTIONS[n]: (f"{r['loss_ms']:.3g}", r["over_loss"], r["problems"]) for n, r in report["hvp"].items()}
+        print(_second_table(["loss", "loss (ms)"], ["codegen hvp", "autograd hvp", "jax hvp"], rows, "{:.2f}"))
         print("\nJacobians: median milliseconds (lower is faster); codegen's mode is the one it chose.\n")
-        columns = ["codegen", "autograd jacobian", "jax jacfwd", "jax jacrev"]
-        print("| function | mode | " + " | ".join(columns) + " |")
-        print("|---" * (len(columns) + 2) + "|")
-        for label, r in report["jacobians"].items():
-            cells = [f"{r['ms'][c]:.3g}" if c in r["ms"] else "-" for c in columns]
-            print(f"| {label} | {r['mode']} | " + " | ".join(cells) + " |")
-            for peer, problem in r["problems"].items():
-                print(f"{label}: {peer}: {problem} (not timed)")
+        rows = {label: (r["mode"], r["ms"], r["problems"]) for label, r in report["jacobians"].items()}
+        print(_second_table(["function", "mode"], ["codegen", "autograd jacobian", "jax jacfwd", "jax jacrev"], rows, "{:.3g}"))
     if "generation_s" in report:
         g = report["generation_s"]
         print("\nGeneration (parse to formatted module), seconds: "

@@ -369,10 +369,7 @@ class _Sweep:
         out = []
         for statement in block:
             if isinstance(statement, ir.Step):
-                value = render(statement.rule, statement.args, statement.given)
-                kind, name = statement.rule.key
-                effect = statement.rule.opaque is not None and (kind == "method" or name.startswith("numpy.random."))
-                out.append(Line((statement.target,), value, statement.origin, effect=effect))
+                out.append(primal_line(statement))
             elif isinstance(statement, ir.Assign):
                 out.append(line(statement.target, ir.node_of(statement.value), statement.origin))
             elif isinstance(statement, ir.If):
@@ -423,15 +420,8 @@ class _Sweep:
             self.counters[id(loop)] = counter
             out.append(line(counter, cst.Integer("0"), loop.origin))
         body = self.forward(loop.body, key)
-        if loop.is_while:
-            header = self.forward(loop.header, (id(loop), "header"))
-            if header:
-                stop = Block("if", cst.UnaryOperation(cst.Not(), ir.node_of(loop.test)), (Jump("break"),))
-                out.append(Block("while", cst.Name("True"), tuple(header) + (stop,) + tuple(body), origin=loop.origin))
-            else:
-                out.append(Block("while", ir.node_of(loop.test), tuple(body), origin=loop.origin))
-        else:
-            out.append(Block("for", _range(loop.bounds), tuple(body), target=loop.index, origin=loop.origin))
+        header = self.forward(loop.header, (id(loop), "header")) if loop.is_while else []
+        out.append(loop_block(loop, header, body))
         return out
 
     # -- reverse -----------------------------------------------------------------------
@@ -799,6 +789,26 @@ def _before_carried_copies(out: list, nodes: list, carried: set[str]) -> None:
     while index and getattr(out[index - 1], "targets", ()) and out[index - 1].targets[0] in carried:
         index -= 1
     out[index:index] = nodes
+
+
+def primal_line(step: ir.Step) -> Line:
+    """The step as generated code computes it. A call without a rule that may change
+    state (a method, np.random) is marked to stay where it is."""
+    value = render(step.rule, step.args, step.given)
+    kind, name = step.rule.key
+    effect = step.rule.opaque is not None and (kind == "method" or name.startswith("numpy.random."))
+    return Line((step.target,), value, step.origin, effect=effect)
+
+
+def loop_block(loop: ir.Loop, header: list, body: list) -> Block:
+    """The loop as generated code runs it: `for i in range(...)`, or `while test`
+    (`while True` with the header's steps and a break, where the test needs steps)."""
+    if loop.is_while:
+        if header:
+            stop = Block("if", cst.UnaryOperation(cst.Not(), ir.node_of(loop.test)), (Jump("break"),))
+            return Block("while", cst.Name("True"), tuple(header) + (stop,) + tuple(body), origin=loop.origin)
+        return Block("while", ir.node_of(loop.test), tuple(body), origin=loop.origin)
+    return Block("for", _range(loop.bounds), tuple(body), target=loop.index, origin=loop.origin)
 
 
 def _range(bounds) -> cst.Call:

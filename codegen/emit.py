@@ -97,15 +97,18 @@ def jvp_signature(function, tangents: Iterable[str], annotated: Mapping[str, str
             params=[note(p) for p in params.params], kwonly_params=[note(p) for p in params.kwonly_params],
             posonly_params=[note(p) for p in params.posonly_params],
         )
-    news = [note(cst.Param(cst.Name(t))) for t in tangents]
+    return _parameters(_appended(params, [note(cst.Param(cst.Name(t))) for t in tangents]))
+
+
+def _appended(params: cst.Parameters, news: list) -> cst.Parameters:
+    """`params` with `news` after them: keyword-only where a parameter before them
+    has a default or is keyword-only (Python allows no required positional
+    parameter after those)."""
     plain = (*params.posonly_params, *params.params)
     if params.kwonly_params or any(p.default is not None for p in plain) or isinstance(params.star_arg, cst.Param):
         star = params.star_arg if isinstance(params.star_arg, (cst.Param, cst.ParamStar)) else cst.ParamStar()
-        params = params.with_changes(star_arg=star, kwonly_params=(*params.kwonly_params, *news))
-    else:
-        params = params.with_changes(params=(*params.params, *news))
-    signature = code(cst.FunctionDef(cst.Name("f"), params, cst.IndentedBlock([]))).split("(", 1)[1]
-    return signature.rsplit(")", 1)[0]
+        return params.with_changes(star_arg=star, kwonly_params=(*params.kwonly_params, *news))
+    return params.with_changes(params=(*params.params, *news))
 
 
 def reverse_functions(gradient: Gradient, value_and_grad: Body, grad: Body) -> list:
@@ -148,14 +151,7 @@ def vjp_functions(gradient: Gradient, grad: Body, cotangent: str) -> list:
     """`vjp_<f>(params..., cotangent)`: the gradients of ⟨cotangent, result⟩."""
     fn = gradient.function
     wrt = ", ".join(gradient.wrt)
-    params = fn.signature
-    news = [cst.Param(cst.Name(cotangent))]
-    plain = (*params.posonly_params, *params.params)
-    if params.kwonly_params or any(p.default is not None for p in plain) or isinstance(params.star_arg, cst.Param):
-        star = params.star_arg if isinstance(params.star_arg, (cst.Param, cst.ParamStar)) else cst.ParamStar()
-        params = params.with_changes(star_arg=star, kwonly_params=(*params.kwonly_params, *news))
-    else:
-        params = params.with_changes(params=(*params.params, *news))
+    params = _appended(fn.signature, [cst.Param(cst.Name(cotangent))])
     doc = (
         f"The vector-Jacobian product: the gradient of `sum({cotangent} * {fn.name}(...))` with respect "
         f"to {wrt} ({cotangent} of the result's shape), in reverse mode."

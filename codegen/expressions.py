@@ -446,3 +446,13 @@ def fold_static(node: cst.CSTNode, parens: bool = True):
     """Decide conditional expressions whose tests involve only literals."""
     folded = node.visit(_FoldStatic())
     return parenthesize(folded) if parens else folded
+
+
+def total(terms: list) -> cst.BaseExpression | None:
+    """`a + b + ...` of the terms (None for none), parenthesised as needed."""
+    if not terms:
+        return None
+    out = terms[0]
+    for term in terms[1:]:
+        out = cst.BinaryOperation(out, cst.Add(), term)
+    return parenthesize(out)

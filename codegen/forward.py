@@ -30,9 +30,9 @@ import libcst as cst
 
 from . import ir
 from .analyze import Analysis
-from .differentiate import ZERO, _call, _canonical, _Claim, _claim_of, _range, _reused, tree_variables
+from .differentiate import ZERO, _call, _canonical, _Claim, _claim_of, _reused, loop_block, primal_line, tree_variables
 from .errors import CodegenError
-from .expressions import code, fold_static, parenthesize, reads, substitute, transform
+from .expressions import code, fold_static, parenthesize, reads, substitute, total, transform
 from .lowering import render
 from .names import Namer
 from .program import Block, Jump, Line, Node, line
@@ -124,13 +124,11 @@ class _Forward:
         out: list = []
         for statement in statements:
             if isinstance(statement, ir.Step):
-                value = render(statement.rule, statement.args, statement.given)
-                kind, name = statement.rule.key
-                effect = statement.rule.opaque is not None and (kind == "method" or name.startswith("numpy.random."))
-                out.append(Line((statement.target,), value, statement.origin, effect=effect))
+                primal = primal_line(statement)
+                out.append(primal)
                 self._forget(statement.target)
-                if not effect and self.counts.get(statement.target) == 1:
-                    self.computed.setdefault(_canonical(value), (statement.target, frozenset(reads(value))))
+                if not primal.effect and self.counts.get(statement.target) == 1:
+                    self.computed.setdefault(_canonical(primal.value), (statement.target, primal.reads))
                 if statement.target in self.analysis.active:
                     self._step(statement, out)
             elif isinstance(statement, ir.Assign):
@@ -184,17 +182,8 @@ class _Forward:
         for name in (*loop.carried, *([loop.index] if loop.index else [])):
             self._forget(name)
         self.computed = dict(self.computed)
-        if loop.is_while:
-            header = self.block(loop.header)
-            body = self.block(loop.body)
-            if header:
-                stop = Block("if", cst.UnaryOperation(cst.Not(), ir.node_of(loop.test)), (Jump("break"),))
-                block = Block("while", cst.Name("True"), tuple(header) + (stop,) + tuple(body), origin=loop.origin)
-            else:
-                block = Block("while", ir.node_of(loop.test), tuple(body), origin=loop.origin)
-        else:
-            body = self.block(loop.body)
-            block = Block("for", _range(loop.bounds), tuple(body), target=loop.index, origin=loop.origin)
+        header = self.block(loop.header) if loop.is_while else []
+        block = loop_block(loop, header, self.block(loop.body))
         self.filled = {}
         self.computed = computed
         for name in loop.carried:
@@ -305,7 +294,7 @@ class _Forward:
                 else:
                     replaced[p] = t
                 terms.append(render(rule, tuple(replaced.items()), step.given))
-        return _sum(terms)
+        return total(terms)
 
     def _expression(self, step: ir.Step, out) -> tuple[cst.BaseExpression | None, _Claim]:
         """The rule's `t_ans` expression, its terms in inactive tangents left out."""
@@ -333,7 +322,7 @@ class _Forward:
                     known[n] = _Claim(self.analysis.shape(atom), True)
             claim = claim.plus(_claim_of(term, known))
             terms.append(fold_static(substitute(term, local, parens=True), parens=False))
-        return _sum(terms), claim
+        return total(terms), claim
 
 
 def _atoms(atom: ir.Atom) -> tuple:
@@ -352,10 +341,3 @@ def _terms(expression: cst.BaseExpression) -> list:
     return [expression]
 
 
-def _sum(terms: list) -> cst.BaseExpression | None:
-    if not terms:
-        return None
-    total = terms[0]
-    for term in terms[1:]:
-        total = cst.BinaryOperation(total, cst.Add(), term)
-    return parenthesize(total)

@@ -88,7 +88,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .errors import CodegenError, Located
-from .expressions import attribute, canonical, code, imports, parenthesize, qualified, reads, substitute
+from .expressions import attribute, canonical, code, imports, qualified, reads, substitute, total
 from .signatures import signature_problem
 
 _BUILTINS = {"abs", "len", "max", "min", "sum", "float", "int", "round", "pow"}
@@ -681,12 +681,7 @@ def _derived_tangent(body, grads) -> cst.BaseExpression | None:
     for param in grads:
         term = substitute(_inlined(lines[f"d_{param}"], body), {"d_ans": cst.Name(f"t_{param}")}, parens=True)
         terms.append(term)
-    if not terms:
-        return None
-    total = terms[0]
-    for term in terms[1:]:
-        total = cst.BinaryOperation(total, cst.Add(), term)
-    return parenthesize(total)
+    return total(terms)
 
 
 def _checks(given, forward, params, options, where, decorator):
