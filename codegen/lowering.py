@@ -54,6 +54,14 @@ _VIEWS = frozenset({"getitem", "item", "item_or_index", "transpose", "reshape", 
                     "swapaxes", "moveaxis", "flip"})
 
 
+# Calls without a rule whose result is always a new array (SciPy's special functions
+# are ufuncs, its distributions' methods compute new arrays): writing into it later
+# (`d = ndtr(y); d *= w`) cannot change the argument. Any other such call might
+# return its argument or a view of it (np.asarray, np.diagonal), so writing into its
+# result is refused where that argument has another name.
+_FRESH = ("scipy.special.", "scipy.stats.")
+
+
 class ExpressionLowering:
     # -- expressions -----------------------------------------------------------------
 
@@ -555,7 +563,8 @@ class ExpressionLowering:
         if kind == "call" and rule.compute is None and rule.opaque is None and not qual.startswith(("numpy.", "builtins.")):
             self.imports.add(qual.rpartition(".")[0])
         self.block.append(ir.Step(name, rule, args, frozenset(given), self.origin, self.where.place(node)))
-        viewing = rule.name in _VIEWS or rule.opaque is not None or (
+        fresh = rule.opaque is not None and kind == "call" and qual.startswith(_FRESH)
+        viewing = rule.name in _VIEWS or (rule.opaque is not None and not fresh) or (
             rule.name == "array" and isinstance(node, cst.Call) and qualified(node.func, self.parsed.aliases) == "numpy.asarray"
         )
         if viewing and hasattr(self, "may_share"):  # NumPy may return a view of the argument
