@@ -88,8 +88,9 @@ def hvp_functions(source: str, simple: ir.Function, names, registry, namer: Name
     wrt = ", ".join(names)
     vs = ", ".join(tangent.tangents)
     hvp_doc = (
-        f"The Hessian of `{fn.name}` with respect to {wrt} times ({vs}): the derivative of its gradient "
-        f"along them (exact: reverse mode over forward mode)."
+        f"The Hessian of `{fn.name}` with respect to {wrt} times "
+        + (f"{vs}: the derivative of its gradient along it" if len(names) == 1 else f"({vs}): the derivative of its gradient along them")
+        + " (exact: reverse mode over forward mode)."
     )
     params = [p.name.value for p in (*fn.signature.posonly_params, *fn.signature.params, *fn.signature.kwonly_params)]
     passed = ", ".join(f"{p}={p}" for p in params)
