@@ -48,6 +48,7 @@ class Tangent:
     aux: tuple[cst.BaseExpression, ...] | None
     tangent: cst.BaseExpression  # the result's tangent
     keep: frozenset[str]
+    lines: frozenset[str] = frozenset()  # the tangents' variables (not the values')
     scalars: frozenset[str] = frozenset()
     arrays: frozenset[str] = frozenset()
     invented: frozenset[str] = frozenset()
@@ -86,6 +87,7 @@ def linearize(function: ir.Function, analysis: Analysis, namer: Namer, where=Non
         aux=aux,
         tangent=tangent,
         keep=frozenset(keep),
+        lines=frozenset(sweep.lines),
         scalars=frozenset(p.name for p in function.params if p.scalar),
         arrays=frozenset(n for n, s in analysis.shapes.items() if s and not n.startswith("const:")) - sweep.trees,
         invented=frozenset(namer.invented) - frozenset(
@@ -115,6 +117,7 @@ class _Forward:
         # a name it reads is assigned.
         self.computed: dict[str, tuple[str, frozenset[str]]] = {}
         self.counts = counts
+        self.lines: set[str] = set()  # every tangent variable assigned
 
     def active(self, atom) -> bool:
         """Whether the atom (a variable, or a list literal holding one) depends on wrt."""
@@ -200,6 +203,7 @@ class _Forward:
         if target in self.rebound and claim != whole and target not in self.trees:
             value, claim = _call("_fill", value, cst.Name(target)), whole
         out.append(line(tangent, value, origin))
+        self.lines.add(tangent)
         self.claims[tangent] = claim
         for name, filled in list(self.filled.items()):
             if tangent in (name, filled):

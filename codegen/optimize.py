@@ -122,6 +122,7 @@ def optimize_forward(tangent, tangent_only: bool = False) -> Body:
     kept = _fold(kept, tangent.invented - reads(returns))
     kept = _runs(kept, _merge_sums)
     kept = _runs(kept, _common_subexpressions)
+    kept = map_lines(kept, lambda n: replace(n, value=simplify(fold_numbers(n.value))) if n.target in tangent.lines else n)
     counts = _read_counts(kept)
     kept = _runs(kept, lambda run: _inline_copies(run, tangent.keep | named | reads(returns), counts))
     if not tangent_only:
@@ -824,6 +825,34 @@ def _terms(node, sign: int) -> list:
         right = -sign if isinstance(node.operator, cst.Subtract) else sign
         return _terms(node.left, sign) + _terms(node.right, right)
     return [(sign, node)]
+
+
+def fold_numbers(value: cst.BaseExpression) -> cst.BaseExpression:
+    """Every chain of `*` in `value` with its number factors multiplied into one, last
+    (`t * 2 * u * 100.0` -> `t * u * 200.0`: one pass over an array less per number).
+    It regroups the rounding, so, as `factor`, it is for derivative lines only."""
+
+    def leave(node):
+        if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply)):
+            return node
+        factors = _factors(node)
+        sign = 1.0
+        head = factors[0]
+        if isinstance(head, cst.UnaryOperation) and isinstance(head.operator, cst.Minus) and _number(head) is None:
+            sign, factors = -1.0, [head.expression.with_changes(lpar=[], rpar=[]) if not isinstance(head.expression, cst.BinaryOperation) else head.expression, *factors[1:]]
+        numbers = [f for f in factors if _number(f) is not None and not isinstance(_number(f), bool)]
+        if len(numbers) + (sign < 0) < 2 or len(numbers) == len(factors):
+            return node
+        product = sign
+        for f in numbers:
+            product *= float(_number(f))
+        rest = [f for f in factors if not any(f is n for n in numbers)]
+        out = rest[0]
+        for f in rest[1:] + [_literal(product)]:
+            out = cst.BinaryOperation(out, cst.Multiply(), f)
+        return out
+
+    return parenthesize(transform(value, leave))
 
 
 def _factors(node) -> list:
