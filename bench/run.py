@@ -5,13 +5,16 @@ people use instead, timed side by side in one process.
 
 For each loss it times, interleaved round by round (so that a noisy machine slows
 every column alike; each timed call follows an untimed one of the same method): the loss alone, a hand-written NumPy value+gradient, codegen's
-`value_and_grad_loss` and `grad_loss`, and, when installed, autograd, JAX (with and
+`value_and_grad_loss` and `grad_loss`, its forward mode's `jvp_loss` (checked against
+grad . t), and, when installed, autograd, JAX (with and
 without jit; jit compile time is reported apart) and PyTorch (CPU, float64). Every
 method's gradient is first compared with the hand-written one, so nothing wrong is
 timed. It prints medians as ratios to the hand-written code, the peak memory of the
 loss and of codegen's value_and_grad (tracemalloc), the time codegen takes to
 generate each example and a synthetic long function, the versions and thread
-settings; and writes all of it as JSON. `python bench/plot.py` draws the JSON.
+settings; then (bench/second.py) each loss's Hessian-vector product by codegen,
+autograd and JAX, and the Jacobians of an ODE trajectory and of a residual (unless
+--no-second-order); and writes all of it as JSON. `python bench/plot.py` draws the JSON.
 """
 
 from __future__ import annotations

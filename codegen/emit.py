@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import shlex
-import textwrap
 from typing import Iterable, Mapping
 
 import black
@@ -314,13 +313,8 @@ def _black_statements(head: str, statements: list[str]) -> list[str]:
 
 
 def _function(name: str, signature: str, doc: str, body: Body) -> list[str]:
-    out = [f"def {name}({signature}):"]
-    if len(doc) + 10 <= BLACK_MODE.line_length:
-        out.append(f'    """{doc}"""')
-    else:  # a long docstring, wrapped as a person would
-        lines = textwrap.wrap(doc, width=BLACK_MODE.line_length - 7, break_long_words=False, break_on_hyphens=False)
-        lines[-1] += '"""'
-        out += ['    """' + lines[0]] + ["    " + line for line in lines[1:]]
+    # One line: format_functions gives Black one statement per line.
+    out = [f"def {name}({signature}):", f'    """{doc}"""']
     out += _render(body.forward, 1, "")
     out += _render(body.reverse, 1, "adjoint of ")
     out.append(f"    return {code(body.returns)}")

@@ -10,8 +10,7 @@ import numpy as np
 
 
 def jvp_loss(W, X, y, t_W):
-    """`(value, tangent)`: `loss` and its derivative along t_W (the tangent of W), in
-    forward mode."""
+    """`(value, tangent)`: `loss` and its derivative along t_W (the tangent of W), in forward mode."""
     t_W = _numpy_scalars(t_W)
     # line 8: xi1 = -W * X
     xi1 = -W * X

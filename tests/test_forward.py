@@ -280,3 +280,25 @@ def test_a_parameter_outside_wrt_that_a_loop_makes_depend_on_it():
     kwargs = {"w": np.array([0.1, 0.5, -0.3]), "v": np.array([0.2, 0.4, 0.9])}
     report = check_jvp(user.f, module.jvp_f, kwargs, ["w"], value_and_grad=module.value_and_grad_f)
     assert report.ok and report.errors["grad·t"] <= 1e-9, f"{report}\n{text}"
+
+
+def test_long_docstrings_survive_chunked_formatting():
+    # Black gets the functions one statement per line, in chunks; the new modes' long
+    # docstrings, once wrapped over lines, were cut at a chunk's end (InvalidInput:
+    # exploratory round seed 700403). Docstrings stay one line.
+    import black
+    import libcst as cst
+
+    from codegen.emit import BLACK_MODE, _function, format_functions
+    from codegen.optimize import Body
+    from codegen.program import Line
+
+    doc = "A docstring longer than a line, " * 6
+    body = Body(forward=(Line(("y",), cst.parse_expression("x + 1")),), reverse=(), returns=cst.parse_expression("y"))
+    lines = _function("g", "x", doc, body)
+    assert format_functions([lines], chunk=1) == [black.format_str("\n".join(lines) + "\n", mode=BLACK_MODE)]
+    source = "import numpy as np\n\n\ndef f(x, c):\n    return np.sum(np.sin(x)), (c, np.mean(x))\n"
+    text = codegen.generate(source, "f", ["x"], mode="reverse,forward,jacobian,hvp")
+    lines = text.splitlines()
+    docs = [lines[i + 1] for i, line in enumerate(lines) if re.match(r"def \w+_f\(", line)]
+    assert len(docs) == 7 and all(d.startswith('    """') and d.endswith('"""') for d in docs), docs
