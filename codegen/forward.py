@@ -193,7 +193,7 @@ class _Forward:
             self._forget(name)
         return before + [block]
 
-    def _assigned(self, target: str, tangent: str, value, claim: _Claim, origin, out) -> None:
+    def _assigned(self, target: str, tangent: str, value, claim: _Claim, origin, out, comment=None) -> None:
         """`tangent = value`, made full-size first where `target` is assigned more than
         once (a merge, a carried value) and the value may be smaller."""
         whole = _Claim(self.analysis.shapes[target], True)
@@ -202,7 +202,7 @@ class _Forward:
             value = transform(value, lambda node: _reused(node, lookup))
         if target in self.rebound and claim != whole and target not in self.trees:
             value, claim = _call("_fill", value, cst.Name(target)), whole
-        out.append(line(tangent, value, origin))
+        out.append(line(tangent, value, origin, comment))
         self.lines.add(tangent)
         self.claims[tangent] = claim
         for name, filled in list(self.filled.items()):
@@ -237,7 +237,8 @@ class _Forward:
             value = None
         if value is None:  # nothing active flows in along a differentiable argument
             value, claim = ZERO, _Claim(frozenset(), True)
-        self._assigned(step.target, tangent, value, claim, step.origin, out)
+        fused = rule.policy if rule.policy and rule.policy.startswith("fused: ") else None
+        self._assigned(step.target, tangent, value, claim, step.origin, out, fused)
 
     def _refusal(self, step: ir.Step) -> CodegenError:
         rule = step.rule

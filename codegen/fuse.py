@@ -40,10 +40,17 @@ class Pattern:
     options: tuple[tuple[str, str, str], ...] = ()
 
 
-def fuse(function: ir.Function, registry: Registry) -> ir.Function:
+def fuse(function: ir.Function, registry: Registry, within: frozenset[str] | None = None) -> ir.Function:
+    """`function` with each chain a fusion matches given its derivative. `within`:
+    the values a chain may pass through (forward mode gives the temporaries only, so
+    that values the user named, such as the lecture's ξ2..ξ4, keep their tangents)."""
     if not registry.fusions:
         return function
     definitions = _definitions(function)
+    if within is not None:
+        # A value the user named is passed through only where the fusion names it too
+        # (`shift = np.max(x, ...)`), not inside an expression the fusion spells out.
+        definitions = _Within(definitions, within)
 
     def rewrite(block):
         out = []
@@ -58,6 +65,14 @@ def fuse(function: ir.Function, registry: Registry) -> ir.Function:
         return tuple(out)
 
     return replace(function, body=rewrite(function.body))
+
+
+class _Within(dict):
+    """Definitions, with the names a chain may pass through unnamed (`allows`)."""
+
+    def __init__(self, definitions, within):
+        super().__init__(definitions)
+        self.within = within
 
 
 def _definitions(function: ir.Function) -> dict[str, ir.Step]:
@@ -86,6 +101,8 @@ def _match(pattern: Pattern, atom: ir.Atom, bindings, definitions) -> bool:
     if pattern.kind == "number":
         return isinstance(atom, ir.Const) and _number(atom.node) == pattern.value
     if not isinstance(atom, ir.Var) or atom.name not in definitions:
+        return False
+    if isinstance(definitions, _Within) and pattern.name is None and atom.name not in definitions.within:
         return False
     step = definitions[atom.name]
     if step.rule is not pattern.rule:
@@ -165,9 +182,15 @@ def _apply(fusion, step: ir.Step, bindings) -> ir.Step:
     # The root's own arguments only print its forward line: given a default, they do
     # not count among the arrays (shapes, broadcasting); the chain's inputs do.
     own = tuple(replace(p, default=p.default or cst.Name("None")) for p in step.rule.params)
+    tangent = None
+    if fusion.tangent is not None:  # forward mode: the tangents of the chain's inputs
+        tangents = {f"t_{name}": cst.Name(f"t_fused_{name}") for name in bindings}
+        tangent = substitute(fusion.tangent, {**renamed, **tangents}, parens=True)
     rule = replace(
         step.rule,
         name=f"{step.rule.name}+{fusion.name}",
+        tangent=tangent,
+        linear=None,
         params=own + extra,
         body=tuple(body),
         grads=tuple(f"fused_{g}" for g in fusion.grads),

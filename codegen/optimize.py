@@ -646,7 +646,8 @@ def _fold_block(nodes, once: set[str]) -> tuple:
                     if isinstance(after, Line) and target in after.reads:
                         folded = simplify(substitute(after.value, {target: node.value}, parens=False))
                         if len(code(folded)) <= _FOLDED_WIDTH + 24 or len(code(after.value)) > _FOLDED_WIDTH:
-                            nodes[later] = replace(after, value=folded, origin=after.origin or node.origin)
+                            nodes[later] = replace(after, value=folded, origin=after.origin or node.origin,
+                                                   comment=after.comment or node.comment)
                             del nodes[index]
                             index = max(index - 1, 0)
                             break

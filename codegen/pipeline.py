@@ -105,9 +105,12 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
         del gradient
     tangent = None
     if "forward" in modes or "jacobian" in modes:
-        # Forward mode reads the steps as written: fusions are reverse-mode shortcuts.
-        analysis = analyze(simple, names, registry)
-        tangent = linearize(simple, analysis, namer)
+        # A fusion's tangent, like its adjoint, skips the chain: where it runs through
+        # temporaries only (the steps the user named keep their tangents, as in the
+        # lecture's forward table).
+        fused = fuse(simple, registry, within=frozenset(namer.invented))
+        analysis = analyze(fused, names, registry)
+        tangent = linearize(fused, analysis, namer)
         functions += forward_functions(tangent, optimize_forward(tangent))
         header = header or tangent.function
         del analysis
@@ -122,7 +125,7 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
         functions += jacobian_functions(simple, names, tangent.tangents, cotangent, simple.aux is not None)
         del analysis, fused, gradient
     if "hvp" in modes:
-        functions += hvp_functions(source, simple, names, registry, namer, path)
+        functions += hvp_functions(source, fuse(simple, registry, within=frozenset(namer.invented)), names, registry, namer, path)
         header = header or simple
     for where in sources:  # the last stage to report a position
         where.forget()

@@ -218,6 +218,7 @@ class Fusion:
     keys: tuple = ()
     setup: tuple[str, ...] = ()  # the lines naming values, for the checks
     options: tuple[str, ...] = ()  # parameters that stand for options (an axis), not arrays
+    tangent: cst.BaseExpression | None = None  # `t_ans` (as a rule's), for forward mode
 
     def size(self) -> int:
         def count(p):
@@ -439,8 +440,14 @@ def _read_fusion(fn: cst.FunctionDef, aliases, where: Located, import_lines, lit
         named[name] = replace(found, name=name) if found.kind == "rule" else found
     at[0] = statements[index]
     root = pattern(canonical(statements[index].value, aliases))
-    body = tuple(canonical(s, aliases) for s in statements[index + 1 :])
+    lines = [s for s in statements[index + 1 :] if s.targets[0].target.value != "t_ans"]
+    written = [s for s in statements[index + 1 :] if s.targets[0].target.value == "t_ans"]
+    body = tuple(canonical(s, aliases) for s in lines)
     grads = tuple(s.targets[0].target.value[2:] for s in body if s.targets[0].target.value.startswith("d_"))
+    if written:
+        tangent = _tangent(canonical(written[0].value, aliases), body, set(params), grads, where, written[0])
+    else:
+        tangent = _derived_tangent(body, grads) if options.get("elementwise") else None
     setup = tuple(code(s).strip() for s in statements[:index])
     value = code(statements[index].value)
     checks = options.get("checks") or ((value, tuple({p: s for p in params} for s in SHAPES)),)
@@ -449,6 +456,7 @@ def _read_fusion(fn: cst.FunctionDef, aliases, where: Located, import_lines, lit
         elementwise=bool(options.get("elementwise")), domain=options.get("domain", {}),
         checks=checks, imports=import_lines, path=where.path, line=where.position(fn)[0],
         keys=(("fusion", fn.name.value),), setup=setup, options=tuple(sorted(used_as_options)),
+        tangent=tangent,
     )
 
 

@@ -5,7 +5,8 @@ and are still differentiated step by step for any other use of them).
 
 A fusion reads like a rule: its parameters are the chain's inputs, its lines name
 values along the chain, `ans = ...` is the chain's result, and the `d_` lines are
-the derivative, written with d_ans, ans, the parameters and the named values.
+the derivative, written with d_ans, ans, the parameters and the named values; a
+`t_ans` line, its tangent (forward mode), where it is not elementwise.
 """
 
 import numpy as np
@@ -57,6 +58,7 @@ def logsumexp_shifted(x, axis):
     shift = np.max(x, axis=axis, keepdims=True)
     ans = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
     d_x = d_ans * np.exp(x - ans)
+    t_ans = np.sum(t_x * np.exp(x - ans), axis=axis, keepdims=True)
 
 
 @fusion(checks=[("np.log(np.sum(np.exp(x - shift))) + shift", [{"x": (3,)}, {"x": (2, 3)}])])
@@ -65,6 +67,7 @@ def logsumexp_shifted_all(x):
     shift = np.max(x)
     ans = np.log(np.sum(np.exp(x - shift))) + shift
     d_x = d_ans * np.exp(x - ans)
+    t_ans = np.sum(t_x * np.exp(x - ans))
 
 
 @fusion(checks=[("shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))", SHIFT_CHECKS)])
@@ -73,6 +76,7 @@ def log_softmax_shifted(x, axis):
     shifted = x - np.max(x, axis=axis, keepdims=True)
     ans = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
     d_x = d_ans - np.exp(ans) * np.sum(d_ans, axis=axis, keepdims=True)
+    t_ans = t_x - np.sum(np.exp(ans) * t_x, axis=axis, keepdims=True)
 
 
 @fusion(checks=[("shifted - np.log(np.sum(np.exp(shifted)))", [{"x": (3,)}, {"x": (2, 3)}])])
@@ -81,3 +85,4 @@ def log_softmax_shifted_all(x):
     shifted = x - np.max(x)
     ans = shifted - np.log(np.sum(np.exp(shifted)))
     d_x = d_ans - np.exp(ans) * np.sum(d_ans)
+    t_ans = t_x - np.sum(np.exp(ans) * t_x)

@@ -21,9 +21,10 @@ from codegen.verify import check_jvp
 from conftest import EXAMPLES, ROOT, load_file, load_generated
 
 REGISTRY = rules.load()
+RNG = np.random.default_rng(5)
 RULE_CASES = [
     pytest.param(case, id=case.label)
-    for rule in REGISTRY
+    for rule in [*REGISTRY, *REGISTRY.fusions]
     for case in rulecheck.cases(rule)
     if case.wrt
 ]
@@ -38,6 +39,7 @@ def both(source, wrt, **options):
 
 def test_every_rule_has_a_tangent():
     missing = [r.name for r in REGISTRY if r.grads and r.tangent is None and r.linear is None]
+    missing += [f.name for f in REGISTRY.fusions if f.tangent is None]
     assert not missing
 
 
@@ -302,3 +304,23 @@ def test_long_docstrings_survive_chunked_formatting():
     lines = text.splitlines()
     docs = [lines[i + 1] for i, line in enumerate(lines) if re.match(r"def \w+_f\(", line)]
     assert len(docs) == 7 and all(d.startswith('    """') and d.endswith('"""') for d in docs), docs
+
+
+@pytest.mark.parametrize("expression, variables", [
+    ("np.sum(1 / (1 + np.exp(-h)))", {"h": (4,)}),
+    ("np.sum(-y * np.log(1 / (1 + np.exp(-h))) - (1 - y) * np.log(1 - 1 / (1 + np.exp(-h))))", {"h": (4,)}),
+    ("shift = np.max(h, axis=1, keepdims=True)\n    "
+     "return np.sum(np.log(np.sum(np.exp(h - shift), axis=1, keepdims=True)) + shift)", {"h": (2, 3)}),
+    ("shifted = h - np.max(h)\n    return np.sum(y[:3] * (shifted - np.log(np.sum(np.exp(shifted)))))", {"h": (3,)}),
+])
+def test_fusions_in_one_expression_use_their_tangent(expression, variables):
+    # A chain written in one expression (or through the values the fusion itself
+    # names: `shift`) takes its fusion's tangent: `# fused:` where the tangent is
+    # computed, and right values.
+    body = expression if "return" in expression else f"return {expression}"
+    source = f"import numpy as np\n\n\ndef f(h, y):\n    {body}\n"
+    module, text = both(source, ["h"])
+    assert "# fused: " in text.split("def jvp_f", 1)[1], text
+    kwargs = {"h": RNG.standard_normal(variables["h"]), "y": np.array([0.2, 0.9, 0.4, 0.6])}
+    report = check_jvp(load_generated(source, "user").f, module.jvp_f, kwargs, ["h"], value_and_grad=module.value_and_grad_f)
+    assert report.ok and report.errors["grad·t"] <= 1e-9, f"{report}\n{text}"
