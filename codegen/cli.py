@@ -97,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("verify", help="compare the gradient with finite differences")
     p.add_argument("target", metavar="PATH::FUNC")
     p.add_argument("--wrt")
+    p.add_argument("--mode", default="reverse", help="the modes to generate and check (without --module)")
     p.add_argument("--inputs", required=True, metavar="PATH::MAKER",
                    help="a function returning the keyword arguments to check at")
     p.add_argument("--module", metavar="GENERATED.py", help="check this generated module "
@@ -322,7 +323,7 @@ def _function(module: types.ModuleType, name: str, path: str):
 
 
 def _verify(args) -> int:
-    from .verify import check_gradient
+    from .verify import check_gradient, check_hvp, check_jvp
 
     path, function = _split(args.target)
     wrt = _wrt(args.wrt, path)
@@ -330,7 +331,8 @@ def _verify(args) -> int:
     source = read_source(path)
     read_source(inputs_path)
     text = read_text(args.module) if args.module else generate(
-        source, function, wrt, path=path, rules_dirs=args.rules, include=_includes(args.include)
+        source, function, wrt, path=path, rules_dirs=args.rules, include=_includes(args.include),
+        mode=modes_of(args.mode, path),
     )
     shown = args.module or f"<generated from {path}>"
     generated = types.ModuleType(f"codegen_generated_{function}")
@@ -348,18 +350,35 @@ def _verify(args) -> int:
             f"{maker}() returned a {type(kwargs).__name__}; return a dict of keyword arguments, such as "
             "{'x': np.ones(3)}", inputs_path,
         )
-    report = _run_user(path, "checking the gradient", lambda: check_gradient(
-        _function(user, function, path),
-        _function(generated, f"value_and_grad_{function}", shown),
-        kwargs,
-        wrt_names,
-        directions=args.directions,
-        tolerance=args.tolerance,
-        seed=args.seed,
-    ))
+    # Every function the module holds is checked: the gradient and the JVP against
+    # central differences of the function (the JVP against grad . t too), the HVP
+    # against central differences of the module's gradient.
+    options = dict(directions=args.directions, tolerance=args.tolerance, seed=args.seed)
+    f = _function(user, function, path)
+    value_and_grad = getattr(generated, f"value_and_grad_{function}", None)
+    grad = getattr(generated, f"grad_{function}", None)
+    jvp = getattr(generated, f"jvp_{function}", None)
+    hvp = getattr(generated, f"hvp_{function}", None)
+    checks = []
+    if value_and_grad is not None:
+        checks.append(("gradient", lambda: check_gradient(f, value_and_grad, kwargs, wrt_names, **options)))
+    if jvp is not None:
+        checks.append(("JVP", lambda: check_jvp(f, jvp, kwargs, wrt_names, value_and_grad=value_and_grad, **options)))
+    if hvp is not None and grad is not None:
+        checks.append(("HVP", lambda: check_hvp(grad, hvp, kwargs, wrt_names, **options)))
+    if not checks:
+        _function(generated, f"value_and_grad_{function}", shown)  # says what the module defines
     print(f"{path}::{function}")
-    print(report)
-    return OK if report.ok else CHECK_FAILED
+    ok = True
+    for what, check in checks:
+        report = _run_user(path, f"checking the {what}", check)
+        if len(checks) > 1:
+            print(f"{what}:")
+        print(report)
+        ok = ok and report.ok
+    if hvp is not None and grad is None:
+        print("HVP: not checked (it is compared with the gradient: generate with --mode reverse,hvp)")
+    return OK if ok else CHECK_FAILED
 
 
 def _header_wrt(text: str, path: str = "<generated>") -> tuple[str, ...]:

@@ -90,6 +90,24 @@ def test_verify_passes_and_fails(tmp_path, capsys, monkeypatch):
     assert "FAILED: worst" in out and "beta1" in out
 
 
+def test_verify_checks_every_mode_the_module_holds(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _copy_example(tmp_path)
+    args = ["verify", "logistic.py::loss", "--wrt", "beta0,beta1", "--inputs", "logistic.py::example_inputs"]
+    assert main(args + ["--mode", "reverse,forward,hvp"]) == 0
+    out = capsys.readouterr().out
+    assert "gradient:" in out and "JVP:" in out and "HVP:" in out and out.count("ok: worst") == 3
+
+    # A wrong tangent, in a module with forward mode alone, fails.
+    main(["generate", "logistic.py::loss", "--wrt", "beta0,beta1", "--mode", "forward", "-o", "fwd.py"])
+    text = (tmp_path / "fwd.py").read_text()
+    assert "t_beta1 * X" in text
+    (tmp_path / "fwd.py").write_text(text.replace("t_beta1 * X", "t_beta1 * X * 1.01"))
+    capsys.readouterr()
+    assert main(args + ["--module", "fwd.py"]) == 1
+    assert "FAILED: worst" in capsys.readouterr().out
+
+
 def test_rules_lists_the_registry(capsys):
     assert main(["rules"]) == 0
     out = capsys.readouterr().out
