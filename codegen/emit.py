@@ -159,11 +159,20 @@ def vjp_functions(gradient: Gradient, grad: Body, cotangent: str) -> list:
     return [(f"vjp_{fn.name}", _parameters(params), doc, grad)]
 
 
+def passed_along(function) -> str:
+    """The function's parameters passed on to another with its signature: by position
+    where Python allows no keyword (before `/`), by keyword after."""
+    params = function.signature
+    return ", ".join(
+        [p.name.value for p in params.posonly_params]
+        + [f"{p.name.value}={p.name.value}" for p in (*params.params, *params.kwonly_params)]
+    )
+
+
 def jacobian_functions(function, wrt, tangents, cotangent, has_aux: bool) -> list:
     """`jacobian_<f>`, which calls `jvp_<f>` or `vjp_<f>` (see `_jacobian`)."""
     fn = function
-    names = [p.name.value for p in (*fn.signature.posonly_params, *fn.signature.params, *fn.signature.kwonly_params)]
-    given = ", ".join(f"{n}={n}" for n in names)
+    given = passed_along(fn)
     ts = ", ".join(tangents)
     jvp = f"lambda {ts}: jvp_{fn.name}({given}, {', '.join(f'{t}={t}' for t in tangents)})"
     vjp = f"lambda {cotangent}: vjp_{fn.name}({given}, {cotangent}={cotangent})"

@@ -35,7 +35,7 @@ import libcst as cst
 from . import ir
 from .analyze import analyze
 from .differentiate import differentiate
-from .emit import _function, jvp_signature, signature_of
+from .emit import _function, jvp_signature, passed_along, signature_of
 from .errors import CodegenError
 from .expressions import code
 from .forward import linearize
@@ -92,8 +92,7 @@ def hvp_functions(source: str, simple: ir.Function, names, registry, namer: Name
         + (f"{vs}: the derivative of its gradient along it" if len(names) == 1 else f"({vs}): the derivative of its gradient along them")
         + " (exact: reverse mode over forward mode)."
     )
-    params = [p.name.value for p in (*fn.signature.posonly_params, *fn.signature.params, *fn.signature.kwonly_params)]
-    passed = ", ".join(f"{p}={p}" for p in params)
+    passed = passed_along(fn)
     call = (
         f"_hessian(lambda {vs}: {function}({passed}, {', '.join(f'{v}={v}' for v in tangent.tangents)}), "
         f"({', '.join(names)}{',' if len(names) == 1 else ''}))"

@@ -124,3 +124,14 @@ def test_jacobian_of_a_tree_is_refused():
     source = "import numpy as np\n\n\ndef f(params: dict, x):\n    return params['w'] * x\n"
     with pytest.raises(CodegenError, match="parameter tree"):
         codegen.generate(source, "f", ["params"], mode="jacobian")
+
+
+def test_positional_only_parameters():
+    # jacobian_f and hessian_f pass the parameters on to jvp_f, vjp_f and hvp_f: those
+    # before `/` by position (by keyword they raised TypeError; found in review).
+    source = "import numpy as np\n\n\ndef f(x, /, y, *, k=2.0):\n    return np.sin(x) * y + k * x ** 4\n"
+    module = load_generated(codegen.generate(source, "f", ["x"], mode="jacobian,hvp"))
+    x = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(module.jacobian_f(x, 2.0), np.diag(2.0 * np.cos(x) + 8.0 * x**3), rtol=1e-14)
+    # the Hessian of the sum of the result
+    np.testing.assert_allclose(module.hessian_f(x, 2.0), np.diag(-2.0 * np.sin(x) + 24.0 * x**2), rtol=1e-12)
