@@ -227,8 +227,7 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer, seed:
     """The reverse sweep of `function`, seeded with 1.0 (the gradient of the result,
     or of the sum of an array result), or, given `seed`, with the cotangent in the
     variable of that name, of the result's shape (a vector-Jacobian product)."""
-    sweep = _Sweep(function, analysis, namer)
-    sweep.seed = seed
+    sweep = _Sweep(function, analysis, namer, seed)
     forward = sweep.forward(function.body, FUNCTION)
     value = ir.node_of(function.result)
     keep = set()
@@ -293,12 +292,12 @@ def differentiate(function: ir.Function, analysis: Analysis, namer: Namer, seed:
 
 
 class _Sweep:
-    def __init__(self, function: ir.Function, analysis: Analysis, namer: Namer):
+    def __init__(self, function: ir.Function, analysis: Analysis, namer: Namer, seed: str | None = None):
         self.function = function
         self.analysis = analysis
         self.namer = namer
         self.blocks = _Blocks(function, namer)
-        self.seed: str | None = None  # the cotangent's variable (a VJP), or None: 1.0
+        self.seed = seed  # the cotangent's variable (a VJP), or None: 1.0
         self.trees = tree_variables(function)
         # Parameters never assigned again: their adjoints are only added to, never
         # pushed through a rule, so a 0.0 for "nothing added" is harmless.

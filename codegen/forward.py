@@ -13,7 +13,7 @@ for a rule marked linear, the primitive itself applied to the tangents
 (`np.sum(t_x, axis=0)`), or, marked multilinear, the sum of the primitive with one
 argument at a time replaced by its tangent (`t_x @ y + x @ t_y`). A term whose
 tangents are all of inactive arguments is left out; inside a term that also reads
-an active one, an inactive argument's tangent is `_zeros_like(arg)`.
+an active one, an inactive argument's tangent is `_zero_gradient(arg)`.
 
 Tangent shapes. As adjoints in the reverse sweep do, a tangent may be smaller than
 its value and stand for itself broadcast (`0.0` for a value that does not depend
@@ -54,11 +54,11 @@ class Tangent:
     invented: frozenset[str] = frozenset()
 
 
-def linearize(function: ir.Function, analysis: Analysis, namer: Namer, where=None, given=None) -> Tangent:
+def linearize(function: ir.Function, analysis: Analysis, namer: Namer, given=None) -> Tangent:
     """The forward-mode sweep of `function` with respect to `analysis.wrt`. The
     tangents are parameters `t_<name>`, or, where `given` maps wrt names to other
     parameter names (`v_<name>` for --mode hvp), those."""
-    sweep = _Forward(function, analysis, namer, where)
+    sweep = _Forward(function, analysis, namer)
     inner = tuple(namer.tangent(name) for name in analysis.wrt)
     tangents = tuple(given[name] for name in analysis.wrt) if given else inner
     body = []
@@ -75,7 +75,7 @@ def linearize(function: ir.Function, analysis: Analysis, namer: Namer, where=Non
         full = _Claim(analysis.shapes[result.name], True)
         tangent = cst.Name(name) if claim == full else _call("_fill", cst.Name(name), value)
     else:  # the result does not depend on wrt
-        tangent = _call("_zeros_like", value)
+        tangent = _call("_zero_gradient", value)
     aux = None if function.aux is None else tuple(ir.node_of(a) for a in function.aux)
     keep = set(reads(value)) | set(reads(tangent)) | {r for a in aux or () for r in reads(a)}
     return Tangent(
@@ -97,11 +97,10 @@ def linearize(function: ir.Function, analysis: Analysis, namer: Namer, where=Non
 
 
 class _Forward:
-    def __init__(self, function: ir.Function, analysis: Analysis, namer: Namer, where):
+    def __init__(self, function: ir.Function, analysis: Analysis, namer: Namer):
         self.function = function
         self.analysis = analysis
         self.namer = namer
-        self.where = where
         self.trees = tree_variables(function)
         self.claims: dict[str, _Claim] = {}
         counts = ir.assignment_counts(function.body)
@@ -175,7 +174,7 @@ class _Forward:
                 if tangent not in self.claims:
                     # A parameter not in wrt that the loop makes depend on wrt (it
                     # carries it in its own variable): no tangent yet, so zeros.
-                    start = _call("_zeros_like", cst.Name(name)) if name in self.trees else _call("_fill", ZERO, cst.Name(name))
+                    start = _call("_zero_gradient", cst.Name(name)) if name in self.trees else _call("_fill", ZERO, cst.Name(name))
                     before.append(line(tangent, start, loop.origin))
                 elif self.claims.get(tangent) != whole and name not in self.trees:
                     before.append(line(tangent, _call("_fill", cst.Name(tangent), cst.Name(name)), loop.origin))
@@ -257,7 +256,7 @@ class _Forward:
         if isinstance(atom, ir.Seq):
             return ir.Seq(tuple(self._tangent_atom(a, out, origin, full) for a in atom.items), atom.brackets)
         if not self.active(atom):
-            return ir.Const(_call("_zeros_like", ir.node_of(atom)))
+            return ir.Const(_call("_zero_gradient", ir.node_of(atom)))
         if not isinstance(atom, ir.Var):
             raise CodegenError(f"forward mode: `{code(ir.node_of(atom))}` as an argument has no tangent", self.function.path)
         name = self.namer.tangent(atom.name)

@@ -44,7 +44,7 @@ from .names import Namer
 from .normalize import normalize
 from .optimize import Body, optimize, optimize_forward
 from .parse import parse
-from .program import Block, Line
+from .program import Block, Line, walk
 
 
 def hvp_functions(source: str, simple: ir.Function, names, registry, namer: Namer, path: str) -> list:
@@ -64,7 +64,7 @@ def hvp_functions(source: str, simple: ir.Function, names, registry, namer: Name
     function = f"hvp_{fn.name}"
     text, lines = _jvp_source(source, fn, function, names, tangent.tangents, body)
     origins = {}
-    for node in _walk(body.forward):
+    for node in walk(body.forward):
         origin = getattr(node, "origin", None)
         if origin is not None:
             origins.setdefault(origin.line, origin)
@@ -133,14 +133,6 @@ def _jvp_source(source: str, fn: ir.Function, name: str, names, tangents, body: 
             current = int(found[1])
         lines[number] = current
     return text, lines
-
-
-def _walk(nodes):
-    for node in nodes:
-        yield node
-        if isinstance(node, Block):
-            yield from _walk(node.body)
-            yield from _walk(node.orelse)
 
 
 def _remapped(nodes, lines: dict[int, int], origins: dict[int, ir.Origin]) -> tuple:

@@ -307,7 +307,7 @@ class ExpressionLowering:
                 qual = "builtins." + func.value
             rule = None if qual is None else self.registry.lookup("call", qual)
             name = code(func)
-            if rule is None and getattr(self, "internal", False) and isinstance(func, cst.Name) and func.value.startswith("_"):
+            if rule is None and self.internal and isinstance(func, cst.Name) and func.value.startswith("_"):
                 rule, node = self._internal(node)
         if rule is None:
             parts = sorted(k[1] for k in self.registry.rules if k[0] == "projection" and qual and k[1].startswith(qual + "["))
@@ -503,7 +503,7 @@ class ExpressionLowering:
         projected = self._projection(node, target)
         if projected is not None:
             return projected
-        if getattr(self, "internal", False) and qualified(node.value, self.parsed.aliases) == "numpy.s_":
+        if self.internal and qualified(node.value, self.parsed.aliases) == "numpy.s_":
             return ir.Const(self._index_key(node))  # `_setitem(x, np.s_[1:], v)` in code codegen wrote
         value = self._lower(node.value)
         item = self.tree_item(value, node, target)

@@ -66,14 +66,13 @@ def normalize(parsed: Parsed, registry: Registry, namer: Namer, included=(), int
     through an import (`from mylosses import softplus`). `internal`: the source is
     code codegen wrote (a JVP, read back for --mode hvp), whose calls to codegen's
     own helpers (`_fill`, `_append`, `_expit`) are the primitives with those rules."""
-    normalizer = _Normalizer(parsed, registry, namer, included)
-    normalizer.internal = internal
-    return normalizer.run()
+    return _Normalizer(parsed, registry, namer, included, internal).run()
 
 
 class _Normalizer(ExpressionLowering, TreeLowering):
-    def __init__(self, parsed: Parsed, registry: Registry, namer: Namer, included=()):
+    def __init__(self, parsed: Parsed, registry: Registry, namer: Namer, included=(), internal: bool = False):
         self.parsed = parsed
+        self.internal = internal  # code codegen wrote, read back (see normalize)
         self.included = tuple(included)
         self.registry = registry
         self.namer = namer

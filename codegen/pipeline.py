@@ -93,39 +93,36 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
     sources = [p.where for p in (parsed, *included)]
     del parsed, included  # each stage's input is let go once the next has what it needs
     functions, kept, header = [], (), None
-    if "reverse" in modes:
+    wanted = set(modes)
+    if wanted & {"reverse", "jacobian"}:  # the reverse sweep's input (jacobian's VJP too)
         fused = fuse(simple, registry)
         analysis = analyze(fused, names, registry)
+    if "reverse" in modes:
         gradient = differentiate(fused, analysis, namer)
-        del analysis, fused
         value_and_grad, grad = optimize(gradient)
         functions += reverse_functions(gradient, value_and_grad, grad)
         kept = kept_per_iteration(value_and_grad.forward)
         header = gradient.function
         del gradient
-    tangent = None
-    if "forward" in modes or "jacobian" in modes:
+    if wanted & {"forward", "jacobian", "hvp"}:
         # A fusion's tangent, like its adjoint, skips the chain: where it runs through
-        # temporaries only (the steps the user named keep their tangents, as in the
-        # lecture's forward table).
-        fused = fuse(simple, registry, within=frozenset(namer.invented))
-        analysis = analyze(fused, names, registry)
-        tangent = linearize(fused, analysis, namer)
+        # temporaries or the values the fusion names (the steps the user named keep
+        # their tangents, as in the lecture's forward table).
+        forward_fused = fuse(simple, registry, within=frozenset(namer.invented))
+    if wanted & {"forward", "jacobian"}:
+        tangent = linearize(forward_fused, analyze(forward_fused, names, registry), namer)
         functions += forward_functions(tangent, optimize_forward(tangent))
         header = header or tangent.function
-        del analysis
     if "jacobian" in modes:
         _refuse_trees(simple, names, "jacobian")
         cotangent = namer.fresh("cotangent")
-        fused = fuse(simple, registry)
-        analysis = analyze(fused, names, registry)
         gradient = differentiate(fused, analysis, namer, seed=cotangent)
         _, grad = optimize(gradient)
         functions += vjp_functions(gradient, grad, cotangent)
         functions += jacobian_functions(simple, names, tangent.tangents, cotangent, simple.aux is not None)
-        del analysis, fused, gradient
+        del gradient
     if "hvp" in modes:
-        functions += hvp_functions(source, fuse(simple, registry, within=frozenset(namer.invented)), names, registry, namer, path)
+        functions += hvp_functions(source, forward_fused, names, registry, namer, path)
         header = header or simple
     for where in sources:  # the last stage to report a position
         where.forget()

@@ -53,20 +53,13 @@ def _shape_only(*values):
 
 
 def _zero_gradient(x):
-    """The gradient with respect to `x` of a value that does not depend on it (for a
-    parameter tree, zeros in its structure)."""
+    """Zeros in x's structure: the gradient with respect to `x` of a value that does
+    not depend on it, or (forward mode) the tangent of an `x` that depends on no wrt
+    argument, where it meets one that does in a linear primitive. 0.0 for a number,
+    float zeros of x's shape for an array, zeros in its structure for a tree."""
     if isinstance(x, (dict, list, tuple)):
         return _tree_fill(0.0, x)
     return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
-
-
-def _zeros_like(x):
-    """A zero tangent for x (forward mode), where a value that depends on no wrt
-    argument meets one that does in a linear primitive: 0.0 for a number, float
-    zeros of x's shape for an array, zeros in x's structure for a tree."""
-    if isinstance(x, (dict, list, tuple)) and len(x):
-        return _tree_fill(0.0, x)
-    return 0.0 if np.ndim(x) == 0 and not isinstance(x, (list, tuple)) else np.zeros(np.shape(x))
 
 
 def _numpy_scalars(t):
@@ -128,10 +121,10 @@ def fill(d, x):
     d_d = _unbroadcast(d_ans, d)
 
 
-@rule(zero_gradient=True, checks=[("x * _zeros_like(x)", [{"x": (3,)}, {"x": ()}])])
+@rule(zero_gradient=True, checks=[("x * _zero_gradient(x)", [{"x": (3,)}, {"x": ()}])])
 def zero_tangent(x):
-    """`_zeros_like(x)`: zeros of x's shape, where a tangent is zero."""
-    ans = _zeros_like(x)
+    """`_zero_gradient(x)`: zeros of x's shape, where a tangent is zero."""
+    ans = _zero_gradient(x)
 
 
 @rule(elementwise=True, linear=True, checks=[("_numpy_scalars(x) * x", [{"x": ()}, {"x": (3,)}])])

@@ -184,29 +184,9 @@ def test_result_independent_of_wrt_gives_zeros_of_its_shape():
     assert np.array_equal(tangent, np.zeros(3))
 
 
-def test_user_rule_without_tangent_is_refused_with_its_position(tmp_path):
-    rules_dir = tmp_path / "rules"
-    rules_dir.mkdir()
-    (rules_dir / "mine.py").write_text(textwrap.dedent('''\
-        import numpy as np
-        import mylib
-
-
-        @rule(checks=[("mylib.smooth(x)", [{"x": (3,)}])])
-        def smooth(x):
-            ans = mylib.smooth(x)
-            d_x = np.cumsum(d_ans)
-    '''))
-    source = "import numpy as np\nimport mylib\n\ndef f(x):\n    y = x * 2.0\n    return np.sum(mylib.smooth(y))\n"
-    codegen.generate(source, "f", ["x"], rules_dirs=[str(rules_dir)])  # reverse mode takes it
-    with pytest.raises(CodegenError) as error:
-        codegen.generate(source, "f", ["x"], path="loss.py", rules_dirs=[str(rules_dir)], mode="forward")
-    message = str(error.value)
-    assert message.startswith("loss.py:6:"), message
-    assert "t_ans = ..." in message and "mine.py" in message
-
-
-def test_user_rule_with_a_tangent_is_used(tmp_path):
+def _smooth_rule(tmp_path, tangent: str = "") -> str:
+    """A folder with a user rule for `mylib.smooth` (a cumulative sum), with the
+    tangent line given, or none."""
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
     (rules_dir / "mine.py").write_text(textwrap.dedent('''\
@@ -218,10 +198,25 @@ def test_user_rule_with_a_tangent_is_used(tmp_path):
         def smooth(x):
             ans = mylib.smooth(x)
             d_x = np.cumsum(d_ans[::-1])[::-1]
-            t_ans = np.cumsum(t_x)
-    '''))
+    ''') + (f"    {tangent}\n" if tangent else ""))
+    return str(rules_dir)
+
+
+def test_user_rule_without_tangent_is_refused_with_its_position(tmp_path):
+    rules_dir = _smooth_rule(tmp_path)
+    source = "import numpy as np\nimport mylib\n\ndef f(x):\n    y = x * 2.0\n    return np.sum(mylib.smooth(y))\n"
+    codegen.generate(source, "f", ["x"], rules_dirs=[rules_dir])  # reverse mode takes it
+    with pytest.raises(CodegenError) as error:
+        codegen.generate(source, "f", ["x"], path="loss.py", rules_dirs=[rules_dir], mode="forward")
+    message = str(error.value)
+    assert message.startswith("loss.py:6:"), message
+    assert "t_ans = ..." in message and "mine.py" in message
+
+
+def test_user_rule_with_a_tangent_is_used(tmp_path):
+    rules_dir = _smooth_rule(tmp_path, "t_ans = np.cumsum(t_x)")
     source = "import numpy as np\nimport mylib\n\ndef f(x):\n    return np.sum(mylib.smooth(x * 2.0) ** 2)\n"
-    text = codegen.generate(source, "f", ["x"], rules_dirs=[str(rules_dir)], mode="forward")
+    text = codegen.generate(source, "f", ["x"], rules_dirs=[rules_dir], mode="forward")
     assert "np.cumsum(t_" in text
 
 
