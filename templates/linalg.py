@@ -325,6 +325,40 @@ def _cofactors(x, det):
     return np.expand_dims(sign, (-2, -1)) * (u * np.expand_dims(others, -2)) @ vt
 
 
+def _cofactors_slope(x, g):
+    """The derivative of `_cofactors(x, det)` applied to g: det's Hessian (symmetric,
+    so it gives the tangent and the adjoint), exact at singular x too. With the SVD
+    x = u s vt, det(x + e) = sign det(s + u.T e vt.T), whose second-order part is
+    the sum over pairs i < j of q_ij (e_ii e_jj - e_ij e_ji), where q_ij is the
+    product of the singular values other than s_i and s_j."""
+    u, s, vt = np.linalg.svd(x)
+    n = np.shape(s)[-1]
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    rotated = np.swapaxes(u, -1, -2) @ g @ np.swapaxes(vt, -1, -2)
+    eye = np.eye(n, dtype=bool)
+    rows = np.where(eye, 1.0, np.expand_dims(s, -2))  # row j: s with s_j taken as 1
+    pairs = np.where(eye, 0.0, _prod_of_others(rows, -1))  # q_ij, 0 on the diagonal
+    diagonal = np.diagonal(rotated, axis1=-2, axis2=-1)
+    inner = -pairs * np.swapaxes(rotated, -1, -2) + eye * np.expand_dims(np.sum(pairs * np.expand_dims(diagonal, -2), axis=-1), -1)
+    return np.expand_dims(sign, (-2, -1)) * (u @ inner @ vt)
+
+
+@rule(
+    zero_gradient=["det"],
+    checks=[
+        ("_cofactors(x, np.linalg.det(x))", [{"x": (1, 1)}, {"x": (3, 3)}, {"x": (2, 2, 2)}], ["x"]),
+        # x @ z keeps z's rank n - 1 along every direction (tests/test_hvp.py checks ranks n - 2, n - 3)
+        ("_cofactors(x @ z, np.linalg.det(x @ z))", [{"x": (3, 3), "z": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]}, {"x": (4, 4), "z": [[1.0, 1.0, 1.0, 1.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [1.0, 2.0, 3.0, 4.0]]}], ["x"]),
+    ],
+)
+def cofactors(x, det):
+    """`_cofactors(x, det)`, d det(x) / dx, in a JVP read back (--mode hvp): the
+    second derivative of np.linalg.det."""
+    ans = _cofactors(x, det)
+    d_x = _cofactors_slope(x, d_ans)
+    t_ans = _cofactors_slope(x, t_x)
+
+
 @rule(
     domain={"x": "invertible"},
     aliases=["numpy.linalg.slogdet.logabsdet"],

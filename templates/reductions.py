@@ -67,6 +67,61 @@ def _prod_of_others(x, axis):
     return np.transpose(np.reshape(left * right, moved.shape), np.argsort(rest + axes))
 
 
+def _prod_of_others_slope(x, g, axis):
+    """The derivative of `_prod_of_others(x, axis)` applied to g (np.prod's second
+    derivative; it is symmetric, so the same function gives the tangent and the
+    adjoint): for each element, the sum over the other elements i of its group of
+    g_i times the product of the elements other than both. Exact where x has zeros:
+    with one zero the products that skip it, with two the product of the rest,
+    with three or more nothing."""
+    x = np.asarray(x, dtype=float)
+    g = np.broadcast_to(g, x.shape)
+    if x.ndim == 0:
+        return np.zeros_like(x)
+    axes = tuple(range(x.ndim)) if axis is None else np.atleast_1d(axis).tolist()
+    axes = [a % x.ndim for a in axes]
+    rest = [a for a in range(x.ndim) if a not in axes]
+
+    def grouped(a):
+        moved = np.transpose(a, rest + axes)
+        return np.reshape(moved, moved.shape[: len(rest)] + (-1,)), moved.shape
+
+    (flat, shape), (gf, _) = grouped(x), grouped(g)
+    zero = flat == 0
+    zeros = np.sum(zero, axis=-1, keepdims=True)
+    safe = np.where(zero, 1.0, flat)
+    others = _prod_of_others(safe, -1)  # with the zeros taken as ones
+    total = np.prod(safe, axis=-1, keepdims=True)
+    over = np.where(zero, 0.0, gf / safe)
+    at_zeros = np.sum(np.where(zero, gf, 0.0), axis=-1, keepdims=True)
+    none = others * (np.sum(over, axis=-1, keepdims=True) - over)
+    one = np.where(zero, np.sum(np.where(zero, 0.0, gf * others), axis=-1, keepdims=True), at_zeros * others)
+    two = np.where(zero, (at_zeros - gf) * total, 0.0)
+    out = np.select([zeros == 0, zeros == 1, zeros == 2], [none, one, two], 0.0)
+    return np.transpose(np.reshape(out, shape), np.argsort(rest + axes))
+
+
+WITH_ZEROS = [{"x": (4,), "z": [1.0, 0.0, 2.0, 3.0]}, {"x": (4,), "z": [0.0, 1.0, 0.0, 2.0]}, {"x": (2, 3), "z": [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]}]
+
+
+@rule(
+    zero_gradient=["axis"],
+    checks=[
+        ("_prod_of_others(x, None)", [{"x": ()}, {"x": (4,)}, {"x": (2, 3)}]),
+        ("_prod_of_others(x, 0)", [{"x": (2, 3)}]),
+        ("_prod_of_others(x, (0, 2))", BLOCK),
+        ("_prod_of_others(x * z, None)", WITH_ZEROS),
+        ("_prod_of_others(x * z, 1)", [{"x": (2, 3), "z": [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]}]),
+    ],
+)
+def prod_of_others(x, axis):
+    """`_prod_of_others(x, axis)` in a JVP read back (--mode hvp): the second
+    derivative of np.prod."""
+    ans = _prod_of_others(x, axis)
+    d_x = _prod_of_others_slope(x, d_ans, axis)
+    t_ans = _prod_of_others_slope(x, t_x, axis)
+
+
 @rule(reduction=True, aliases=["numpy.amax"], method="max", domain={"x": "distinct"}, checks=[("np.max(x)", SHAPES), ("np.max(x, axis=0)", MATRIX), ("np.max(x, axis=-1, keepdims=True)", MATRIX), ("np.max(x, axis=(0, 2))", BLOCK), ("x.max(axis=1)", MATRIX)],
       policy="ties split evenly among the maxima")
 def max(x, axis=None, *, keepdims=False):

@@ -73,6 +73,9 @@ CASES = [
      {"z": r(5), "t": np.abs(r(5))}, ["z"]),
     ("sigmoid", "def f(w, x):\n    return np.sum(special.expit(x * w) ** 2)\n", {"w": r(3), "x": r(3)}, ["w"]),
     ("power", "def f(x, p):\n    return np.sum(np.abs(x) ** p)\n", {"x": r(4) + 3.0, "p": 1.7}, ["x", "p"]),
+    ("prod", "def f(x):\n    return np.prod(np.sin(x) + 1.5) + np.sum(np.prod(x, axis=0) ** 2)\n", {"x": r(3, 2)}, ["x"]),
+    ("det", "def f(A, B):\n    return np.linalg.det(A @ B + A) ** 2 + np.sum(np.linalg.det(np.stack([A, B])))\n",
+     {"A": r(3, 3), "B": r(3, 3)}, ["A", "B"]),
 ]
 
 
@@ -158,11 +161,53 @@ def test_hvp_of_the_example_losses():
 
 
 def test_hvp_refused_where_a_tangent_has_no_second_derivative():
-    source = "import numpy as np\n\n\ndef f(x):\n    y = x * 2.0\n    return np.prod(y)\n"
+    source = "import numpy as np\n\n\ndef f(x):\n    y = x * 2.0\n    return np.sum(np.cumprod(y))\n"
     with pytest.raises(CodegenError) as error:
         codegen.generate(source, "f", ["x"], path="loss.py", mode="hvp")
     assert str(error.value).startswith("loss.py:6:1: error: --mode hvp:"), str(error.value)
-    assert "_prod_of_others" in str(error.value)
+    assert "_cumprod_tangent" in str(error.value)
+
+
+def _gradient_differences(module, kwargs, wrt, v, h=1e-5):
+    def grads(step):
+        moved = dict(kwargs, **{w: kwargs[w] + step * v[w] for w in wrt})
+        g = module.grad_f(**moved)
+        return (g,) if len(wrt) == 1 else g
+
+    return [(np.asarray(p) - np.asarray(m)) / (2 * h) for p, m in zip(grads(h), grads(-h))]
+
+
+@pytest.mark.parametrize("zeros", [[1], [0, 3], [0, 2, 3]], ids=["one zero", "two zeros", "three zeros"])
+def test_hvp_of_prod_is_exact_where_x_has_zeros(zeros):
+    # np.prod's gradient is a polynomial, exact at zeros; so is its Hessian here.
+    source = "import numpy as np\n\n\ndef f(x, w):\n    return np.prod(x * w) + np.sum(np.prod(x, axis=1))\n"
+    module, text = _module(source, ["x"])
+    x = r(4, 5) + 2.0
+    x[1, zeros] = 0.0
+    w = r(4, 5)
+    v = r(4, 5)
+    ours = module.hvp_f(x, w, v)
+    (numeric,) = _gradient_differences(module, {"x": x, "w": w}, ["x"], {"x": v})
+    assert np.all(np.isfinite(ours))
+    np.testing.assert_allclose(ours, numeric, rtol=1e-6, atol=1e-6 * np.max(np.abs(numeric)))
+
+
+@pytest.mark.parametrize("rank", [3, 2, 1, 0])
+def test_hvp_of_det_is_exact_at_singular_matrices(rank):
+    # det's gradient (the cofactors) is a polynomial in the matrix; its Hessian at a
+    # singular matrix comes from the SVD, without an inverse.
+    source = "import numpy as np\n\n\ndef f(A):\n    return np.linalg.det(A)\n"
+    module, text = _module(source, ["A"])
+    A = r(4, rank) @ r(rank, 4) if rank else np.zeros((4, 4))
+    v = r(4, 4)
+    ours = module.hvp_f(A, v)
+    (numeric,) = _gradient_differences(module, {"A": A}, ["A"], {"A": v})
+    scale = max(1.0, np.max(np.abs(numeric)))
+    np.testing.assert_allclose(ours, numeric, rtol=0, atol=1e-7 * scale)
+    if rank < 2:  # every 2 x 2 minor of A vanishes: so does the Hessian
+        np.testing.assert_allclose(ours, 0.0, atol=1e-12)
+    else:
+        assert np.max(np.abs(numeric)) > 1e-3
 
 
 def test_hvp_comments_name_the_loss_lines():
