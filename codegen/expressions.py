@@ -288,10 +288,17 @@ class _Canonical(cst.CSTTransformer):
     def leave_Arg(self, original_node, updated_node):
         return updated_node.with_changes(keyword=original_node.keyword)
 
+    def leave_ParenthesizedWhitespace(self, original_node, updated_node):
+        # A line break inside brackets: one space. Rule lines are taken apart and
+        # their brackets dropped where printing does not need them; a line break
+        # left behind would end the statement there (`t_ans = (a\n + b)` would
+        # become `t_ans = a` and an expression statement `+b`).
+        return cst.SimpleWhitespace(" ")
+
 
 def canonical(node: cst.CSTNode, aliases: Mapping[str, str]):
     """`node` with every reference to NumPy spelled `np.<name>`, as generated code
-    imports it (`numpy.exp`, `from numpy import exp` -> `np.exp`)."""
+    imports it (`numpy.exp`, `from numpy import exp` -> `np.exp`), on one line."""
     return node.visit(_Canonical(aliases))
 
 

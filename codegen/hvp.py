@@ -16,9 +16,9 @@ reverse-mode gradient of the JVP:
 
 It is exact (no finite differences), costs about as much as a gradient of the
 JVP (a few times the loss), and needs nothing but the rules: every rule's tangent
-is made of primitives that have rules themselves, except where a tangent calls a
-helper without one (np.prod's `_prod_of_others`, the determinant's cofactors):
-there --mode hvp is refused at the loss's line. The generated code's comments name
+is made of primitives that have rules themselves (codegen's own helpers too:
+np.prod's `_prod_of_others`, the determinant's `_cofactors`, ...); where a user
+rule's tangent calls a helper without one, --mode hvp is refused at the loss's line. The generated code's comments name
 the loss's lines. `hessian_<f>` makes the whole Hessian from one HVP per element
 of the wrt arguments (`_hessian`). For an array result, as for the gradient, it is
 the Hessian of the sum of its elements.
@@ -50,13 +50,6 @@ from .program import Block, Line, walk
 def hvp_functions(source: str, simple: ir.Function, names, registry, namer: Namer, path: str) -> list:
     """`hvp_<f>` and `hessian_<f>`, as emit's (name, signature, docstring, body)."""
     fn = simple
-    for param in fn.params:
-        if param.name in names and param.tree:
-            raise CodegenError(
-                f"--mode hvp takes arrays and numbers as wrt arguments; `{param.name}` is a parameter tree: "
-                "differentiate with respect to its leaves as parameters of their own, or use --mode reverse",
-                path,
-            )
     given = {name: namer.fresh(f"v_{name}") for name in names}
     analysis = analyze(simple, names, registry)
     tangent = linearize(simple, analysis, namer, given=given)

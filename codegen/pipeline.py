@@ -114,7 +114,6 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
         functions += forward_functions(tangent, optimize_forward(tangent))
         header = header or tangent.function
     if "jacobian" in modes:
-        _refuse_trees(simple, names, "jacobian")
         cotangent = namer.fresh("cotangent")
         gradient = differentiate(fused, analysis, namer, seed=cotangent)
         _, grad = optimize(gradient)
@@ -128,16 +127,6 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
         where.forget()
     del sources, simple
     return emit(header, names, functions, registry.helpers, __version__, rules_dirs, sorted(include or {}), modes, kept)
-
-
-def _refuse_trees(function, names, mode) -> None:
-    for param in function.params:
-        if param.name in names and param.tree:
-            raise CodegenError(
-                f"--mode {mode} takes arrays and numbers as wrt arguments; `{param.name}` is a parameter "
-                "tree: differentiate with respect to its leaves as parameters of their own, or use --mode "
-                "reverse or forward", function.path,
-            )
 
 
 def _wrt_names(parsed, wrt) -> tuple[str, ...]:

@@ -239,6 +239,63 @@ def _cumprod_tangent(t, x, ans, axis):
     return np.moveaxis(out, 0, axis)
 
 
+def _cumprod_tangent_adjoints(d, t, x, prods, axis, out):
+    """The adjoints of t, x and prods from d, that of `out = _cumprod_tangent(t, x,
+    prods, axis)`: its recurrence out_k = out_{k-1} x_k + prods_{k-1} t_k run
+    backwards, carry_k = d_k + x_{k+1} carry_{k+1} (no division: exact at zeros)."""
+    shape = np.shape(x)
+    if axis is None or np.ndim(x) == 0:
+        flat = np.ravel(np.broadcast_to(t, shape))
+        d_t, d_x, d_prods = _cumprod_tangent_adjoints(d, flat, np.ravel(x), prods, 0, out)
+        return _unbroadcast(np.reshape(d_t, shape), t), np.reshape(d_x, shape), d_prods
+    d, full, x, prods, out = (
+        np.moveaxis(np.asarray(np.broadcast_to(a, shape), dtype=float), axis, 0) for a in (d, t, x, prods, out)
+    )
+    carry = np.empty_like(x)
+    for k in range(len(x) - 1, -1, -1):
+        carry[k] = d[k] + x[k + 1] * carry[k + 1] if k + 1 < len(x) else d[k]
+    d_t, d_x, d_prods = carry.copy(), np.zeros_like(x), np.zeros_like(x)
+    d_t[1:] *= prods[:-1]
+    d_x[1:] = carry[1:] * out[:-1]
+    d_prods[:-1] = carry[1:] * full[1:]
+    return _unbroadcast(np.moveaxis(d_t, 0, axis), t), np.moveaxis(d_x, 0, axis), np.moveaxis(d_prods, 0, axis)
+
+
+def _past_first(t, x, axis):
+    """t, broadcast to x's shape, with its first element along `axis` (of all of it,
+    flattened, for None) set to 0: in `_cumprod_tangent`'s recurrence the first
+    step takes t as it is, and the later ones weigh it by the previous products."""
+    out = np.array(np.broadcast_to(t, np.shape(x)), dtype=float)
+    if axis is None or out.ndim == 0:
+        out.reshape(-1)[:1] = 0.0
+    else:
+        np.moveaxis(out, axis, 0)[:1] = 0.0
+    return out
+
+
+CUMULATIVE = [{"t": (4,), "x": (4,)}, {"t": (2, 3), "x": (2, 3)}, {"t": (), "x": (2, 3)}]
+
+
+@rule(
+    zero_gradient=["axis"],
+    checks=[
+        ("_cumprod_tangent(t, x, np.cumprod(x), None)", CUMULATIVE),
+        ("_cumprod_tangent(t, x, np.cumprod(x, axis=1), 1)", [{"t": (2, 3), "x": (2, 3)}, {"t": (3,), "x": (2, 3)}]),
+        ("_cumprod_tangent(t, x * z, np.cumprod(x * z, axis=0), 0)", [{"t": (4,), "x": (4,), "z": [1.0, 0.0, 2.0, 0.0]}]),
+    ],
+)
+def cumprod_tangent(t, x, prods, axis):
+    """`_cumprod_tangent(t, x, prods, axis)` in a JVP read back (--mode hvp): the
+    second derivative of np.cumprod. It is linear in t and in prods; its tangent
+    is three such recurrences."""
+    ans = _cumprod_tangent(t, x, prods, axis)
+    adjoints = _cumprod_tangent_adjoints(d_ans, t, x, prods, axis, ans)
+    d_t = adjoints[0]
+    d_x = adjoints[1]
+    d_prods = adjoints[2]
+    t_ans = _cumprod_tangent(t_t, x, prods, axis) + _cumprod_tangent(_past_first(t_x, x, axis), x, ans, axis) + _cumprod_tangent(_past_first(t, x, axis), x, t_prods, axis)
+
+
 @rule(
     zero_gradient=["axis"],
     domain={"weights": "positive"},
@@ -290,3 +347,44 @@ def _average_weights_tangent(t, x, axis, weights, ans):
     mean = _expand(ans, x, axis) if axis is not None else ans
     spread = np.broadcast_to(_weights_like(x, axis, t), np.shape(x)) * (x - mean)
     return np.sum(spread, axis=axis) / np.sum(w, axis=axis)
+
+
+def _average_weights_tangent_adjoints(d, t, x, axis, weights, mean, out):
+    """The adjoints of t, x, weights and mean from d, that of `out =
+    _average_weights_tangent(t, x, axis, weights, mean)`, which is the sum of
+    t (x - mean) over the total weight."""
+    w = _weights_like(x, axis, weights)
+    total = np.sum(np.broadcast_to(w, np.shape(x)), axis=axis, keepdims=True)
+    spread = (_expand(d, x, axis) if axis is not None else d) / total
+    shared = np.broadcast_to(_weights_like(x, axis, t), np.shape(x))
+    d_t = np.reshape(_unbroadcast(np.broadcast_to(spread * (x - (_expand(mean, x, axis) if axis is not None else mean)), np.shape(x)), _weights_like(x, axis, t)), np.shape(t))
+    d_x = np.broadcast_to(spread * shared, np.shape(x))
+    d_mean = -np.sum(np.broadcast_to(spread * shared, np.shape(x)), axis=axis)
+    taken = (_expand(out, x, axis) if axis is not None else out) * spread
+    d_weights = -np.reshape(_unbroadcast(np.broadcast_to(taken, np.shape(x)), w), np.shape(weights))
+    return d_t, d_x, d_weights, d_mean
+
+
+@rule(
+    zero_gradient=["axis"],
+    domain={"weights": "positive"},
+    checks=[
+        ("_average_weights_tangent(t, x, None, weights, np.average(x, weights=weights))", [{"t": (4,), "x": (4,), "weights": (4,)}, {"t": (2, 3), "x": (2, 3), "weights": (2, 3)}]),
+        ("_average_weights_tangent(t, x, 0, weights, np.average(x, axis=0, weights=weights))", [{"t": (2,), "x": (2, 3), "weights": (2,)}, {"t": (2, 3), "x": (2, 3), "weights": (2, 3)}]),
+        ("_average_weights_tangent(t, x, 1, weights, np.average(x, axis=1, weights=weights))", [{"t": (3,), "x": (2, 3), "weights": (3,)}]),
+    ],
+)
+def average_weights_tangent(t, x, axis, weights, mean):
+    """`_average_weights_tangent(t, x, axis, weights, mean)` in a JVP read back
+    (--mode hvp): the second derivative of np.average in its weights."""
+    ans = _average_weights_tangent(t, x, axis, weights, mean)
+    adjoints = _average_weights_tangent_adjoints(d_ans, t, x, axis, weights, mean, ans)
+    d_t = adjoints[0]
+    d_x = adjoints[1]
+    d_weights = adjoints[2]
+    d_mean = adjoints[3]
+    t_ans = (
+        _average_weights_tangent(t_t, x, axis, weights, mean)
+        + _average_weights_tangent(t, t_x, axis, weights, t_mean)
+        - ans * _average_weights_tangent(t_weights, np.ones_like(x), axis, weights, np.zeros_like(mean))
+    )

@@ -78,24 +78,30 @@ def _numpy_scalars(t):
 
 
 def _jacobian(jvp, vjp, args, has_aux=False):
-    """The Jacobian of a function at `args` (its wrt arguments), one array per
-    argument of shape result.shape + arg.shape, from its JVP (`jvp(*tangents)` gives
-    `(value, tangent[, aux])`) or its VJP (`vjp(cotangent)` gives the gradients). The
+    """The Jacobian of a function at `args` (its wrt arguments), for each argument
+    an array of shape result.shape + arg.shape (for a parameter tree, the tree of
+    such arrays, one per leaf), from its JVP (`jvp(*tangents)` gives `(value,
+    tangent[, aux])`) or its VJP (`vjp(cotangent)` gives the gradients). The
     lecture's rule, on the actual shapes: forward mode, one JVP per input element,
     when the inputs have fewer elements in all (n) than the result (m); reverse mode,
     one VJP per result element, otherwise."""
-    zeros = [np.zeros(np.shape(a)) for a in args]
-    first = jvp(*zeros)
+    zeros = [[np.zeros(np.shape(leaf)) for leaf in _leaves(a)] for a in args]
+
+    def trees(flat):
+        return [_with_leaves(a, iter(leaves)) for a, leaves in zip(args, flat)]
+
+    first = jvp(*trees(zeros))
     value = first[0]
-    m, n = np.size(value), sum(z.size for z in zeros)
-    jac = [np.zeros(np.shape(value) + z.shape) for z in zeros]
-    rows = [j.reshape(m, z.size) for j, z in zip(jac, zeros)]
+    m, n = np.size(value), sum(z.size for leaves in zeros for z in leaves)
+    jac = [[np.zeros(np.shape(value) + z.shape) for z in leaves] for leaves in zeros]
+    rows = [[j.reshape(m, z.size) for j, z in zip(js, zs)] for js, zs in zip(jac, zeros)]
     if n < m:  # forward mode: a column per input element
-        for k, z in enumerate(zeros):
-            for i in range(z.size):
-                tangents = [np.zeros(np.shape(a)) for a in args]
-                tangents[k].flat[i] = 1.0
-                rows[k][:, i] = np.ravel(jvp(*tangents)[1])
+        for k, leaves in enumerate(zeros):
+            for q, z in enumerate(leaves):
+                for i in range(z.size):
+                    tangents = [[np.zeros(t.shape) for t in ts] for ts in zeros]
+                    tangents[k][q].flat[i] = 1.0
+                    rows[k][q][:, i] = np.ravel(jvp(*trees(tangents))[1])
     else:  # reverse mode: a row per result element
         for r in range(m):
             cotangent = np.zeros(np.shape(value))
@@ -103,10 +109,50 @@ def _jacobian(jvp, vjp, args, has_aux=False):
             grads = vjp(cotangent)
             grads = grads if len(args) > 1 else (grads,)
             for k, g in enumerate(grads):
-                rows[k][r] = np.ravel(g)
-    out = tuple(j if j.ndim else j[()] for j in jac)
+                for q, leaf in enumerate(_leaves(g, like=args[k])):
+                    rows[k][q][r] = np.ravel(leaf)
+    out = tuple(_with_leaves(a, iter([j if j.ndim else j[()] for j in js])) for a, js in zip(args, jac))
     out = out if len(args) > 1 else out[0]
     return (out, first[2]) if has_aux else out
+
+
+def _is_tree(a, top=True):
+    """Whether a wrt argument (`top`) or a part of one is a parameter tree: a dict,
+    a list or a tuple, as the gradient's structure has it (`_tree_fill`); but a wrt
+    argument that is a list of numbers is an array, as its gradient is (`_fill`)."""
+    if isinstance(a, dict):
+        return True
+    if isinstance(a, (list, tuple)):
+        if not top:
+            return True
+        try:
+            np.asarray(a, dtype=float)
+        except (ValueError, TypeError):
+            return True
+    return False
+
+
+def _leaves(tree, like=None, top=True):
+    """The leaves of a parameter tree in order (a dict's values as it holds them, a
+    list's or tuple's items), walked in the structure of `like` (the tree itself by
+    default); [tree] for an array or a number."""
+    like = tree if like is None else like
+    if not _is_tree(like, top):
+        return [tree]
+    keys = like.keys() if isinstance(like, dict) else range(len(like))
+    return [leaf for key in keys for leaf in _leaves(tree[key], like[key], top=False)]
+
+
+def _with_leaves(tree, leaves, top=True):
+    """The tree's structure with its leaves taken in order from the iterator `leaves`."""
+    if not _is_tree(tree, top):
+        return next(leaves)
+    if isinstance(tree, dict):
+        return {key: _with_leaves(value, leaves, top=False) for key, value in tree.items()}
+    items = [_with_leaves(value, leaves, top=False) for value in tree]
+    if isinstance(tree, list):
+        return items
+    return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
 
 
 # Rules for the helpers above that forward mode's code calls, so that codegen can
@@ -143,22 +189,35 @@ def expand(d, x, axis):
 
 def _hessian(hvp, args):
     """The Hessian at `args` (the wrt arguments) from Hessian-vector products: for
-    each argument k and each of its elements i, `hvp(*v)` along the unit vector e_i
-    gives column i of every block H[j][k], of shape args[j].shape + args[k].shape."""
-    blocks = [[np.zeros((np.size(a), np.size(b))) for b in args] for a in args]
-    for k, b in enumerate(args):
-        for i in range(np.size(b)):
-            v = [0.0 if np.ndim(a) == 0 else np.zeros(np.shape(a)) for a in args]
-            if np.ndim(b) == 0:
-                v[k] = 1.0
-            else:
-                v[k].flat[i] = 1.0
-            out = hvp(*v)
-            out = out if len(args) > 1 else (out,)
-            for j, h in enumerate(out):
-                blocks[j][k][:, i] = np.ravel(h)
-    shaped = [
-        [block.reshape(np.shape(a) + np.shape(b)) for block, b in zip(row, args)] for row, a in zip(blocks, args)
+    each leaf of each argument k and each of its elements i, `hvp(*v)` along the
+    unit vector e_i gives column i of every block H[j][k], of shape args[j].shape +
+    args[k].shape (for parameter trees, a tree of trees of such blocks, one per pair
+    of leaves, as JAX's `hessian` gives)."""
+    flat = [_leaves(a) for a in args]
+    blocks = [[[[np.zeros((np.size(x), np.size(y))) for y in ys] for ys in flat] for x in xs] for xs in flat]
+    for k, ys in enumerate(flat):
+        for q, y in enumerate(ys):
+            for i in range(np.size(y)):
+                v = [[0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x)) for x in xs] for xs in flat]
+                if np.ndim(y) == 0:
+                    v[k][q] = 1.0
+                else:
+                    v[k][q].flat[i] = 1.0
+                out = hvp(*[_with_leaves(a, iter(vs)) for a, vs in zip(args, v)])
+                out = out if len(args) > 1 else (out,)
+                for j, h in enumerate(out):
+                    for m, leaf in enumerate(_leaves(h, like=args[j])):
+                        blocks[j][m][k][q][:, i] = np.ravel(leaf)
+
+    def shaped(block, x, y):
+        h = block.reshape(np.shape(x) + np.shape(y))
+        return h if h.ndim else h[()]
+
+    rows = [
+        [
+            _with_leaves(a, iter([_with_leaves(b, iter([shaped(blocks[j][m][k][q], x, y) for q, y in enumerate(flat[k])])) for m, x in enumerate(flat[j])]))
+            for k, b in enumerate(args)
+        ]
+        for j, a in enumerate(args)
     ]
-    shaped = [[h if h.ndim else h[()] for h in row] for row in shaped]
-    return shaped[0][0] if len(args) == 1 else tuple(tuple(row) for row in shaped)
+    return rows[0][0] if len(args) == 1 else tuple(tuple(row) for row in rows)

@@ -11,6 +11,7 @@ import math
 import re
 import sys
 import textwrap
+import types
 
 import numpy as np
 import pytest
@@ -218,6 +219,44 @@ def test_user_rule_with_a_tangent_is_used(tmp_path):
     source = "import numpy as np\nimport mylib\n\ndef f(x):\n    return np.sum(mylib.smooth(x * 2.0) ** 2)\n"
     text = codegen.generate(source, "f", ["x"], rules_dirs=[rules_dir], mode="forward")
     assert "np.cumsum(t_" in text
+
+
+def test_rule_lines_broken_over_several_lines_stay_whole(tmp_path):
+    # A rule's line broken inside brackets lost its brackets on the way to the
+    # generated code and ended at the first line break: `t_ans = (a\n + b)` gave
+    # `t_ans = a` and a statement `+b`, a wrong tangent without a word.
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "mine.py").write_text(textwrap.dedent('''\
+        import numpy as np
+        import mylib
+
+
+        @rule(checks=[("mylib.twist(x, y)", [{"x": (3,), "y": (3,)}])])
+        def twist(x, y):
+            ans = mylib.twist(x, y)
+            d_x = (
+                d_ans * np.cos(x)
+                * y
+            )
+            d_y = (d_ans
+                   * np.sin(x))
+            t_ans = (
+                t_x * np.cos(x) * y
+                + t_y * np.sin(x)
+            )
+    '''))
+    source = "import numpy as np\nimport mylib\n\ndef f(x, y):\n    return np.sum(mylib.twist(x, y) ** 2)\n"
+    text = codegen.generate(source, "f", ["x", "y"], rules_dirs=[str(rules_dir)], mode="reverse,forward")
+    namespace = {"np": np, "mylib": types.SimpleNamespace(twist=lambda x, y: np.sin(x) * y)}
+    exec(compile(text.replace("import mylib\n", ""), "<generated>", "exec"), namespace)
+    x, y, t_x, t_y = (np.array([0.3, -1.2, 2.0]) * k for k in (1.0, 0.7, -0.4, 1.3))
+    twist = np.sin(x) * y
+    value, tangent = namespace["jvp_f"](x, y, t_x, t_y)
+    assert tangent == pytest.approx(np.sum(2 * twist * (t_x * np.cos(x) * y + t_y * np.sin(x))), rel=1e-14)
+    _, (d_x, d_y) = namespace["value_and_grad_f"](x, y)
+    np.testing.assert_allclose(d_x, 2 * twist * np.cos(x) * y, rtol=1e-14)
+    np.testing.assert_allclose(d_y, 2 * twist * np.sin(x), rtol=1e-14)
 
 
 def test_unknown_modes_are_refused():

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import codegen
-from codegen import CodegenError
 from conftest import autograd_version, load_generated
 
 autograd = pytest.importorskip("autograd")
@@ -120,10 +119,68 @@ def test_jacobian_with_aux_returns_it_beside():
     assert aux == {"n": pytest.approx(0.3)}
 
 
-def test_jacobian_of_a_tree_is_refused():
-    source = "import numpy as np\n\n\ndef f(params: dict, x):\n    return params['w'] * x\n"
-    with pytest.raises(CodegenError, match="parameter tree"):
-        codegen.generate(source, "f", ["params"], mode="jacobian")
+TREES = textwrap.dedent("""\
+    import numpy as np
+
+
+    def scaled(p, x):
+        return np.sin(x * p["a"]) + p["b"] * x[0]
+
+
+    def layers(net, X):
+        h = X
+        for W, b in net["layers"]:
+            h = np.tanh(h @ W + b)
+        return np.ravel(h) * net["scale"]
+""")
+
+
+def _autograd_leaf_jacobians(f, kwargs, name):
+    """autograd's Jacobian with respect to each leaf of the tree kwargs[name] (the
+    others held), in the tree's structure."""
+
+    def walk(node, rebuild):
+        if isinstance(node, dict):
+            return {k: walk(v, lambda leaf, k=k: rebuild({**node, k: leaf})) for k, v in node.items()}
+        if isinstance(node, (list, tuple)):
+            return type(node)(walk(v, lambda leaf, i=i: rebuild(type(node)(leaf if j == i else w for j, w in enumerate(node)))) for i, v in enumerate(node))
+        return autograd.jacobian(lambda leaf: f(**dict(kwargs, **{name: rebuild(leaf)})))(node)
+
+    return walk(kwargs[name], lambda tree: tree)
+
+
+def _assert_trees_close(ours, theirs):
+    assert type(ours) is type(theirs) or not isinstance(theirs, (dict, list, tuple)), (type(ours), type(theirs))
+    if isinstance(theirs, dict):
+        assert list(ours) == list(theirs)
+        for k in theirs:
+            _assert_trees_close(ours[k], theirs[k])
+    elif isinstance(theirs, (list, tuple)):
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            _assert_trees_close(a, b)
+    else:
+        assert np.shape(ours) == np.shape(theirs)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("function, kwargs, mode", [
+    ("scaled", {"p": {"a": 0.7, "b": -0.4}, "x": r(5)}, "forward"),
+    ("scaled", {"p": {"a": 0.7, "b": -0.4}, "x": r(2)}, "reverse"),
+    ("layers", {"net": {"layers": [(r(3, 4) * 0.5, r(4)), (r(4, 2) * 0.5, r(2))], "scale": 1.5}, "X": r(3, 3)}, "reverse"),
+    ("layers", {"net": {"layers": [(r(1, 1), r(1))], "scale": 1.5}, "X": r(5, 1)}, "forward"),
+], ids=["scalars forward", "scalars reverse", "layers reverse", "layers forward"])
+def test_jacobian_of_a_parameter_tree(function, kwargs, mode):
+    # A tree as the wrt argument: a tree of Jacobians, one per leaf, each of shape
+    # result.shape + leaf.shape (JAX's convention); n counts every leaf's elements.
+    name = next(iter(kwargs))
+    module = load_generated(codegen.generate(TREES, function, [name], mode="jacobian"))
+    jvps, vjps = _counting(module, f"jvp_{function}"), _counting(module, f"vjp_{function}")
+    ours = getattr(module, f"jacobian_{function}")(**kwargs)
+    f = getattr(autograd_version(TREES), function)
+    _assert_trees_close(ours, _autograd_leaf_jacobians(f, kwargs, name))
+    m = np.size(f(**kwargs))
+    assert (len(jvps) > 1, len(vjps) == m) == ((True, False) if mode == "forward" else (False, True))
 
 
 def test_positional_only_parameters():
