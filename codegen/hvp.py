@@ -109,7 +109,9 @@ def _jvp_source(source: str, fn: ir.Function, name: str, names, tangents, body: 
     for statement in tree.body:
         if isinstance(statement, (ast.Import, ast.ImportFrom)) and getattr(statement, "module", None) != "__future__":
             imports.append(ast.get_source_segment(source, statement))
-    out = ["import numpy as np", *imports, ""]
+    # and what the generated module imports besides (a name an --include file imports)
+    imports += [m if m.startswith("from ") else f"import {m}" for m in fn.imports]
+    out = ["import numpy as np", *dict.fromkeys(imports), ""]
     out += [f"{constant} = {code(value)}" for constant, value in fn.constants]
     out += [""]
     # Parameters annotated `float` stay Python numbers (so do their v's): reverse mode

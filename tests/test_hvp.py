@@ -315,6 +315,21 @@ def test_hessian_and_hvp_of_a_parameter_tree():
         np.testing.assert_allclose(_at(hv, p), expected, rtol=1e-9, atol=1e-10)
 
 
+def test_hvp_with_an_include_file_that_imports_what_its_helper_calls():
+    # The JVP read back imports what the generated module imports: `gammaln`, which
+    # the --include file's `lfact` calls (it was refused: "`gammaln` is not defined").
+    helpers = ROOT / "tests" / "fuzz_helpers.py"
+    source = "import numpy as np\nfrom fuzz_helpers import lfact\n\n\ndef f(a, y):\n    return np.sum(np.sin(a) ** 2 * lfact(y * y))\n"
+    include = {str(helpers): helpers.read_text()}
+    text = codegen.generate(source, "f", ["a"], mode="reverse,hvp", include=include)
+    module = load_generated(text)
+    a, y, v = r(3), np.abs(r(3)) + 1.0, r(3)
+    from scipy.special import gammaln
+
+    expected = 2.0 * np.cos(2.0 * a) * gammaln(y * y + 1.0) * v
+    np.testing.assert_allclose(module.hvp_f(a, y, v), expected, rtol=1e-12)
+
+
 def test_hvp_comments_name_the_loss_lines():
     source = "import numpy as np\n\n\n" + ROSENBROCK
     text = codegen.generate(source, "f", ["x"], mode="hvp")
