@@ -25,10 +25,24 @@ import traceback
 import types
 from pathlib import Path
 
-from . import __version__, rules
+from . import __version__
 from .errors import CodegenError, escape
 from .files import describe, inside, read_source, read_text, same_file, write_atomically
-from .pipeline import generate, modes_of
+
+# The pipeline (LibCST, Black, NumPy, the rules) loads where a command needs it, so
+# that `--version` and an up-to-date `check` start quickly.
+
+
+def generate(*args, **kwargs):
+    from .pipeline import generate
+
+    return generate(*args, **kwargs)
+
+
+def modes_of(*args, **kwargs):
+    from .pipeline import modes_of
+
+    return modes_of(*args, **kwargs)
 
 OK, CHECK_FAILED, BAD_INPUT, INTERNAL_ERROR = 0, 1, 2, 123
 
@@ -391,6 +405,8 @@ def _header_wrt(text: str, path: str = "<generated>") -> tuple[str, ...]:
 def _rules(args) -> int:
     if args.check:
         return _check_rules(args.check, args.autograd)
+    from . import rules
+
     registry = rules.load(args.rules)
     print(rules_table(registry, markdown=args.markdown), end="")
     return OK

@@ -317,6 +317,15 @@ def load(extra_dirs: Iterable[str | Path] = ()) -> Registry:
 
 @functools.lru_cache(maxsize=1)
 def _load_builtin() -> Registry:
+    """The built-in rules: parsed once per process, and kept on disk between
+    processes (codegen.cache) under the hash of templates/ and codegen/."""
+    from .cache import cached
+
+    files = [*builtin_dir().glob("*.py"), *Path(__file__).resolve().parent.glob("*.py")]
+    return cached("rules", files, _parse_builtin)
+
+
+def _parse_builtin() -> Registry:
     rules: dict[tuple[str, str], Rule] = {}
     helpers: dict[str, cst.FunctionDef] = {}
     fusions: list = []

@@ -12,8 +12,6 @@ import importlib
 import inspect
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
     from .rules import Rule
 
@@ -35,6 +33,8 @@ def signature_problem(rule: Rule, import_user_modules: bool = False) -> str | No
         target = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError):
         return f"{qual} does not exist"
+    import numpy as np  # (here: generation itself does not load NumPy)
+
     required = [p for p in rule.params if p.default is None]
     optional = [p for p in rule.params if p.default is not None]
     if isinstance(target, np.ufunc):
