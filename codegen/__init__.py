@@ -11,13 +11,14 @@ The heavy modules (LibCST, Black, NumPy) load on first use, so that `codegen
 
 __version__ = "0.1.0"
 
-__all__ = ["CodegenError", "generate", "check", "build", "__version__"]
+__all__ = ["CodegenError", "generate", "check", "build", "assert_up_to_date", "__version__"]
 
 _LAZY = {
     "CodegenError": ("errors", "CodegenError"),
     "generate": ("pipeline", "generate"),
     "check": ("project", "check"),
     "build": ("project", "build"),
+    "assert_up_to_date": ("project", "assert_up_to_date"),
 }
 
 

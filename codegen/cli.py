@@ -15,10 +15,9 @@ stderr, and nothing is written.
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib.util
 import math
-import re
+import os
 import shlex
 import sys
 import traceback
@@ -39,10 +38,7 @@ def generate(*args, **kwargs):
     return generate(*args, **kwargs)
 
 
-def modes_of(*args, **kwargs):
-    from .pipeline import modes_of
-
-    return modes_of(*args, **kwargs)
+from .modes import modes_of  # noqa: E402 (light: no pipeline)
 
 OK, CHECK_FAILED, BAD_INPUT, INTERNAL_ERROR = 0, 1, 2, 123
 
@@ -97,10 +93,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", action="append", default=[], metavar="DIR", help="extra rule directory")
     p.add_argument("--include", action="append", default=[], metavar="FILE",
                    help="a file whose functions the loss imports (they are inlined)")
+    p.add_argument("--emit-test", metavar="TEST.py",
+                   help="also write a pytest file checking the module against central differences (needs -o)")
+    p.add_argument("--inputs", metavar="PATH::MAKER",
+                   help="with --emit-test: the function giving the test's keyword arguments (default: PATH::example_inputs)")
     p.set_defaults(run=_generate)
 
+    p = commands.add_parser("build", help="regenerate the stale targets of pyproject.toml's [tool.codegen]")
+    p.add_argument("--check", action="store_true", help="write nothing: exit 1 with a diff if any target is stale")
+    p.add_argument("--regenerate", action="store_true",
+                   help="decide by generating every target and comparing (not by headers and hashes)")
+    p.add_argument("--project", metavar="PYPROJECT", help="the pyproject.toml (default: the nearest with [tool.codegen])")
+    p.set_defaults(run=_build)
+
     p = commands.add_parser("check", help="exit 1 with a diff if a generated module is stale")
-    p.add_argument("targets", nargs="+", metavar="GENERATED.py | PATH::FUNC")
+    p.add_argument("targets", nargs="*", metavar="GENERATED.py | PATH::FUNC",
+                   help="modules to check (default: the targets of pyproject.toml's [tool.codegen])")
+    p.add_argument("--regenerate", action="store_true",
+                   help="decide by generating and comparing (not by headers and hashes)")
+    p.add_argument("--project", metavar="PYPROJECT", help="the pyproject.toml (default: the nearest with [tool.codegen])")
     p.add_argument("--wrt")
     p.add_argument("--mode", default="reverse")
     p.add_argument("-o", "--output", metavar="OUT", help="the module to compare (with PATH::FUNC)")
@@ -216,25 +227,59 @@ def _generate(args) -> int:
     if args.output is not None:
         _output(args.output, path, args.include, args.rules)
     modes = modes_of(args.mode, path)
+    test = _emitted_test(args, path, function, modes)
     text = generate(read_source(path), function, wrt, path=path, rules_dirs=args.rules, include=_includes(args.include), mode=modes)
+    if test is not None:
+        from .emitted_test import test_text
+        from .headers import read as read_header
+
+        test_file = test_text(test, read_header(text).wrt)
     if args.output is not None:
         write_atomically(args.output, text)
     else:
         sys.stdout.write(text)
+    if test is not None:
+        write_atomically(test.test, test_file)
     return OK
 
 
-_HEADER = {
-    "source": re.compile(r"^# source: (?P<value>.+)$", re.M),
-    "wrt": re.compile(r"^# wrt: (?P<value>.+)$", re.M),
-    "mode": re.compile(r"^# mode: (?P<value>.+)$", re.M),
-    "rules": re.compile(r"^# rules: (?P<value>.+)$", re.M),
-    "include": re.compile(r"^# include: (?P<value>.+)$", re.M),
-}
+def _emitted_test(args, path: str, function: str, modes):
+    """The target --emit-test describes (paths as given, from here), or None."""
+    if args.emit_test is None:
+        if args.inputs is not None:
+            raise CodegenError("--inputs names the inputs of the test --emit-test writes; give --emit-test too", args.inputs)
+        return None
+    from .project import Target
+
+    test = args.emit_test
+    if args.output is None:
+        raise CodegenError("--emit-test writes a test of the module -o writes; give -o OUT too", test)
+    if not Path(test).name.startswith("test_") or not test.endswith(".py"):
+        raise CodegenError("--emit-test needs a pytest file name, test_*.py", test)
+    _output(test, path, args.include, args.rules)
+    if same_file(test, args.output) or Path(test).as_posix() == Path(args.output).as_posix():
+        raise CodegenError("--emit-test names the module -o writes; give the test a file of its own", test)
+    if not set(modes) & {"reverse", "forward", "jacobian"}:
+        raise CodegenError("--emit-test checks the gradient or the JVP: add --mode reverse (or forward)", test)
+    inputs = args.inputs or f"{path}::example_inputs"
+    _split(inputs)
+    rel = lambda p: Path(os.path.relpath(Path(p).resolve(), Path.cwd())).as_posix()  # noqa: E731
+    for name in (path, args.output, test, inputs.rpartition("::")[0]):
+        if rel(name).startswith("../"):
+            raise CodegenError("--emit-test finds files from the current folder: run codegen from a folder that holds them all", name)
+    source_path, _, maker = inputs.rpartition("::")
+    return Target(rel(path), function, rel(args.output), modes=tuple(modes), test=rel(test), inputs=f"{rel(source_path)}::{maker}", root=Path.cwd())
 
 
 def _check(args) -> int:
-    jobs = []  # (module path, source path, function, wrt, rules, include, modes)
+    from .headers import read as read_header
+    from .project import Target
+
+    if not args.targets:
+        return _project(args.project, check=True, regenerate=args.regenerate)
+    if args.project:
+        raise CodegenError("--project checks the targets of a pyproject.toml; give it without modules", args.project)
+    jobs = []
     if any("::" in t for t in args.targets):
         if len(args.targets) != 1 or not args.output:
             raise CodegenError(
@@ -243,39 +288,70 @@ def _check(args) -> int:
             )
         path, function = _split(args.targets[0])
         _output(args.output, path, args.include, args.rules)
-        jobs.append((args.output, path, function, _wrt(args.wrt, path), list(args.rules), list(args.include), modes_of(args.mode, path)))
+        wrt = _wrt(args.wrt, path)
+        names = tuple(n.strip() for n in wrt.split(",")) if wrt else None
+        jobs.append(Target(path, function, args.output, names, modes_of(args.mode, path), tuple(args.rules), tuple(args.include), root=Path.cwd()))
     else:
         for module in args.targets:
-            header = read_text(module)
-            found = {k: p.search(header) for k, p in _HEADER.items()}
-            if not found["source"] or not found["wrt"]:
+            header = read_header(read_text(module))
+            if not header.source or not header.wrt:
                 raise CodegenError(
                     "no codegen header (# source: ..., # wrt: ...) found; give a module codegen "
                     "generated, or PATH::FUNC -o OUT", module,
                 )
-            path, function = _split(found["source"]["value"])
-            rules_dirs = found["rules"]["value"].split(",") if found["rules"] else []
-            include = found["include"]["value"].split(",") if found["include"] else []
-            modes = modes_of(found["mode"]["value"], module) if found["mode"] else ("reverse",)
-            jobs.append((module, path, function, found["wrt"]["value"], rules_dirs, include, modes))
+            path, function = _split(header.source)
+            modes = modes_of(",".join(header.modes), module)
+            jobs.append(Target(path, function, module, header.wrt, modes, header.rules, header.include, root=Path.cwd()))
+    return _report(jobs, args.regenerate, fix=None)
 
-    stale = 0
-    for module, path, function, wrt, rules_dirs, include, modes in jobs:
-        fresh = generate(read_source(path), function, wrt, path=path, rules_dirs=rules_dirs, include=_includes(include), mode=modes)
-        committed = read_text(module) if Path(module).exists() else ""
-        if committed != fresh:
+
+def _report(targets, regenerate: bool, fix: str | None) -> int:
+    """Check the targets; print each stale file's diff (stdout) and how to fix it
+    (stderr); exit 1 if any is stale."""
+    from .headers import read as read_header
+    from .project import status
+
+    stale = total = 0
+    for target in targets:
+        for found in status(target, regenerate):
+            total += 1
+            if not found.stale:
+                continue
             stale += 1
-            diff = difflib.unified_diff(
-                committed.splitlines(keepends=True),
-                fresh.splitlines(keepends=True),
-                fromfile=f"{module} (committed)",
-                tofile=f"{module} (generated now)",
-            )
-            sys.stdout.writelines(diff)
-            command = regenerate_command(path, function, ",".join(_header_wrt(fresh, module)), rules_dirs, include, module, modes)
-            print(f"{escape(module)}: stale; regenerate it with: {command}", file=sys.stderr)
-    print(f"{len(jobs) - stale} up to date, {stale} stale", file=sys.stderr)
+            sys.stdout.write(found.diff)
+            if fix is not None:
+                how = fix
+            else:
+                wrt = ",".join(read_header(found.fresh).wrt)
+                how = regenerate_command(target.source, target.function, wrt, target.rules, target.include, target.output, target.modes)
+            print(f"{escape(found.path)}: {found.reason}; regenerate it with: {how}", file=sys.stderr)
+    print(f"{total - stale} up to date, {stale} stale", file=sys.stderr)
     return CHECK_FAILED if stale else OK
+
+
+def _build(args) -> int:
+    return _project(args.project, check=args.check, regenerate=args.regenerate)
+
+
+def _project(pyproject, check: bool, regenerate: bool) -> int:
+    """`codegen build [--check]` and `codegen check` with no modules: the targets of
+    the pyproject.toml's [tool.codegen] table."""
+    from .files import write_atomically
+    from .project import find_pyproject, load, status
+
+    path = Path(pyproject) if pyproject else find_pyproject()
+    targets = load(path)
+    shown = path.parent.as_posix()
+    fix = "codegen build" + (f" --project {shlex.quote(path.as_posix())}" if pyproject else "")
+    if check:
+        return _report(targets, regenerate, fix)
+    found = [s for target in targets for s in status(target, regenerate)]
+    stale = [s for s in found if s.stale]
+    for item in stale:  # every target generated before anything is written
+        write_atomically(item.target.root / item.path, item.fresh)
+        print(f"wrote {escape(item.path)} ({item.reason})", file=sys.stderr)
+    print(f"{shown}: {len(stale)} written, {len(found) - len(stale)} up to date", file=sys.stderr)
+    return OK
 
 
 def regenerate_command(path, function, wrt, rules_dirs, include, module, modes=("reverse",)) -> str:
@@ -396,10 +472,12 @@ def _verify(args) -> int:
 
 
 def _header_wrt(text: str, path: str = "<generated>") -> tuple[str, ...]:
-    found = _HEADER["wrt"].search(text)
-    if not found:
+    from .headers import read as read_header
+
+    wrt = read_header(text).wrt
+    if not wrt:
         raise CodegenError("the generated module has no `# wrt:` header line; give a module codegen generated", path)
-    return tuple(found["value"].split(","))
+    return wrt
 
 
 def _rules(args) -> int:

@@ -18,6 +18,7 @@ import libcst as cst
 
 from .differentiate import Gradient
 from .expressions import code, parenthesize, reads
+from .headers import seal
 from .optimize import Body
 from .program import Block, Jump, Line, Pop, Push, Release, node_reads, walk
 
@@ -25,7 +26,8 @@ BLACK_MODE = black.Mode(line_length=88)
 _COMMENT_WIDTH = 64
 
 
-def header_lines(function, wrt_names, version: str, rules_dirs: Iterable[str] = (), kept=(), include=(), modes=("reverse",)) -> list[str]:
+def header_lines(function, wrt_names, version: str, rules_dirs: Iterable[str] = (), kept=(), include=(), modes=("reverse",), inputs_sha256=None) -> list[str]:
+    """The header (codegen/headers.py reads it); `emit` adds `# module sha256:`."""
     fn = function
     wrt = ",".join(wrt_names)
     mode = "" if tuple(modes) == ("reverse",) else f" --mode {','.join(modes)}"
@@ -43,6 +45,7 @@ def header_lines(function, wrt_names, version: str, rules_dirs: Iterable[str] = 
         *([f"# rules: {','.join(rules_dirs)}"] if rules_dirs else []),
         *([f"# include: {','.join(include)}"] if include else []),
         f"# source sha256: {fn.source_sha256}",
+        *([f"# inputs sha256: {inputs_sha256}"] if inputs_sha256 else []),
         *memory,
     ]
 
@@ -200,13 +203,14 @@ def emit(
     include: Iterable[str] = (),
     modes: Iterable[str] = ("reverse",),
     kept=(),
+    inputs_sha256: str | None = None,
 ) -> str:
     """The module: header, imports, constants, `functions` (each (name, signature,
-    docstring, body)), then the helpers they call."""
+    docstring, body)), then the helpers they call; sealed with the digest of its text."""
     fn = function
     modes = tuple(modes)
     include = list(include)
-    out = header_lines(fn, wrt, version, rules_dirs, kept, include, modes)
+    out = header_lines(fn, wrt, version, rules_dirs, kept, include, modes, inputs_sha256)
     what = {
         ("reverse",): "Reverse-mode gradient", ("forward",): "Forward-mode derivative (JVP)",
         ("jacobian",): "Jacobian", ("hvp",): "Hessian-vector product",
@@ -226,7 +230,7 @@ def emit(
         # Helpers are the same text every time: each is formatted once per process.
         parts = [_formatted_helper(helpers[name]) for name in used]
         text += "\n\n# Helpers, copied from codegen's templates/.\n\n\n" + "\n\n".join(parts)
-    return text
+    return seal(text)
 
 
 _FORMATTED: dict[int, tuple[cst.FunctionDef, str]] = {}

@@ -13,7 +13,9 @@ from .emit import emit, forward_functions, jacobian_functions, kept_per_iteratio
 from .forward import linearize
 from .hvp import hvp_functions
 from .fuse import fuse
+from .headers import inputs_digest
 from .errors import CodegenError
+from .modes import modes_of  # noqa: F401 (part of this module's interface)
 from .names import Namer
 from .normalize import normalize
 from .optimize import optimize, optimize_forward
@@ -52,23 +54,6 @@ def generate(
     finally:
         if paused:
             gc.enable()
-
-
-MODES = ("reverse", "forward", "jacobian", "hvp")
-PLANNED = ()  # named in the design, not generated yet
-
-
-def modes_of(mode, path: str = "<command line>") -> tuple[str, ...]:
-    """The modes asked for, each once, in the order of MODES."""
-    names = [m.strip() for m in (mode.split(",") if isinstance(mode, str) else mode) if str(m).strip()]
-    for name in names:
-        if name in PLANNED:
-            raise CodegenError(f"--mode {name} is not available yet; use --mode reverse, forward, jacobian or hvp", path)
-        if name not in MODES:
-            raise CodegenError(f"--mode `{name}` is not a mode; use reverse, forward, jacobian or hvp, or several: --mode reverse,forward", path)
-    if not names:
-        raise CodegenError("--mode names no mode; use reverse, forward, or both: --mode reverse,forward", path)
-    return tuple(m for m in MODES if m in names)
 
 
 def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse",), internal=False) -> str:
@@ -126,7 +111,8 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
     for where in sources:  # the last stage to report a position
         where.forget()
     del sources, simple
-    return emit(header, names, functions, registry.helpers, __version__, rules_dirs, sorted(include or {}), modes, kept)
+    inputs = inputs_digest(source, include or {}, rules_dirs)
+    return emit(header, names, functions, registry.helpers, __version__, rules_dirs, sorted(include or {}), modes, kept, inputs)
 
 
 def _wrt_names(parsed, wrt) -> tuple[str, ...]:

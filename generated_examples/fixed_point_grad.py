@@ -3,7 +3,9 @@
 # source: generated_examples/fixed_point.py::loss
 # wrt: theta,b
 # source sha256: b29a2dc91864cb2890c73d090d320be56a50ecf8442e4bb0b265d21220a8651f
+# inputs sha256: 62ae01276cad920f320d8b6f69f7bbf7f036cd6e726a2a6a46384306ca6920cf
 # kept for the reverse sweep: 6 values per iteration of the loop at line 12
+# module sha256: e065ec49e8d51df9bb95590e51142e46ec610886fad5e8f9222b0b8577c5ad67
 """Reverse-mode gradient of `loss` from generated_examples/fixed_point.py, with respect to theta, b."""
 
 import numpy as np

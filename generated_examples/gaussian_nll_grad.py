@@ -3,6 +3,8 @@
 # source: generated_examples/gaussian_nll.py::nll
 # wrt: mu,log_sigma
 # source sha256: 8fb6b9ce8983af85aed7c1408d962844c18ffe66bb097ca453310cdbf3ff28a9
+# inputs sha256: 70fd9d7f1245994785bf7c9f4a8bdcdaaacea1b75fe8cb011308c8b7fa5d283f
+# module sha256: 63830a0e11b35349209a1dd3828421274aba4dce5677f5c1b80b6da7a0dcf37e
 """Reverse-mode gradient of `nll` from generated_examples/gaussian_nll.py, with respect to mu, log_sigma."""
 
 import numpy as np

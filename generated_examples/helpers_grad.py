@@ -3,6 +3,8 @@
 # source: generated_examples/helpers.py::loss
 # wrt: w,b
 # source sha256: 757a1601b34db6e7a2bf620c606f5172cf9c0aa115cae8b3c57aff81ac24185f
+# inputs sha256: 9974c80bcebe516fff7e7276b4a5a7a46638097300b898f49184f7300f75f679
+# module sha256: 2962e8ea14748aa688357006c8fcc5cf36e6f44fa77a3ee31618160daf86d12b
 """Reverse-mode gradient of `loss` from generated_examples/helpers.py, with respect to w, b."""
 
 import numpy as np

@@ -3,7 +3,9 @@
 # source: generated_examples/huber.py::loss
 # wrt: w
 # source sha256: 5d505b4a2f24919751261bc8fa9c59c9cfde3b24a80aafbd846a58182b190a7a
+# inputs sha256: fcd12937d54f6d0a2ad5d52faac782e579d9cb553f2901312e26b4c0829c5549
 # kept for the reverse sweep: 9 values per iteration of the loop at line 17
+# module sha256: 8ec2efab43678693a97f3ce7276122c448a755f903c894d6e5bb14c0f76c91ef
 """Reverse-mode gradient of `loss` from generated_examples/huber.py, with respect to w."""
 
 import numpy as np

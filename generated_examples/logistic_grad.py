@@ -3,6 +3,8 @@
 # source: generated_examples/logistic.py::loss
 # wrt: beta0,beta1
 # source sha256: daa523f3ca169940c5c5d569bdf86ed5677c0877f761bcf42bd781a1e7b220ee
+# inputs sha256: d8c2debf14dd686d47b5b9698c3b98384ad97a06f1f94d2893dccbf0909bcab0
+# module sha256: 8776ba88b6d2a35483d76b6ca8418b404f9bc4a4ca05d12e1951840e18099537
 """Reverse-mode gradient of `loss` from generated_examples/logistic.py, with respect to beta0, beta1."""
 
 import numpy as np

@@ -3,6 +3,8 @@
 # source: generated_examples/mlp.py::loss
 # wrt: W1,b1,W2,b2
 # source sha256: 0d5a39f6e6c5eb8b289abb0529b4a5325f71d1fd9a197c9de653278ecda2ab01
+# inputs sha256: 67d2eca0aae3d03a2edd3c6669ab1a0a3a7bc236779e73488991e037508a8a66
+# module sha256: 94a6724f716080a8e0773cdde7428bc318291dd0b0918ec45d3f569a27c4c71e
 """Reverse-mode gradient of `loss` from generated_examples/mlp.py, with respect to W1, b1, W2, b2."""
 
 import numpy as np

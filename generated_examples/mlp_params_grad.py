@@ -3,6 +3,8 @@
 # source: generated_examples/mlp_params.py::loss
 # wrt: params
 # source sha256: 0bab0ff20c5d74c2a8d7d880158986b463cffbec941dcdef2e484eefc3acb6ba
+# inputs sha256: b8ed7bb031f8766565d942557293c0c246f6f299459b02eb6e51e0f4209d9bb7
+# module sha256: 05cd0b53d9896d89b9113859373099613dc0d2ddf7494116d3b588b1840af399
 """Reverse-mode gradient of `loss` from generated_examples/mlp_params.py, with respect to params."""
 
 import numpy as np

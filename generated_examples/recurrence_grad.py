@@ -3,7 +3,9 @@
 # source: generated_examples/recurrence.py::loss
 # wrt: x,a
 # source sha256: 66317578d9764ea634234074e625103a63fa902a9694eb413b61b0a0c4ab8e3c
+# inputs sha256: 04ca3a8ce0e97ac99028ace704e0b804ec186a75996e7fdc40affce73a1fc1ca
 # kept for the reverse sweep: 3 values per iteration of the loop at line 8
+# module sha256: f73292bb19ad49a901385baa3405cfe6f2c15dc231c1be5f3c39620eeacd94f8
 """Reverse-mode gradient of `loss` from generated_examples/recurrence.py, with respect to x, a."""
 
 import math

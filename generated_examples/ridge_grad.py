@@ -3,6 +3,8 @@
 # source: generated_examples/ridge.py::loss
 # wrt: w
 # source sha256: f2112293c23c1f397eddaf27f3320476ae64aa9386f33278b4ade35619cc10d0
+# inputs sha256: 113793033d036b3327fe68ad91a117ff9ad5f8eb3ea2d1c2c438555f1f8f3f00
+# module sha256: bd129966fc3a4c927b3499328a140243f588ca800953140517dad0ffc7f695ed
 """Reverse-mode gradient of `loss` from generated_examples/ridge.py, with respect to w."""
 
 import numpy as np

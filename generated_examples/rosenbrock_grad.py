@@ -3,6 +3,8 @@
 # source: generated_examples/rosenbrock.py::rosenbrock
 # wrt: x
 # source sha256: 49b06927e3d7ac7c0b2567d04bea033c52f9cfd244fa5f9ff7e30db6ae4170cc
+# inputs sha256: f895a5ac18a27085d408f3a0f5334ae8d158f132448ef1be381330fdfe82199b
+# module sha256: 3146868db3a9d4c5e6332313d2f0325e0db5fda9bd68dd43172322b7b7ca3988
 """Reverse-mode gradient of `rosenbrock` from generated_examples/rosenbrock.py, with respect to x."""
 
 import numpy as np

@@ -3,6 +3,8 @@
 # source: generated_examples/seed_chain.py::loss
 # wrt: W
 # source sha256: e7a197d5abea22d7ee85ed25261adb117953e60f74b50b2afb587e981e47d317
+# inputs sha256: 9ff19bf8652bc728307cabd8f5e18ba18ac365a1d5121dfc096f56643f61e916
+# module sha256: d763d1b8dbf3a7ce22a46d43d31dfe70978570bee5d9d2198981f5ac499141d3
 """Reverse-mode gradient of `loss` from generated_examples/seed_chain.py, with respect to W."""
 
 import numpy as np

@@ -4,6 +4,8 @@
 # wrt: W
 # mode: forward
 # source sha256: e7a197d5abea22d7ee85ed25261adb117953e60f74b50b2afb587e981e47d317
+# inputs sha256: 9ff19bf8652bc728307cabd8f5e18ba18ac365a1d5121dfc096f56643f61e916
+# module sha256: 4612c11ac11d841f445f64ad3c5f0683fd764ce1740cca6b6e26414fd54bdb71
 """Forward-mode derivative (JVP) of `loss` from generated_examples/seed_chain.py, with respect to W."""
 
 import numpy as np

@@ -3,7 +3,9 @@
 # source: generated_examples/shrink.py::loss
 # wrt: x,r
 # source sha256: a01ec96cdf24b3c0b54c951a9dc91151fde42e766622f9ce6f822aa8779566b8
+# inputs sha256: a97d282cca07d673fc36cccd8254c796bdad1bdc9b14485a2b93a8cbc9ea274e
 # kept for the reverse sweep: 2 values per iteration of the loop at line 9
+# module sha256: fa7a1b5d004a78aa26c6770e5caf76cbc51518348e140adc343adbb05a678d12
 """Reverse-mode gradient of `loss` from generated_examples/shrink.py, with respect to x, r."""
 
 import numpy as np

@@ -352,7 +352,7 @@ for label, argv in [
     ("verify-no-inputs", ["verify", "loss.py::loss"]), ("tolerance-not-number", ["verify", "loss.py::loss", "--inputs", "i.py::m", "--tolerance", "abc"]),
     ("directions-not-int", ["verify", "loss.py::loss", "--inputs", "i.py::m", "--directions", "1.5"]),
     ("seed-not-int", ["verify", "loss.py::loss", "--inputs", "i.py::m", "--seed", "x"]),
-    ("check-nothing", ["check"]), ("unknown-option-newline", ["generate", "loss.py::loss", "--bad\nflag"]),
+    ("unknown-option-newline", ["generate", "loss.py::loss", "--bad\nflag"]), ("build-with-module", ["build", "mod.py"]),
     ("rules-unknown-option", ["rules", "--frobnicate"]),
 ]:
     add(f"cli-{label}", "bad CLI argument", {"loss.py": GOOD}, argv, 2, USAGE)
@@ -368,6 +368,28 @@ add("cli-check-target-without-o", "bad CLI argument", {"loss.py": GOOD}, ["check
 add("cli-check-two-targets", "bad CLI argument", {"loss.py": GOOD}, ["check", "loss.py::loss", "loss.py::loss", "-o", "out.py"], 2, "loss.py::loss", "-o OUT")
 add("cli-check-no-header", "bad CLI argument", {"loss.py": GOOD, "mod.py": "x = 1\n"}, ["check", "mod.py"], 2, "mod.py", "no codegen header")
 add("cli-check-header-bad-source", "bad CLI argument", {"mod.py": "# source: nothing\n# wrt: x\n"}, ["check", "mod.py"], 2, "nothing", "PATH::FUNCTION")
+# `codegen check` with no modules and `codegen build`: a project's [tool.codegen] table
+for label, argv in [("check", ["check"]), ("build", ["build"]), ("build-check", ["build", "--check"])]:
+    add(f"project-none-{label}", "bad CLI argument", {"loss.py": GOOD}, argv, 2, ".", "no pyproject.toml with a [tool.codegen] table")
+TARGET = '[tool.codegen]\n\n[[tool.codegen.targets]]\nsource = "loss.py::loss"\n'
+for label, table, line, words in [
+    ("bad-toml", "[tool.codegen\n", "1:14", "not valid TOML"), ("not-a-table", "[tool]\ncodegen = 3\n", "1:1", "is missing or not a table"),
+    ("no-targets", "[tool.codegen]\n", "1:1", "needs targets"), ("targets-not-tables", "[tool.codegen]\ntargets = [1, 2]\n", "2:1", "needs targets"),
+    ("unknown-key", TARGET + "wrtt = 'x'\n", "5:1", "unknown key `wrtt`"), ("source-no-function", TARGET.replace("::loss", ""), "4:1", "PATH::FUNCTION"),
+    ("wrt-not-names", TARGET + "wrt = 3\n", "5:1", "must name parameters"), ("mode-unknown", TARGET + "mode = ['sideways']\n", "5:1", "`mode` must be"),
+    ("output-is-source", TARGET + "output = 'loss.py'\n", "5:1", "writing there would replace it"),
+    ("output-not-py", TARGET + "output = 'out.txt'\n", "5:1", "must be the path of a .py file"),
+    ("output-outside", TARGET + "output = '../out.py'\n", "5:1", "outside the project"),
+    ("rules-not-paths", TARGET + "rules = 3\n", "5:1", "must be a path or a list of paths"),
+    ("test-name", TARGET + "test = 'check.py'\n", "5:1", "test_*.py"),
+    ("inputs-bad", TARGET + "test = 'test_l.py'\ninputs = 'x'\n", "6:1", "`inputs` must be"),
+    ("duplicate-output", TARGET + "\n[[tool.codegen.targets]]\nsource = 'loss.py::loss'\n", "6:1", "two targets write loss_grad.py"),
+    ("null-in-path", TARGET + 'output = "a\\u0000.py"\n', "5:1", "control character"),
+]:
+    argv = ["build", "--project", "pyproject.toml"] if label == "not-a-table" else ["build"]  # (else: not found)
+    add(f"project-{label}", "bad CLI argument", {"loss.py": GOOD, "pyproject.toml": table}, argv, 2, f"pyproject.toml:{line}", words)
+add("project-source-missing", "bad path", {"pyproject.toml": TARGET}, ["build"], 2, "loss.py", "cannot read")
+add("project-source-bad", "bad CLI argument", {"loss.py": HEAD + "    return np.sum(mystery(x))\n", "pyproject.toml": TARGET}, ["check"], 2, "loss.py:5:19", "mystery")
 add("cli-check-header-missing-source", "bad path", {"mod.py": "# source: gone.py::loss\n# wrt: x\n"}, ["check", "mod.py"], 2, "gone.py", "cannot read")
 
 
