@@ -14,7 +14,8 @@ loss and of codegen's value_and_grad (tracemalloc), the time codegen takes to
 generate each example and a synthetic long function, the versions and thread
 settings; then (bench/second.py) each loss's Hessian-vector product by codegen,
 autograd and JAX, and the Jacobians of an ODE trajectory and of a residual (unless
---no-second-order); and writes all of it as JSON. `python bench/plot.py` draws the JSON.
+--no-second-order), and the build workflow's commands (bench/workflow.py: --version, a
+cold generate, build and check of ten targets); and writes all of it as JSON. `python bench/plot.py` draws the JSON.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ if not (ROOT / "codegen").is_dir():  # run from an install, not a checkout
 import hand  # noqa: E402
 import peers  # noqa: E402
 import second  # noqa: E402
+import workflow  # noqa: E402
 
 import codegen  # noqa: E402
 
@@ -391,6 +393,7 @@ def main(argv=None) -> int:
         print("jacobians: done", file=sys.stderr)
     if not args.no_generation:
         report["generation_s"] = generation_in_fresh_process()
+        report["workflow_s"] = workflow.workflow_timings()
     print(f"codegen {report['versions']['codegen']}, Python {report['python']} ({report['machine']}); "
           + ", ".join(f"{k} {v}" for k, v in report["versions"].items() if k != "codegen"))
     print("threads: " + ", ".join(f"{k}={v}" for k, v in report["threads"].items()))
@@ -418,6 +421,9 @@ def main(argv=None) -> int:
         print("synthetic straight-line function: "
               + ", ".join(f"{n} lines {g[f'{n} lines']} s ({g['ms per line'][n]} ms/line)" for n in sizes)
               + f"; {sizes[-1]} / {sizes[0]} lines: {g[f'{sizes[-1]} / {sizes[0]}']}x")
+    if "workflow_s" in report:
+        print("\nBuild workflow (bench/workflow.py): median wall time of fresh processes.\n")
+        print(workflow.table(report["workflow_s"]))
     Path(args.json).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     print(f"\nwrote {args.json}", file=sys.stderr)
     return 0

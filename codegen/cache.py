@@ -17,6 +17,7 @@ CODEGEN_CACHE_DIR=off turns it off.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -63,7 +64,14 @@ def cached(name: str, files: Iterable[Path], build: Callable[[], object]) -> obj
     path = folder / f"{name}-{key[:32]}.pickle"
     try:
         with open(path, "rb") as handle:
-            return pickle.load(handle)
+            data = handle.read()
+        collecting = gc.isenabled()
+        gc.disable()  # unpickling makes many objects and no garbage: 0.11 s becomes 0.07 s
+        try:
+            return pickle.loads(data)
+        finally:
+            if collecting:
+                gc.enable()
     except FileNotFoundError:
         pass
     except Exception:  # a file cut short or written by something else: parse again
