@@ -10,8 +10,9 @@ of one example, with the rules cache warm (every later call) and with it off
 (CODEGEN_CACHE_DIR=off, the first call on a machine); `codegen build` of the ten
 targets in one process against ten separate `codegen generate` calls; and an
 up-to-date `codegen check` of the ten (headers and hashes, nothing generated) and
-`codegen check --regenerate` (generated and compared). bench/run.py prints the
-same table after its own.
+`codegen check --regenerate` (generated and compared). Python writes its bytecode
+caches as it does where codegen is installed (PYTHONDONTWRITEBYTECODE is unset for
+these processes). bench/run.py prints the same table after its own.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def workflow_timings(repeat: int = 5) -> dict:
         root = Path(folder)
         _project(root)
         env = dict(os.environ, CODEGEN_CACHE_DIR=str(root / ".cache"))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: compiled once, not at every start
         off = dict(env, CODEGEN_CACHE_DIR="off")
         outputs = [root / (Path(name).stem + "_grad.py") for name, _, _ in TARGETS]
 
