@@ -491,24 +491,32 @@ def _rules(args) -> int:
 
 
 def rules_table(registry, markdown: bool = False) -> str:
-    """The supported primitives: how each is written, which arguments get gradients,
-    and the subgradient chosen at a kink."""
-    rows = []
+    """The supported primitives, grouped by family (the templates/ file that holds
+    their rules): how each is written, which arguments get gradients, and the
+    subgradient chosen at a kink."""
+    families: dict[str, list] = {}
     for rule in registry:
         if rule.internal:
             continue
         spellings = ", ".join(f"`{s}`" if markdown else s for s in rule.spellings)
         grads = ", ".join(rule.grads) or "none"
-        rows.append((rule.name, spellings, grads, rule.policy or ""))
+        families.setdefault(Path(rule.path).stem, []).append((rule.name, spellings, grads, rule.policy or ""))
+    rows = [row for family in families.values() for row in family]
     entries = sum(len(rule.keys) for rule in registry if not rule.internal)
     summary = f"{len(rows)} primitives, {entries} ways to write them"
-    if markdown:
-        lines = ["| primitive | written as | gradient to | at a kink |", "|---|---|---|---|"]
-        lines += [f"| {name} | {spell} | {grads} | {policy} |" for name, spell, grads, policy in rows]
-        return "\n".join(lines) + f"\n\n{summary}.\n"
     header = ("primitive", "written as", "gradient to", "at a kink")
+    if markdown:
+        lines = []
+        for family, members in families.items():
+            lines += [f"**{family.replace('_', ' ')}** ({len(members)}, [templates/{family}.py](templates/{family}.py))", ""]
+            lines += ["| primitive | written as | gradient to | at a kink |", "|---|---|---|---|"]
+            lines += [f"| {name} | {spell} | {grads} | {policy} |" for name, spell, grads, policy in members] + [""]
+        return "\n".join(lines) + f"\n{summary}.\n"
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(3)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3] for row in [header] + rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(header, widths)) + "  " + header[3]]
+    for family, members in families.items():
+        lines.append(f"-- {family.replace('_', ' ')} ({len(members)})")
+        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3] for row in members]
     return "\n".join(line.rstrip() for line in lines) + f"\n{summary}\n"
 
 

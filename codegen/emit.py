@@ -10,6 +10,7 @@ source line it comes from.
 from __future__ import annotations
 
 import gc
+import re
 import shlex
 from typing import Iterable, Mapping
 
@@ -204,6 +205,7 @@ def emit(
     modes: Iterable[str] = ("reverse",),
     kept=(),
     inputs_sha256: str | None = None,
+    modules: Iterable[str] = (),
 ) -> str:
     """The module: header, imports, constants, `functions` (each (name, signature,
     docstring, body)), then the helpers they call; sealed with the digest of its text."""
@@ -219,18 +221,36 @@ def emit(
     bodies = [body for _, _, _, body in functions]
     uses_math = any("math" in node_reads(n) for body in bodies for n in walk((*body.forward, *body.reverse)))
     out += [""] + (["import math", ""] if uses_math else []) + ["import numpy as np"]
-    out += [m if m.startswith("from ") else f"import {m}" for m in fn.imports if not (uses_math and m == "math")] + [""]
+    used = _helpers_used(bodies, helpers)
+    rendered = [_function(*f) for f in functions]
+    called = modules_called(["\n".join(lines) for lines in rendered] + [code(helpers[n]) for n in used], modules)
+    wanted = [*fn.imports, *(m for m in called if m not in fn.imports)]
+    out += [m if m.startswith("from ") else f"import {m}" for m in wanted if not (uses_math and m == "math")] + [""]
     for name, value in fn.constants:
         out.append(f"{name} = {code(value)}")
     text = black.format_str("\n".join(out) + "\n", mode=BLACK_MODE)
-    for formatted in format_functions([_function(*f) for f in functions]):
+    for formatted in format_functions(rendered):
         text += "\n\n" + formatted
-    used = _helpers_used(bodies, helpers)
     if used:
         # Helpers are the same text every time: each is formatted once per process.
         parts = [_formatted_helper(helpers[name]) for name in used]
         text += "\n\n# Helpers, copied from codegen's templates/.\n\n\n" + "\n\n".join(parts)
     return seal(text)
+
+
+def modules_called(texts: Iterable[str], modules: Iterable[str]) -> list[str]:
+    """The modules (of `modules`, those rule files import) whose functions the code
+    calls by full name (`scipy.special.digamma(x)` in a rule's line): the generated
+    module imports them. The longest name that fits each call, in sorted order."""
+    found = set()
+    names = sorted(modules, key=len, reverse=True)
+    for text in texts:
+        for call in re.finditer(r"(?<![\w.])((?:[A-Za-z_]\w*\.)+)[A-Za-z_]\w*\s*\(", text):
+            prefix = call[1][:-1]
+            chosen = next((m for m in names if prefix == m), None)
+            if chosen is not None:
+                found.add(chosen)
+    return sorted(found)
 
 
 _FORMATTED: dict[int, tuple[cst.FunctionDef, str]] = {}

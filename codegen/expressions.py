@@ -281,7 +281,11 @@ class _Canonical(cst.CSTTransformer):
 
     def _numpy(self, original_node, updated_node):
         name = qualified(original_node, self.aliases)
-        if name is not None and (name == "numpy" or name.startswith("numpy.")):
+        if name is not None and "." in name and not name.startswith("builtins."):
+            # np.exp for NumPy, the full name for another module's function
+            # (`special.digamma` -> scipy.special.digamma), as generated code imports it
+            return attribute(name).with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+        if name == "numpy":
             return attribute(name).with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
         return updated_node
 
@@ -298,7 +302,9 @@ class _Canonical(cst.CSTTransformer):
 
 def canonical(node: cst.CSTNode, aliases: Mapping[str, str]):
     """`node` with every reference to NumPy spelled `np.<name>`, as generated code
-    imports it (`numpy.exp`, `from numpy import exp` -> `np.exp`), on one line."""
+    imports it (`numpy.exp`, `from numpy import exp` -> `np.exp`), and every other
+    imported function by its full name (`special.digamma` -> `scipy.special.digamma`),
+    on one line."""
     return node.visit(_Canonical(aliases))
 
 

@@ -35,7 +35,7 @@ import libcst as cst
 from . import ir
 from .analyze import analyze
 from .differentiate import differentiate
-from .emit import _function, jvp_signature, passed_along, signature_of
+from .emit import _function, jvp_signature, modules_called, passed_along, signature_of
 from .errors import CodegenError
 from .expressions import code
 from .forward import linearize
@@ -55,7 +55,7 @@ def hvp_functions(source: str, simple: ir.Function, names, registry, namer: Name
     tangent = linearize(simple, analysis, namer, given=given)
     body = optimize_forward(tangent, tangent_only=True)
     function = f"hvp_{fn.name}"
-    text, lines = _jvp_source(source, fn, function, names, tangent.tangents, body)
+    text, lines = _jvp_source(source, fn, function, names, tangent.tangents, body, registry.modules)
     origins = {}
     for node in walk(body.forward):
         origin = getattr(node, "origin", None)
@@ -98,7 +98,7 @@ def hvp_functions(source: str, simple: ir.Function, names, registry, namer: Name
     ]
 
 
-def _jvp_source(source: str, fn: ir.Function, name: str, names, tangents, body: Body) -> tuple[str, dict[int, int]]:
+def _jvp_source(source: str, fn: ir.Function, name: str, names, tangents, body: Body, modules=()) -> tuple[str, dict[int, int]]:
     """The JVP as a module's text, and for each of its lines the loss's line it
     comes from."""
     imports = []
@@ -109,8 +109,11 @@ def _jvp_source(source: str, fn: ir.Function, name: str, names, tangents, body: 
     for statement in tree.body:
         if isinstance(statement, (ast.Import, ast.ImportFrom)) and getattr(statement, "module", None) != "__future__":
             imports.append(ast.get_source_segment(source, statement))
-    # and what the generated module imports besides (a name an --include file imports)
-    imports += [m if m.startswith("from ") else f"import {m}" for m in fn.imports]
+    # and what the generated module imports besides (a name an --include file imports,
+    # a module whose function a rule's tangent calls: scipy.special.polygamma)
+    body_lines = _function(name, jvp_signature(fn, tangents), "", body)
+    called = [m for m in modules_called(["\n".join(body_lines)], modules) if m not in fn.imports]
+    imports += [m if m.startswith("from ") else f"import {m}" for m in (*fn.imports, *called)]
     out = ["import numpy as np", *dict.fromkeys(imports), ""]
     out += [f"{constant} = {code(value)}" for constant, value in fn.constants]
     out += [""]

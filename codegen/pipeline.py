@@ -112,7 +112,7 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
         where.forget()
     del sources, simple
     inputs = inputs_digest(source, include or {}, rules_dirs)
-    return emit(header, names, functions, registry.helpers, __version__, rules_dirs, sorted(include or {}), modes, kept, inputs)
+    return emit(header, names, functions, registry.helpers, __version__, rules_dirs, sorted(include or {}), modes, kept, inputs, registry.modules)
 
 
 def _wrt_names(parsed, wrt) -> tuple[str, ...]:

@@ -193,6 +193,8 @@ def random_input(rng: np.random.Generator, shape, domain: str = "real"):
         value = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
     elif domain == "negative":
         value = -rng.uniform(0.2, 1.0, size=shape)
+    elif domain == "probability":  # inside (0, 1), away from its ends
+        value = rng.uniform(0.1, 0.9, size=shape)
     elif domain == "above1":
         value = rng.uniform(1.2, 3.0, size=shape)
     elif domain == "real":

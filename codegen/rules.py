@@ -232,6 +232,9 @@ class Registry:
     rules: Mapping[tuple[str, str], Rule]
     helpers: Mapping[str, cst.FunctionDef]  # runtime helpers by name
     fusions: tuple[Fusion, ...] = ()  # largest first
+    # modules besides NumPy that rule files import (`scipy.special`, `mylib`): their
+    # functions appear in generated lines by full name, and the module imports them
+    modules: frozenset[str] = frozenset()
 
     def lookup(self, kind: str, name: str) -> Rule | None:
         return self.rules.get((kind, name))
@@ -306,13 +309,13 @@ def load(extra_dirs: Iterable[str | Path] = ()) -> Registry:
     extra_dirs = [Path(d) for d in extra_dirs]
     if not extra_dirs:
         return builtin
-    rules, helpers, fusions = dict(builtin.rules), dict(builtin.helpers), []
+    rules, helpers, fusions, modules = dict(builtin.rules), dict(builtin.helpers), [], set(builtin.modules)
     for directory in extra_dirs:
         if not directory.is_dir():
             raise CodegenError(f"rules directory {directory} does not exist; give the folder that holds your rule files", str(directory))
         for path in sorted(directory.glob("*.py")):
-            _load_file(path, rules, helpers, fusions, check_signatures=True)
-    return Registry(rules, helpers, _fusions(list(builtin.fusions) + fusions, rules))
+            _load_file(path, rules, helpers, fusions, check_signatures=True, modules=modules)
+    return Registry(rules, helpers, _fusions(list(builtin.fusions) + fusions, rules), frozenset(modules))
 
 
 @functools.lru_cache(maxsize=1)
@@ -329,9 +332,10 @@ def _parse_builtin() -> Registry:
     rules: dict[tuple[str, str], Rule] = {}
     helpers: dict[str, cst.FunctionDef] = {}
     fusions: list = []
+    modules: set[str] = set()
     for path in sorted(builtin_dir().glob("*.py")):
-        _load_file(path, rules, helpers, fusions, check_signatures=False)
-    return Registry(rules, helpers, _fusions(fusions, rules))
+        _load_file(path, rules, helpers, fusions, check_signatures=False, modules=modules)
+    return Registry(rules, helpers, _fusions(fusions, rules), frozenset(modules))
 
 
 def _fusions(pending, rules) -> tuple[Fusion, ...]:
@@ -340,7 +344,7 @@ def _fusions(pending, rules) -> tuple[Fusion, ...]:
     return tuple(sorted(built, key=lambda f: (-f.size(), f.name)))
 
 
-def _load_file(path: Path, rules: dict, helpers: dict, fusions: list, check_signatures: bool) -> None:
+def _load_file(path: Path, rules: dict, helpers: dict, fusions: list, check_signatures: bool, modules: set | None = None) -> None:
     try:
         module = cst.parse_module(path.read_text(encoding="utf-8"))
     except cst.ParserSyntaxError as exc:
@@ -348,6 +352,10 @@ def _load_file(path: Path, rules: dict, helpers: dict, fusions: list, check_sign
     wrapper = MetadataWrapper(module)
     where = Located(str(path), wrapper.resolve(PositionProvider))
     aliases = imports(wrapper.module)
+    if modules is not None:  # each imported name's module, and the modules above it
+        for name in aliases.values():
+            parts = name.split(".")
+            modules.update(".".join(parts[:n]) for n in range(1, len(parts) + 1) if parts[0] not in ("numpy", "builtins"))
     for statement in wrapper.module.body:
         if not isinstance(statement, cst.FunctionDef):
             continue

@@ -73,6 +73,8 @@ CASES = [
      {"z": r(5), "t": np.abs(r(5))}, ["z"]),
     ("sigmoid", "def f(w, x):\n    return np.sum(special.expit(x * w) ** 2)\n", {"w": r(3), "x": r(3)}, ["w"]),
     ("power", "def f(x, p):\n    return np.sum(np.abs(x) ** p)\n", {"x": r(4) + 3.0, "p": 1.7}, ["x", "p"]),
+    ("special functions", "def f(x, y):\n    return np.sum(special.gammaln(x) * special.digamma(y) + special.erf(x - y) + special.j0(x) * special.i1(y) + special.betaln(x, y))\n",
+     {"x": np.abs(r(4)) + 0.5, "y": np.abs(r(4)) + 0.5}, ["x", "y"]),
     ("prod", "def f(x):\n    return np.prod(np.sin(x) + 1.5) + np.sum(np.prod(x, axis=0) ** 2)\n", {"x": r(3, 2)}, ["x"]),
     ("det", "def f(A, B):\n    return np.linalg.det(A @ B + A) ** 2 + np.sum(np.linalg.det(np.stack([A, B])))\n",
      {"A": r(3, 3), "B": r(3, 3)}, ["A", "B"]),

@@ -76,6 +76,30 @@ def test_user_rule_is_loaded_checked_and_used(project, capsys):
     assert "softplus" in capsys.readouterr().out
 
 
+def test_a_module_a_rule_line_calls_is_imported(project):
+    # The derivative calls a function of another module the rule file imports
+    # (`from scipy import special`): the generated line spells it in full and the
+    # module imports it, though the loss itself never did.
+    (project / "rules" / "softplus.py").write_text(textwrap.dedent("""\
+        import numpy as np
+        import mylib
+        from scipy import special
+
+
+        @rule(elementwise=True)
+        def softplus(x):
+            ans = mylib.softplus(x)
+            d_x = d_ans * special.expit(x)
+    """))
+    text = generate(LOSS, "loss", "w", path="loss.py", rules_dirs=["rules"])
+    assert "import scipy.special\n" in text and "scipy.special.expit(" in text and " special.expit(" not in text
+    module = load_generated(text)
+    rng = np.random.default_rng(0)
+    kwargs = {"w": rng.standard_normal(3), "X": rng.standard_normal((5, 3))}
+    report = check_gradient(load_generated(LOSS, "loss").loss, module.value_and_grad_loss, kwargs, ["w"])
+    assert report.ok, str(report)
+
+
 def test_wrong_user_rule_is_rejected_by_check(project, capsys):
     _write_rule(project, "np.exp(-ans)")  # not the derivative
     assert main(["rules", "--check", "rules"]) == 1
