@@ -119,7 +119,11 @@ def test_rules_lists_the_registry(capsys):
     assert "np.exp" in out and "x / y" in out and "ties split evenly" in out
     primitives, ways = re.search(r"^(\d+) primitives, (\d+) ways to write them$", out, re.M).groups()
     assert int(primitives) >= 120 and int(ways) >= int(primitives)
-    assert len(out.strip().splitlines()) == int(primitives) + 2  # header, rows, summary
+    lines = out.strip().splitlines()
+    families = [line for line in lines if line.startswith("-- ")]
+    assert len(lines) == int(primitives) + len(families) + 2  # header, families and their rows, summary
+    assert sum(int(re.search(r"\((\d+)\)$", f)[1]) for f in families) == int(primitives)
+    assert "-- special (" in out and "-- linalg (" in out
 
 
 def test_readme_table_is_the_registry(capsys):
