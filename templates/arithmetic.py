@@ -96,3 +96,47 @@ def remainder(x, y):
     ans = x % y
     d_x = d_ans
     d_y = -d_ans * np.floor_divide(x, y)
+
+
+@rule(elementwise=True, domain={"x": "positive"})
+def float_power(x, y):
+    """x ** y in float64."""
+    ans = np.float_power(x, y)
+    d_x = d_ans * y * np.float_power(x, y - 1.0)
+    d_y = d_ans * ans * np.log(x)
+
+
+@rule(elementwise=True, domain={"x": "nonzero", "y": "nonzero"}, policy="at x == 0, 0 (the mean of the two sides, as abs)")
+def copysign(x, y):
+    """|x| with the sign of y: locally constant in y."""
+    ans = np.copysign(x, y)
+    d_x = d_ans * np.sign(x) * np.copysign(1.0, y)
+
+
+@rule(elementwise=True, domain={"y": "nonzero"}, policy="at the jumps, the derivative of the piece on the side of x's sign")
+def fmod(x, y):
+    """x - y * trunc(x / y), with the sign of x (C's fmod)."""
+    ans = np.fmod(x, y)
+    d_x = d_ans
+    d_y = -d_ans * np.trunc(x / y)
+
+
+@rule(elementwise=True, zero_gradient=["n"], checks=[("np.ldexp(x, 3)", [{"x": ()}, {"x": (3,)}]), ("np.ldexp(x, n)", [{"x": (2,), "n": [1, -2]}])])
+def ldexp(x, n):
+    """x * 2 ** n, for integer n."""
+    ans = np.ldexp(x, n)
+    d_x = d_ans * np.ldexp(1.0, n)
+
+
+@rule(elementwise=True, linear=True, aliases=["numpy.conj"], method=["conjugate", "conj"])
+def conjugate(x):
+    """The complex conjugate: x itself for a real x."""
+    ans = np.conjugate(x)
+    d_x = d_ans
+
+
+@rule(elementwise=True, linear=True, checks=[("np.real(x)", [{"x": ()}, {"x": (3,)}])])
+def real(x):
+    """The real part: x itself for a real x."""
+    ans = np.real(x)
+    d_x = d_ans

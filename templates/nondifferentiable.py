@@ -225,3 +225,43 @@ def float(x):
 @rule(zero_gradient=True, checks=[("x * int(np.sum(x > 0))", [{"x": (3,)}])])
 def int(x):
     ans = int(x)
+
+
+@rule(zero_gradient=True, checks=[("x * np.heaviside(x, 0.5)", ONE)])
+def heaviside(x, h0):
+    ans = np.heaviside(x, h0)
+
+
+@rule(zero_gradient=True, checks=[("x * np.signbit(x)", ONE)])
+def signbit(x):
+    ans = np.signbit(x)
+
+
+@rule(zero_gradient=True, checks=[("x * np.argsort(x)", ONE)], method="argsort")
+def argsort(x, axis=-1):
+    ans = np.argsort(x, axis=axis)
+
+
+@rule(zero_gradient=True, checks=[("x * np.count_nonzero(x > 0)", ONE)])
+def count_nonzero(x, axis=None):
+    ans = np.count_nonzero(x, axis=axis)
+
+
+@rule(zero_gradient=True, checks=[("x * np.any(x > 0)", ONE)], method="any")
+def any(x, axis=None):
+    ans = np.any(x, axis=axis)
+
+
+@rule(zero_gradient=True, checks=[("x * np.all(x > -5.0)", ONE)], method="all")
+def all(x, axis=None):
+    ans = np.all(x, axis=axis)
+
+
+@rule(zero_gradient=True, checks=[("x * np.searchsorted(z, x)", [{"x": (3,), "z": [-1.0, 0.0, 1.0]}])])
+def searchsorted(a, v, side="left"):
+    ans = np.searchsorted(a, v, side=side)
+
+
+@rule(zero_gradient=True, checks=[("x * np.digitize(x, z)", [{"x": (3,), "z": [-1.0, 0.0, 1.0]}])])
+def digitize(x, bins, right=False):
+    ans = np.digitize(x, bins, right=right)

@@ -388,3 +388,178 @@ def average_weights_tangent(t, x, axis, weights, mean):
         + _average_weights_tangent(t, t_x, axis, weights, t_mean)
         - ans * _average_weights_tangent(t_weights, np.ones_like(x), axis, weights, np.zeros_like(mean))
     )
+
+
+# -- reductions that skip NaNs, and order statistics (issue 15) ------------------------------
+
+WITH_NAN = [{"x": (2, 3), "z": [[1.0, 0.0, 1.0], [1.0, 1.0, 1.0]]}]
+
+
+@rule(reduction=True, checks=[("np.nanmean(x)", SHAPES), ("np.nanmean(x, axis=0)", MATRIX), ("np.nanmean(x, axis=1, keepdims=True)", MATRIX),
+                              ("np.nanmean(np.where(z > 0.0, x, np.nan), axis=1)", WITH_NAN), ("np.nanvar(np.where(z > 0.0, x, np.nan))", WITH_NAN)])
+def nanmean(x, axis=None, *, keepdims=False):
+    ans = np.nanmean(x, axis=axis, keepdims=keepdims)
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    d_x = np.where(np.isnan(x), 0.0, spread / np.sum(~np.isnan(x), axis=axis, keepdims=True))
+    t_ans = np.sum(np.where(np.isnan(x), 0.0, t_x), axis=axis, keepdims=keepdims) / np.sum(~np.isnan(x), axis=axis, keepdims=keepdims)
+
+
+@rule(reduction=True, domain={"x": "distinct"}, policy="ties split evenly among the maxima; NaNs get 0",
+      checks=[("np.nanmax(x)", SHAPES), ("np.nanmax(x, axis=0)", MATRIX), ("np.nanmax(x, axis=1, keepdims=True)", MATRIX)])
+def nanmax(x, axis=None, *, keepdims=False):
+    ans = np.nanmax(x, axis=axis, keepdims=keepdims)
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    top = _expand(ans, x, axis) if axis is not None and not keepdims else ans
+    chosen = x == top
+    d_x = spread * chosen / np.sum(chosen, axis=axis, keepdims=True)
+    t_ans = np.sum(t_x * chosen / np.sum(chosen, axis=axis, keepdims=True), axis=axis, keepdims=keepdims)
+
+
+@rule(reduction=True, domain={"x": "distinct"}, policy="ties split evenly among the minima; NaNs get 0",
+      checks=[("np.nanmin(x)", SHAPES), ("np.nanmin(x, axis=0)", MATRIX), ("np.nanmin(x, axis=1, keepdims=True)", MATRIX)])
+def nanmin(x, axis=None, *, keepdims=False):
+    ans = np.nanmin(x, axis=axis, keepdims=keepdims)
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    bottom = _expand(ans, x, axis) if axis is not None and not keepdims else ans
+    chosen = x == bottom
+    d_x = spread * chosen / np.sum(chosen, axis=axis, keepdims=True)
+    t_ans = np.sum(t_x * chosen / np.sum(chosen, axis=axis, keepdims=True), axis=axis, keepdims=keepdims)
+
+
+@rule(reduction=True, policy="exact where x has zeros; NaNs count as 1 and get 0",
+      checks=[("np.nanprod(x)", SHAPES), ("np.nanprod(x, axis=0)", MATRIX), ("np.nanprod(x, axis=1, keepdims=True)", MATRIX)])
+def nanprod(x, axis=None, *, keepdims=False):
+    ans = np.nanprod(x, axis=axis, keepdims=keepdims)
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    d_x = np.where(np.isnan(x), 0.0, spread * _prod_of_others(np.where(np.isnan(x), 1.0, x), axis))
+    t_ans = np.sum(np.where(np.isnan(x), 0.0, t_x * _prod_of_others(np.where(np.isnan(x), 1.0, x), axis)), axis=axis, keepdims=keepdims)
+
+
+@rule(reduction=True, checks=[("np.nanvar(x)", MATRIX), ("np.nanvar(x, axis=0)", MATRIX), ("np.nanvar(x, axis=1, ddof=1)", [{"x": (2, 3)}])])
+def nanvar(x, axis=None, *, ddof=0, keepdims=False):
+    ans = np.nanvar(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    centered = np.where(np.isnan(x), 0.0, x - np.nanmean(x, axis=axis, keepdims=True))
+    count = np.sum(~np.isnan(x), axis=axis, keepdims=True)
+    d_x = spread * 2.0 * centered / (count - ddof)
+    t_ans = np.sum(np.where(np.isnan(x), 0.0, t_x) * centered, axis=axis, keepdims=keepdims) * 2.0 / (np.sum(~np.isnan(x), axis=axis, keepdims=keepdims) - ddof)
+
+
+@rule(reduction=True, policy="0 where the spread is exactly 0",
+      checks=[("np.nanstd(x)", MATRIX), ("np.nanstd(x, axis=0)", MATRIX), ("np.nanstd(x, axis=1, ddof=1)", [{"x": (2, 3)}])])
+def nanstd(x, axis=None, *, ddof=0, keepdims=False):
+    ans = np.nanstd(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    deviation = _expand(ans, x, axis) if axis is not None and not keepdims else ans
+    centered = np.where(np.isnan(x), 0.0, x - np.nanmean(x, axis=axis, keepdims=True))
+    count = np.sum(~np.isnan(x), axis=axis, keepdims=True)
+    d_x = spread * centered / ((count - ddof) * np.where(deviation == 0, 1.0, deviation))
+    t_ans = np.sum(np.where(np.isnan(x), 0.0, t_x) * centered, axis=axis, keepdims=keepdims) / ((np.sum(~np.isnan(x), axis=axis, keepdims=keepdims) - ddof) * np.where(ans == 0, 1.0, ans))
+
+
+@rule(reduction=True, method="ptp", domain={"x": "distinct"}, policy="ties split evenly", checks=[("np.ptp(x)", MATRIX), ("np.ptp(x, axis=0)", MATRIX), ("np.ptp(x, axis=1, keepdims=True)", MATRIX)])
+def ptp(x, axis=None, *, keepdims=False):
+    """max - min."""
+    ans = np.ptp(x, axis=axis, keepdims=keepdims)
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    top = x == np.max(x, axis=axis, keepdims=True)
+    bottom = x == np.min(x, axis=axis, keepdims=True)
+    d_x = spread * (top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True))
+    t_ans = np.sum(t_x * (top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)
+
+
+@rule(reduction=True, domain={"x": "distinct"}, policy="where the middle elements tie, the weight is split as the ranks fall",
+      checks=[("np.median(x)", [{"x": (3,)}, {"x": (4,)}, {"x": (2, 3)}]), ("np.median(x, axis=0)", [{"x": (3, 2)}, {"x": (4, 2)}]), ("np.median(x, axis=1, keepdims=True)", MATRIX)])
+def median(x, axis=None, *, keepdims=False):
+    """The middle element (the mean of the two middle ones for an even count)."""
+    ans = np.median(x, axis=axis, keepdims=keepdims)
+    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
+    d_x = spread * _median_weights(x, axis)
+    t_ans = np.sum(t_x * _median_weights(x, axis), axis=axis, keepdims=keepdims)
+
+
+def _median_weights(x, axis):
+    """Each element's weight in the median along `axis` (all of x for None): 1 for
+    the middle one, 1/2 for each of the two middle ones, else 0."""
+    x = np.asarray(x, dtype=float)
+    if axis is None:
+        return np.reshape(_median_weights(np.ravel(x), 0), np.shape(x))
+    ranks = np.argsort(np.argsort(x, axis=axis, kind="stable"), axis=axis, kind="stable")
+    n = np.shape(x)[axis]
+    return ((ranks == (n - 1) // 2) * 1.0 + (ranks == n // 2) * 1.0) / 2.0
+
+
+@rule(linear=False, method="sort", domain={"x": "distinct"}, policy="tied elements keep their order (a stable sort)",
+      checks=[("np.sort(x)", [{"x": (4,)}, {"x": (2, 3)}]), ("np.sort(x, axis=0)", [{"x": (3, 2)}]), ("np.sort(x, axis=None)", [{"x": (2, 3)}])])
+def sort(x, axis=-1):
+    ans = np.sort(x, axis=axis)
+    d_x = _unsort(d_ans, x, axis)
+    t_ans = _sorted_like(t_x, x, axis)
+
+
+def _sorted_like(t, x, axis):
+    """t ordered as np.sort orders x (stable)."""
+    if axis is None:
+        return np.ravel(t)[np.argsort(np.ravel(x), kind="stable")]
+    return np.take_along_axis(np.broadcast_to(t, np.shape(x)), np.argsort(x, axis=axis, kind="stable"), axis)
+
+
+def _unsort(d, x, axis):
+    """d, the adjoint of np.sort(x), put back where the sorted elements came from."""
+    if axis is None:
+        out = np.zeros(np.size(x))
+        out[np.argsort(np.ravel(x), kind="stable")] = d
+        return np.reshape(out, np.shape(x))
+    out = np.zeros(np.shape(x))
+    np.put_along_axis(out, np.argsort(x, axis=axis, kind="stable"), d, axis)
+    return out
+
+
+@rule(zero_gradient=["dx", "axis"], checks=[("np.trapezoid(y)", [{"y": (4,)}, {"y": (2, 3)}]), ("np.trapezoid(y, dx=0.5, axis=0)", [{"y": (3, 2)}]),
+                                           ("np.trapezoid(y, x)", [{"y": (4,), "x": (4,)}, {"y": (2, 3), "x": (3,)}])])
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """The integral of y by the trapezoid rule, over points x (or spacing dx)."""
+    ans = np.trapezoid(y, x=x, dx=dx, axis=axis)
+    d_y = _expand(d_ans, y, axis) * _trapezoid_weights(y, x, dx, axis)
+    d_x = _trapezoid_x_adjoint(d_ans, y, x, axis)
+    t_ans = np.sum(t_y * _trapezoid_weights(y, x, dx, axis), axis=axis) + _trapezoid_x_tangent(t_x, y, x, axis)
+
+
+def _trapezoid_weights(y, x, dx, axis):
+    """Each y's weight in the trapezoid sum, shaped to broadcast against y."""
+    n = np.shape(y)[axis]
+    if x is None:
+        w = np.full(n, float(dx))
+    else:
+        steps = np.diff(np.asarray(x, dtype=float), axis=-1 if np.ndim(x) == 1 else axis)
+        if np.ndim(x) != 1:
+            steps = np.moveaxis(steps, axis, -1)
+        w = np.zeros(np.shape(steps)[:-1] + (n,))
+        w[..., :-1] += steps
+        w[..., 1:] += steps
+        w = w if np.ndim(x) == 1 else np.moveaxis(w, -1, axis)
+        return (w / 2.0) if np.ndim(x) != 1 else np.reshape(w / 2.0, (n,) + (1,) * (np.ndim(y) - 1 - axis % np.ndim(y)))
+    w[0] *= 0.5
+    w[-1] *= 0.5
+    return np.reshape(w, (n,) + (1,) * (np.ndim(y) - 1 - axis % np.ndim(y)))
+
+
+def _trapezoid_x_adjoint(d, y, x, axis):
+    """The adjoint of the points x: each step (x[i+1] - x[i]) weighs (y[i] + y[i+1]) / 2."""
+    y = np.moveaxis(np.asarray(y, dtype=float), axis, -1)
+    mean = (y[..., 1:] + y[..., :-1]) / 2.0
+    per_step = np.expand_dims(d, -1) * mean
+    out = np.zeros(np.shape(y))
+    out[..., 1:] += per_step
+    out[..., :-1] -= per_step
+    if np.ndim(x) == 1:
+        return np.reshape(np.sum(out, axis=tuple(range(out.ndim - 1))), np.shape(x))
+    return np.moveaxis(out, -1, axis)
+
+
+def _trapezoid_x_tangent(t, y, x, axis):
+    """The trapezoid sum's tangent from its points' tangent t."""
+    y = np.moveaxis(np.asarray(y, dtype=float), axis, -1)
+    t = np.broadcast_to(t, np.shape(x))
+    t = t if np.ndim(x) == 1 else np.moveaxis(t, axis, -1)
+    return np.sum(np.diff(t, axis=-1) * (y[..., 1:] + y[..., :-1]) / 2.0, axis=-1)

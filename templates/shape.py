@@ -280,3 +280,168 @@ def _index_adjoint(d, x, index):
     else:
         np.add.at(out, index, d)
     return out
+
+
+# -- more ways to reshape, reorder and pick (issue 15) ------------------------------------
+
+
+@rule(linear=True, checks=[("np.atleast_1d(x)", [{"x": ()}, {"x": (3,)}])])
+def atleast_1d(x):
+    ans = np.atleast_1d(x)
+    d_x = np.reshape(d_ans, np.shape(x))
+
+
+@rule(linear=True, checks=[("np.atleast_2d(x)", [{"x": ()}, {"x": (3,)}, {"x": (2, 3)}])])
+def atleast_2d(x):
+    ans = np.atleast_2d(x)
+    d_x = np.reshape(d_ans, np.shape(x))
+
+
+@rule(linear=True, checks=[("np.atleast_3d(x)", [{"x": ()}, {"x": (3,)}, {"x": (2, 3)}])])
+def atleast_3d(x):
+    ans = np.atleast_3d(x)
+    d_x = np.reshape(d_ans, np.shape(x))
+
+
+@rule(linear=True, checks=[("np.flipud(x)", [{"x": (3,)}, {"x": (2, 3)}])])
+def flipud(x):
+    ans = np.flipud(x)
+    d_x = np.flipud(d_ans)
+
+
+@rule(linear=True, checks=[("np.fliplr(x)", [{"x": (2, 3)}, {"x": (2, 3, 2)}])])
+def fliplr(x):
+    ans = np.fliplr(x)
+    d_x = np.fliplr(d_ans)
+
+
+@rule(linear=True, zero_gradient=["k", "axes"], checks=[("np.rot90(x)", [{"x": (2, 3)}]), ("np.rot90(x, 3)", [{"x": (2, 3)}]), ("np.rot90(x, 1, (1, 2))", [{"x": (2, 3, 4)}])])
+def rot90(x, k=1, axes=(0, 1)):
+    ans = np.rot90(x, k, axes)
+    d_x = np.rot90(d_ans, -k, axes)
+
+
+@rule(linear=True, zero_gradient=["axis", "start"], checks=[("np.rollaxis(x, 2)", [{"x": (2, 3, 4)}]), ("np.rollaxis(x, 0, 3)", [{"x": (2, 3, 4)}]), ("np.rollaxis(x, 1, 0)", [{"x": (2, 3)}])])
+def rollaxis(x, axis, start=0):
+    ans = np.rollaxis(x, axis, start)
+    d_x = np.transpose(d_ans, np.argsort(_rolled(np.ndim(x), axis, start)))
+
+
+def _rolled(ndim, axis, start):
+    """The order of x's axes in np.rollaxis(x, axis, start)."""
+    order = list(range(ndim))
+    axis, start = axis % ndim, start % (ndim + 1) if start < 0 else start
+    order.remove(axis)
+    order.insert(start if start <= axis else start - 1, axis)
+    return order
+
+
+@rule(linear=True, zero_gradient=["offset", "axis1", "axis2"], method="diagonal",
+      checks=[("np.diagonal(x)", [{"x": (3, 3)}, {"x": (2, 3)}]), ("np.diagonal(x, 1)", [{"x": (3, 4)}]), ("np.diagonal(x, 0, 1, 2)", [{"x": (2, 3, 3)}]), ("x.diagonal()", [{"x": (3, 3)}])])
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    ans = np.diagonal(x, offset, axis1, axis2)
+    d_x = _diagonal_adjoint(d_ans, x, offset, axis1, axis2)
+
+
+def _diagonal_adjoint(d, x, offset, axis1, axis2):
+    """Zeros shaped like x with d written on the diagonal np.diagonal read."""
+    out = np.zeros(np.shape(x))
+    moved = np.moveaxis(out, (axis1, axis2), (-2, -1))
+    rows, cols = moved.shape[-2:]
+    i = np.arange(max(0, -offset), min(rows, cols - offset))
+    moved[..., i, i + offset] = d
+    return out
+
+
+@rule(linear=True, zero_gradient=["n", "axis"], checks=[("np.diff(x)", [{"x": (4,)}, {"x": (2, 3)}]), ("np.diff(x, 2)", [{"x": (5,)}]), ("np.diff(x, axis=0)", [{"x": (3, 2)}])])
+def diff(x, n=1, axis=-1):
+    ans = np.diff(x, n, axis)
+    d_x = _diff_adjoint(d_ans, n, axis)
+
+
+def _diff_adjoint(d, n, axis):
+    """The adjoint of np.diff, n times: each difference gives -d to its first
+    element and d to its second."""
+    for _ in range(n):
+        d = np.moveaxis(d, axis, -1)
+        zero = np.zeros(d.shape[:-1] + (1,))
+        d = np.moveaxis(np.concatenate([zero, d], axis=-1) - np.concatenate([d, zero], axis=-1), -1, axis)
+    return d
+
+
+@rule(linear=True, checks=[("np.ediff1d(x)", [{"x": (4,)}, {"x": (2, 3)}])])
+def ediff1d(x):
+    ans = np.ediff1d(x)
+    d_x = np.reshape(_diff_adjoint(d_ans, 1, -1), np.shape(x))
+
+
+@rule(linear=True, zero_gradient=["pad_width"], requires="mode == 'constant' and constant_values == 0",
+      checks=[("np.pad(x, 1)", [{"x": (3,)}, {"x": (2, 3)}]), ("np.pad(x, ((1, 0), (0, 2)))", [{"x": (2, 3)}])])
+def pad(x, pad_width, mode="constant", constant_values=0):
+    """Padding with zeros (mode='constant', the default)."""
+    ans = np.pad(x, pad_width, mode=mode, constant_values=constant_values)
+    d_x = _unpad(d_ans, x, pad_width)
+
+
+def _unpad(d, x, pad_width):
+    """The part of d that np.pad copied x into (a number is not padded)."""
+    if np.ndim(x) == 0:
+        return d
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(x), 2))
+    return d[tuple(slice(int(before), int(before) + n) for (before, _), n in zip(widths, np.shape(x)))]
+
+
+@rule(linear=True, sequences=["tup"], checks=[("np.column_stack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (3, 2), "y": (3,)}])])
+def column_stack(tup):
+    ans = np.column_stack(tup)
+    d_tup = _split_like(d_ans, tup, 1, _as_column)
+
+
+def _as_column(a):
+    return np.reshape(a, (-1, 1)) if np.ndim(a) < 2 else a
+
+
+@rule(linear=True, sequences=["tup"], checks=[("np.dstack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (2, 3), "y": (2, 3)}])])
+def dstack(tup):
+    ans = np.dstack(tup)
+    d_tup = _split_like(d_ans, tup, 2, np.atleast_3d)
+
+
+@rule(linear=True, zero_gradient=["indices", "axis"],
+      checks=[("np.take(x, [2, 0, 2])", [{"x": (4,)}, {"x": (2, 3)}]), ("np.take(x, [1, 1], axis=1)", [{"x": (2, 3)}]), ("np.take(x, 1, axis=0)", [{"x": (2, 3)}])])
+def take(x, indices, axis=None):
+    ans = np.take(x, indices, axis=axis)
+    d_x = _take_adjoint(d_ans, x, indices, axis)
+
+
+def _take_adjoint(d, x, indices, axis):
+    """Zeros shaped like x with d added where np.take took (an index taken twice gets both)."""
+    out = np.zeros(np.size(x) if axis is None else np.shape(x))
+    if axis is None:
+        np.add.at(out, indices, d)
+        return np.reshape(out, np.shape(x))
+    np.add.at(np.moveaxis(out, axis, 0), indices, np.moveaxis(np.asarray(d), axis, 0) if np.ndim(indices) == 1 else d)
+    return out
+
+
+@rule(linear=True, zero_gradient=["indices", "axis"],
+      checks=[("np.take_along_axis(x, i, 1)", [{"x": (2, 3), "i": [[2, 0, 2], [1, 1, 0]]}]), ("np.take_along_axis(x, i, 0)", [{"x": (2, 3), "i": [[1, 0, 1]]}])])
+def take_along_axis(x, indices, axis):
+    ans = np.take_along_axis(x, indices, axis)
+    d_x = _take_along_axis_adjoint(d_ans, x, indices, axis)
+
+
+def _take_along_axis_adjoint(d, x, indices, axis):
+    out = np.zeros(np.shape(x))
+    grid = list(np.ogrid[tuple(slice(n) for n in np.shape(indices))])
+    grid[axis % np.ndim(x)] = indices
+    np.add.at(out, tuple(grid), d)
+    return out
+
+
+@rule(zero_gradient=["copy", "nan", "posinf", "neginf"], checks=[("np.nan_to_num(np.log(x * z))", [{"x": (3,), "z": [1.0, -1.0, 2.0]}]), ("np.nan_to_num(x)", [{"x": ()}, {"x": (2, 3)}])],
+      policy="0 where x is nan or infinite (replaced by constants)")
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    ans = np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
+    d_x = np.where(np.isfinite(x), d_ans, 0.0)
+    t_ans = np.where(np.isfinite(x), t_x, 0.0)
