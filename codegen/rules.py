@@ -366,7 +366,7 @@ def _load_file(path: Path, rules: dict, helpers: dict, fusions: list, check_sign
             if statement.name.value.startswith("_"):
                 if statement.name.value in helpers:
                     raise where.error(statement, f"a second helper named {statement.name.value}; rename one of them")
-                helpers[statement.name.value] = statement
+                helpers[statement.name.value] = canonical(statement, aliases)  # full names, as rule lines
             continue
         rule = _read_rule(statement, aliases, where, _import_lines(wrapper.module), _literals(wrapper.module))
         problem = signature_problem(rule) if check_signatures else None

@@ -438,3 +438,178 @@ def solve_product(t, x, b):
     ans = _solve_product(t, x, b)
     d_t = _unbroadcast(np.expand_dims(d_ans, -1) * np.expand_dims(x, -2) if np.ndim(b) == 1 else d_ans @ np.swapaxes(x, -1, -2), t)
     d_x = _unbroadcast(np.squeeze(np.swapaxes(t, -1, -2) @ np.expand_dims(d_ans, -1), -1) if np.ndim(b) == 1 else np.swapaxes(t, -1, -2) @ d_ans, x)
+
+
+# -- decompositions and more products (issue 15) --------------------------------------------
+
+SPD_OF = [{"x": (3, 3)}, {"x": (2, 3, 3)}]  # x @ x.T + 3 I: symmetric positive definite
+
+
+@rule(
+    checks=[("np.linalg.cholesky(x @ np.swapaxes(x, -1, -2) + 3.0 * np.eye(3))", SPD_OF), ("np.linalg.cholesky(x)", [{"x": (3, 3)}])],
+    domain={"x": "spd"},
+    policy="NumPy reads the lower triangle only: the upper one gets 0, each element below the diagonal stands for two",
+)
+def cholesky(x):
+    """The lower Cholesky factor L of a symmetric positive definite x (L L^T = x)."""
+    ans = np.linalg.cholesky(x)
+    d_x = _cholesky_adjoint(d_ans, ans)
+    t_ans = ans @ _lower_half(np.linalg.solve(ans, np.swapaxes(np.linalg.solve(ans, np.swapaxes(_lower_symmetric(t_x), -1, -2)), -1, -2)))
+
+
+def _lower_half(m):
+    """The lower triangle of m with its diagonal halved (Phi in Murray's notes)."""
+    return np.tril(m) - 0.5 * m * np.eye(np.shape(m)[-1])
+
+
+def _lower_symmetric(m):
+    """The symmetric matrix whose lower triangle is m's (what cholesky and eigvalsh read)."""
+    return np.tril(m) + np.swapaxes(np.tril(m, -1), -1, -2)
+
+
+def _onto_lower(s):
+    """A symmetric adjoint s of `_lower_symmetric(m)` as the adjoint of m: the lower
+    triangle, each element below the diagonal counted for both places it fills."""
+    return np.tril(s + np.swapaxes(s, -1, -2), -1) + s * np.eye(np.shape(s)[-1])
+
+
+def _cholesky_adjoint(d, low):
+    """x's adjoint from L's (d): S = L^-T Phi(L^T d) L^-1, symmetrized, onto the lower triangle."""
+    inner = _lower_half(np.swapaxes(low, -1, -2) @ d)
+    upper = np.swapaxes(low, -1, -2)
+    s = np.linalg.solve(upper, np.swapaxes(np.linalg.solve(upper, np.swapaxes(inner, -1, -2)), -1, -2))
+    return _onto_lower((s + np.swapaxes(s, -1, -2)) / 2.0)
+
+
+@rule(
+    checks=[("np.linalg.eigvalsh(x + np.swapaxes(x, -1, -2))", [{"x": (3, 3)}, {"x": (2, 3, 3)}]), ("np.linalg.eigvalsh(x)", [{"x": (3, 3)}])],
+    policy="where eigenvalues are distinct (their derivative is not defined where two meet); NumPy reads the lower triangle only",
+)
+def eigvalsh(x):
+    """The eigenvalues of a symmetric matrix, ascending."""
+    ans = np.linalg.eigvalsh(x)
+    d_x = _onto_lower(_eigvecs(x) @ (np.expand_dims(d_ans, -1) * np.swapaxes(_eigvecs(x), -1, -2)))
+    t_ans = np.sum(_eigvecs(x) * (_lower_symmetric(t_x) @ _eigvecs(x)), axis=-2)
+
+
+def _eigvecs(x):
+    """The eigenvectors (columns) of the symmetric matrix x's lower triangle reads."""
+    return np.linalg.eigh(x)[1]
+
+
+@rule(checks=[("np.linalg.svdvals(x)", [{"x": (3, 3)}, {"x": (2, 3)}, {"x": (3, 2)}, {"x": (2, 3, 2)}])],
+      policy="where singular values are distinct and not 0")
+def svdvals(x):
+    """The singular values, descending (np.linalg.svdvals)."""
+    ans = np.linalg.svdvals(x)
+    d_x = _singular_vectors(x, 0) @ (np.expand_dims(d_ans, -1) * _singular_vectors(x, 1))
+    t_ans = np.sum(_singular_vectors(x, 0) * (t_x @ np.swapaxes(_singular_vectors(x, 1), -1, -2)), axis=-2)
+
+
+def _singular_vectors(x, which):
+    """The thin SVD's u (which=0) or vt (which=1)."""
+    u, _, vt = np.linalg.svd(x, full_matrices=False)
+    return u if which == 0 else vt
+
+
+@rule(zero_gradient=["n"], requires="n >= 0",
+      checks=[("np.linalg.matrix_power(x, 3)", [{"x": (3, 3)}, {"x": (2, 2, 2)}]), ("np.linalg.matrix_power(x, 1)", [{"x": (2, 2)}]), ("x * np.linalg.matrix_power(x, 0)", [{"x": (2, 2)}])])
+def matrix_power(x, n):
+    """x to a power n >= 0 (a negative power is the inverse's: write np.linalg.inv)."""
+    ans = np.linalg.matrix_power(x, n)
+    d_x = _power_sum(np.swapaxes(x, -1, -2), d_ans, n)
+    t_ans = _power_sum(x, t_x, n)
+
+
+def _power_sum(a, m, n):
+    """The sum over k < n of a^k m a^(n-1-k)."""
+    total = np.zeros(np.broadcast_shapes(np.shape(a), np.shape(m)))
+    for k in range(n):
+        total = total + np.linalg.matrix_power(a, k) @ m @ np.linalg.matrix_power(a, n - 1 - k)
+    return total
+
+
+@rule(checks=[("np.linalg.pinv(x)", [{"x": (3, 3)}, {"x": (2, 3)}, {"x": (3, 2)}])], policy="where x has full rank (the rank stays the same nearby)")
+def pinv(x):
+    """The Moore-Penrose pseudo-inverse."""
+    ans = np.linalg.pinv(x)
+    d_x = _pinv_adjoint(d_ans, x, ans)
+    t_ans = -ans @ t_x @ ans + ans @ np.swapaxes(ans, -1, -2) @ np.swapaxes(t_x, -1, -2) @ (np.eye(np.shape(x)[-2]) - x @ ans) + (np.eye(np.shape(x)[-1]) - ans @ x) @ np.swapaxes(t_x, -1, -2) @ np.swapaxes(ans, -1, -2) @ ans
+
+
+def _pinv_adjoint(d, x, p):
+    pt, dt = np.swapaxes(p, -1, -2), np.swapaxes(d, -1, -2)
+    left = np.eye(np.shape(x)[-2]) - x @ p
+    right = np.eye(np.shape(x)[-1]) - p @ x
+    return -pt @ d @ pt + left @ dt @ p @ pt + pt @ p @ dt @ right
+
+
+@rule(linear=True, checks=[("np.linalg.matrix_transpose(x)", [{"x": (2, 3)}, {"x": (2, 3, 4)}])])
+def matrix_transpose(x):
+    ans = np.linalg.matrix_transpose(x)
+    d_x = np.swapaxes(d_ans, -1, -2)
+
+
+@rule(multilinear=True, checks=[("np.linalg.vecdot(x, y)", [{"x": (3,), "y": (3,)}, {"x": (2, 3), "y": (3,)}, {"x": (2, 3), "y": (2, 3)}])])
+def vecdot(x, y):
+    """The dot product along the last axis, broadcast over the others."""
+    ans = np.linalg.vecdot(x, y)
+    d_x = _unbroadcast(np.expand_dims(d_ans, -1) * y, x)
+    d_y = _unbroadcast(np.expand_dims(d_ans, -1) * x, y)
+
+
+@rule(multilinear=True, checks=[("np.cross(x, y)", [{"x": (3,), "y": (3,)}, {"x": (2, 3), "y": (3,)}, {"x": (2, 3), "y": (2, 3)}])])
+def cross(x, y):
+    """The cross product of 3-vectors (the last axis)."""
+    ans = np.cross(x, y)
+    d_x = _unbroadcast(np.cross(y, d_ans), x)
+    d_y = _unbroadcast(np.cross(d_ans, x), y)
+
+
+@rule(multilinear=True, checks=[("np.kron(x, y)", [{"x": (2,), "y": (3,)}, {"x": (2, 2), "y": (3, 2)}])])
+def kron(x, y):
+    """The Kronecker product of two vectors or two matrices."""
+    ans = np.kron(x, y)
+    d_x = _kron_adjoint(d_ans, x, y, 0)
+    d_y = _kron_adjoint(d_ans, x, y, 1)
+
+
+def _kron_adjoint(d, x, y, which):
+    """The adjoint of x (which=0) or y (which=1) in np.kron(x, y): a number times an
+    array, or two vectors, or two matrices."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        (number, array) = (x, y) if np.ndim(x) == 0 else (y, x)
+        if (which == 0) == (np.ndim(x) == 0):
+            return np.sum(np.reshape(d, np.shape(array)) * array)
+        return np.reshape(d, np.shape(array)) * number
+    if np.ndim(x) == 1:
+        blocks = np.reshape(d, (np.size(x), np.size(y)))
+        return blocks @ y if which == 0 else np.swapaxes(blocks, 0, 1) @ x
+    (m, n), (p, q) = np.shape(x), np.shape(y)
+    blocks = np.reshape(d, (m, p, n, q))
+    return np.einsum("ipjq,pq->ij", blocks, y) if which == 0 else np.einsum("ipjq,ij->pq", blocks, x)
+
+
+@rule(multilinear=True, requires="mode == 'full'", checks=[("np.convolve(x, y)", [{"x": (4,), "y": (2,)}, {"x": (2,), "y": (3,)}])])
+def convolve(x, y, mode="full"):
+    """The full discrete convolution of two vectors (mode='full', the default)."""
+    ans = np.convolve(x, y, mode=mode)
+    d_x = np.reshape(np.correlate(d_ans, np.ravel(y), "valid"), np.shape(x))
+    d_y = np.reshape(np.correlate(d_ans, np.ravel(x), "valid"), np.shape(y))
+
+
+# Rules for the helpers above that tangents call (--mode hvp reads a JVP back).
+
+
+@rule(linear=True, checks=[("_lower_symmetric(x * np.ones((3, 3)))", [{"x": (3, 3)}]), ("_lower_symmetric(x * np.ones((2, 2, 2)))", [{"x": (2, 2, 2)}])])
+def lower_symmetric(m):
+    """`_lower_symmetric(m)` in a JVP read back (--mode hvp)."""
+    ans = _lower_symmetric(m)
+    d_m = np.tril(d_ans) + np.tril(np.swapaxes(d_ans, -1, -2), -1)
+
+
+@rule(linear=True, checks=[("_lower_half(x * np.ones((3, 3)))", [{"x": (3, 3)}]), ("_lower_half(x * np.ones((2, 2, 2)))", [{"x": (2, 2, 2)}])])
+def lower_half(m):
+    """`_lower_half(m)` in a JVP read back (--mode hvp): its own adjoint."""
+    ans = _lower_half(m)
+    d_m = _lower_half(d_ans)

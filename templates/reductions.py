@@ -563,3 +563,17 @@ def _trapezoid_x_tangent(t, y, x, axis):
     t = np.broadcast_to(t, np.shape(x))
     t = t if np.ndim(x) == 1 else np.moveaxis(t, axis, -1)
     return np.sum(np.diff(t, axis=-1) * (y[..., 1:] + y[..., :-1]) / 2.0, axis=-1)
+
+
+@rule(zero_gradient=True, checks=[("x * _median_weights(x, 0)", [{"x": (3,)}, {"x": (4, 2)}])], domain={"x": "distinct"})
+def median_weights(x, axis):
+    """`_median_weights(x, axis)` in a JVP read back (--mode hvp): locally constant."""
+    ans = _median_weights(x, axis)
+
+
+@rule(linear=True, zero_gradient=["x", "axis"], domain={"x": "distinct"},
+      checks=[("_sorted_like(t, x, -1)", [{"t": (4,), "x": (4,)}, {"t": (2, 3), "x": (2, 3)}], ["t"]), ("_sorted_like(t, x, None)", [{"t": (2, 3), "x": (2, 3)}], ["t"])])
+def sorted_like(t, x, axis):
+    """`_sorted_like(t, x, axis)` in a JVP read back (--mode hvp): t ordered as x sorts."""
+    ans = _sorted_like(t, x, axis)
+    d_t = _unbroadcast(_unsort(d_ans, x, axis), t)

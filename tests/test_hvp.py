@@ -332,6 +332,35 @@ def test_hvp_with_an_include_file_that_imports_what_its_helper_calls():
     np.testing.assert_allclose(module.hvp_f(a, y, v), expected, rtol=1e-12)
 
 
+def test_hvp_through_cholesky_triangular_solves_sort_and_median():
+    # Their tangents call helpers with rules of their own (_lower_half,
+    # _lower_symmetric, _triangle, _sorted_like, _median_weights).
+    source = textwrap.dedent("""\
+        import numpy as np
+        from scipy import linalg
+
+
+        def f(x, b, w):
+            A = x @ x.T + np.eye(3)
+            L = np.linalg.cholesky(A)
+            alpha = linalg.solve_triangular(L, b, lower=True)
+            return np.sum(np.log(np.diagonal(L))) + alpha @ alpha + np.sum(np.sort(np.ravel(x)) ** 3 * w) + np.median(x) ** 2
+    """)
+    module, text = _module(source, ["x"])
+    from codegen.verify import check_hvp
+
+    kwargs = {"x": r(3, 3), "b": r(3), "w": r(9)}
+    report = check_hvp(module.grad_f, module.hvp_f, kwargs, ["x"])
+    assert report.ok, f"{report}\n{text}"
+
+
+def test_hvp_refuses_second_derivatives_it_lacks_with_the_line():
+    source = "import numpy as np\n\n\ndef f(x):\n    y = x @ x.T\n    return np.sum(np.linalg.eigvalsh(y) ** 2)\n"
+    with pytest.raises(CodegenError) as error:
+        codegen.generate(source, "f", ["x"], path="loss.py", mode="hvp")
+    assert str(error.value).startswith("loss.py:6:1: error: --mode hvp:") and "_eigvecs" in str(error.value)
+
+
 def test_hvp_comments_name_the_loss_lines():
     source = "import numpy as np\n\n\n" + ROSENBROCK
     text = codegen.generate(source, "f", ["x"], mode="hvp")
