@@ -69,7 +69,8 @@ POISSON = """
 
 def test_scipy_function_of_data():
     text = check(POISSON, _inputs())
-    assert "\nfrom scipy.special import gammaln\n" in text and "gammaln(y + 1.0)" in _code(text)
+    # gammaln has a rule: spelled in full, as generated code spells every rule's function
+    assert "\nimport scipy.special\n" in text and "scipy.special.gammaln(y + 1.0)" in _code(text)
 
 
 def test_grad_leaves_out_a_data_call_only_the_value_needs():
@@ -127,12 +128,12 @@ def test_random_generator_and_methods_on_data():
 
 
 def test_wrt_into_a_call_without_a_rule_is_refused():
-    source = textwrap.dedent(POISSON).replace("gammaln(y + 1.0)", "gammaln(y + w[0])")
+    source = textwrap.dedent(POISSON).replace("gammaln", "dawsn").replace("dawsn(y + 1.0)", "dawsn(y + w[0])")
     with pytest.raises(CodegenError) as info:
         codegen.generate(source, "loss", "w", path="poisson.py")
     message = str(info.value)
     assert message.startswith("poisson.py:8:")
-    assert "no derivative rule for `gammaln`" in message and "its argument `y + w[0]` depends on w" in message
+    assert "no derivative rule for `dawsn`" in message and "its argument `y + w[0]` depends on w" in message
     assert "--rules DIR" in message and "Your own rules" in message
 
 
@@ -200,7 +201,7 @@ def test_grad_draws_what_the_value_draws():
         ("    Y = X.copy()\n    s = Y.sort()\n    return np.sum(w * Y)\n", "`Y.sort()` changes an array or list in place"),
         ("    Y = X * 1.0\n    s = np.random.default_rng(0).shuffle(Y)\n    return np.sum(w * Y)\n",
          "use `rng.permutation(...)`"),
-        ("    Y = X * 1.0\n    s = special.erfcx(X, out=Y)\n    return np.sum(w * Y)\n", "writes into an array"),
+        ("    Y = X * 1.0\n    s = special.dawsn(X, out=Y)\n    return np.sum(w * Y)\n", "writes into an array"),
         ("    Y = X * 1.0\n    s = np.fill_diagonal(Y, 0.0)\n    return np.sum(w * Y)\n", "changes an array in place"),
         ("    Y = X * 1.0\n    s = np.add.at(Y, [0], 1.0)\n    return np.sum(w * Y)\n", "changes an array in place"),
     ],
@@ -218,16 +219,16 @@ def test_imported_as_the_source_imports_it():
         import scipy.special
         from scipy.stats import norm
         from scipy import stats
-        from scipy.special import gammaln as lg
+        from scipy.special import dawsn as lg
 
 
         def loss(w, y):
-            a = norm.logpdf(y) + stats.norm.logpdf(y) + scipy.special.gammaln(y + 1.0) + lg(y + 2.0)
+            a = norm.logpdf(y) + stats.norm.logpdf(y) + scipy.special.dawsn(y + 1.0) + lg(y + 2.0)
             return np.sum(a * w)
     """
     text = check(source, {"w": np.array([0.3, -0.2]), "y": np.array([1.0, 2.0])}, autograd=False)
     for line in ("import scipy.special", "from scipy.stats import norm", "from scipy import stats",
-                 "from scipy.special import gammaln as lg"):
+                 "from scipy.special import dawsn as lg"):
         assert f"\n{line}\n" in text
 
 

@@ -163,8 +163,8 @@ def test_hvp_of_the_example_losses():
 
 
 def test_hvp_refused_where_a_tangent_has_no_second_derivative(tmp_path):
-    # Every template's tangent has second derivatives (tested above); a user rule's
-    # tangent may call a helper of its own that has none.
+    # A user rule's tangent may call a helper of its own that has no rule: refused at
+    # the loss's line, naming the helper (templates' such helpers: the next tests).
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
     (rules_dir / "mine.py").write_text(textwrap.dedent('''\
