@@ -239,6 +239,10 @@ class ExpressionLowering:
         head, _, attr = qual.rpartition(".")
         if head == "numpy" and (attr in NUMPY_CONSTANTS or attr in NUMPY_TYPES):
             return ir.Const(attribute(qual))
+        if head == "math" and attr in ("pi", "e", "inf", "nan"):  # the same floats as NumPy's
+            return ir.Const(attribute("numpy." + attr))
+        if head == "math" and attr == "tau":
+            return ir.Const(cst.Float(repr(6.283185307179586)))
         return None
 
     def _operator(self, node, target) -> ir.Atom:

@@ -3,6 +3,8 @@ functools.partial, `:=`, ... Each case is checked against central finite
 differences and, where autograd can run it, against autograd; what cannot be done
 correctly is refused with a position and a message that says what to write."""
 
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -450,3 +452,21 @@ def test_relative_import_through_the_command_line(tmp_path, monkeypatch, capsys)
     module = load_generated((tmp_path / "out.py").read_text())
     w, X = np.array([0.1, 0.2, 0.3]), np.ones((2, 3))
     assert np.allclose(module.grad_f(w, X), 2.0 * (X[0] - w) * np.exp(-np.sum((w - X[0]) ** 2)))
+
+
+def test_math_constants_are_numbers():
+    # `from math import pi` and `math.tau` were refused ("is not a number").
+    source = textwrap.dedent("""\
+        import math
+        from math import pi, e
+
+        import numpy as np
+
+
+        def f(x):
+            return np.sum(np.sin(x * pi)) * e + math.tau * np.sum(x) - math.inf * 0.0
+    """)
+    module = load_generated(generate(source, "f", "x"))
+    x = np.array([0.1, -0.4])
+    value, grad = module.value_and_grad_f(x)
+    np.testing.assert_allclose(grad, np.cos(x * np.pi) * np.pi * np.e + 2 * np.pi, rtol=1e-14)
