@@ -198,7 +198,8 @@ def _one_pass(function, registry, scalars, counts, settled, give_up=False) -> di
         elif isinstance(statement, ir.Step):
             rule = statement.rule
             if rule.elementwise:
-                shape = frozenset().union(*(of(statement.arg(p)) for p in rule.arrays))
+                given = dict(statement.args)
+                shape = frozenset().union(*(of(given[p]) for p in rule.operands if p in given))
             elif rule.reduction and _is_default(statement, "axis") and _is_default(statement, "keepdims"):
                 shape = frozenset()
             else:

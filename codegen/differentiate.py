@@ -723,8 +723,9 @@ class _Sweep:
                 # contribution may be smaller than the result.
                 others: dict[str, cst.BaseExpression] = {}
                 if claim != full:
-                    for other in rule.arrays:
-                        other_atom = step.arg(other)
+                    given = dict(step.args)
+                    for other in (o for o in rule.operands if o in given):
+                        other_atom = given[other]
                         other_shape = analysis.shape(other_atom)
                         if other != param and not other_shape <= shape:
                             witness = self._witness(other_shape, other_atom)

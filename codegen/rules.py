@@ -156,6 +156,13 @@ class Rule:
         return tuple(p.name for p in self.params if p.default is None)
 
     @property
+    def operands(self) -> tuple[str, ...]:
+        """The parameters an elementwise result broadcasts over: the arrays, and the
+        defaulted parameters that carry a gradient (`loc` and `scale` in
+        stats.norm.logpdf(x, loc=0.0, scale=1.0) may be arrays larger than x)."""
+        return tuple(p.name for p in self.params if p.default is None or p.name in self.grads)
+
+    @property
     def internal(self) -> bool:
         """A rule for one of codegen's own helpers (`_fill`), which no loss calls:
         code codegen wrote calls it, read back for --mode hvp."""

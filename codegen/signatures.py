@@ -29,9 +29,8 @@ def signature_problem(rule: Rule, import_user_modules: bool = False) -> str | No
     module_name, _, attr = qual.rpartition(".")
     if not module_name.startswith("numpy") and not import_user_modules:
         return None
-    try:
-        target = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError):
+    target = _resolve(qual)
+    if target is None:
         return f"{qual} does not exist"
     import numpy as np  # (here: generation itself does not load NumPy)
 
@@ -57,4 +56,22 @@ def signature_problem(rule: Rule, import_user_modules: bool = False) -> str | No
     for p in optional:
         if p.name not in names and not takes_kwargs:
             return f"{qual} has no parameter `{p.name}` (it has: {', '.join(names)})"
+    return None
+
+
+def _resolve(qual: str):
+    """The object a qualified name names: its longest importable module, then
+    attributes (`scipy.stats.norm.logpdf`: the module scipy.stats, then .norm.logpdf)."""
+    parts = qual.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[split:]:
+                target = getattr(target, name)
+        except AttributeError:
+            return None
+        return target
     return None
