@@ -361,6 +361,32 @@ def test_hvp_refuses_second_derivatives_it_lacks_with_the_line():
     assert str(error.value).startswith("loss.py:6:1: error: --mode hvp:") and "_eigvecs" in str(error.value)
 
 
+def test_gradient_jvp_and_hvp_of_scipy_stats_log_densities():
+    # In their parameters (loc, scale, shape); the module computes them with NumPy and
+    # scipy.special, so it imports no scipy.stats.
+    source = textwrap.dedent("""\
+        import numpy as np
+        from scipy import stats
+
+
+        def f(mu, log_s, nu, y):
+            s = np.exp(log_s)
+            a = stats.norm.logpdf(y, mu, s) + stats.t.logpdf(y, nu, mu, s)
+            return -np.sum(a) - np.sum(stats.gamma.logpdf(np.abs(y) + 0.1, nu, scale=s))
+    """)
+    text = codegen.generate(source, "f", ["mu", "log_s", "nu"], mode="reverse,forward,hvp")
+    assert "scipy.stats" not in text and "\nimport scipy.special\n" in text
+    module = load_generated(text)
+    f = load_generated(source, "user").f
+    from codegen.verify import check_gradient, check_hvp, check_jvp
+
+    kwargs = {"mu": 0.3, "log_s": 0.2, "nu": 3.0, "y": r(5)}
+    wrt = ["mu", "log_s", "nu"]
+    assert check_gradient(f, module.value_and_grad_f, kwargs, wrt).ok
+    assert check_jvp(f, module.jvp_f, kwargs, wrt, value_and_grad=module.value_and_grad_f).ok
+    assert check_hvp(module.grad_f, module.hvp_f, kwargs, wrt).ok
+
+
 def test_hvp_comments_name_the_loss_lines():
     source = "import numpy as np\n\n\n" + ROSENBROCK
     text = codegen.generate(source, "f", ["x"], mode="hvp")
