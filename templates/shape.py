@@ -445,3 +445,12 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     ans = np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
     d_x = np.where(np.isfinite(x), d_ans, 0.0)
     t_ans = np.where(np.isfinite(x), t_x, 0.0)
+
+
+@rule(linear=True, zero_gradient=["axis"],
+      checks=[("np.append(x, y)", [{"x": (3,), "y": ()}, {"x": (2, 3), "y": (2,)}]), ("np.append(x, y, axis=0)", [{"x": (2, 3), "y": (1, 3)}]), ("np.append(x, y, axis=1)", [{"x": (2, 3), "y": (2, 2)}])])
+def numpy_append(arr, values, axis=None):
+    """np.append: both flattened and joined (axis=None), or joined along `axis`."""
+    ans = np.append(arr, values, axis=axis)
+    d_arr = _split_like(d_ans, [arr, values], axis, np.asarray)[0]
+    d_values = _split_like(d_ans, [arr, values], axis, np.asarray)[1]

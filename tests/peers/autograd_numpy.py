@@ -1,0 +1,233 @@
+"""codegen on the functions of autograd's tests/test_numpy.py (issue 15: "your own
+adaptation of autograd's test suite").
+
+    python tests/peers/autograd_numpy.py [-v]
+
+Each case is written here from the facts of one of autograd's tests: the function's
+body kept, its inputs' shapes and values. It is wrapped to a scalar: a function `g`
+that returns the sum of `f(...)` times fixed random weights. codegen generates g's
+gradient. The gradient is then checked against central finite differences and
+against autograd's gradient of the same source.
+
+Tests of autograd's own machinery are left out: boxes, vspaces, `np.r_` on boxes,
+`make_diagonal`, and dtypes other than float64.
+
+Each case ends as one of:
+- pass;
+- refused, with codegen's positioned message;
+- WRONG: the gradient disagrees with finite differences;
+- CRASH: the generated module raised, or codegen raised something other than a
+  CodegenError.
+
+A passing case is also compared with autograd's gradient where autograd can run it;
+those counts are reported apart. The script prints every case's outcome and the
+counts, and exits 1 on any WRONG or CRASH.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import codegen  # noqa: E402
+from codegen import CodegenError  # noqa: E402
+from codegen.verify import check_gradient  # noqa: E402
+
+R = (10, 11)
+CUBE = (3, 4, 5)
+BLOCK = (5, 6, 4)
+
+# (name, the function f, its inputs: a shape (random normal), a float, or a value)
+CASES = [
+    ("dot mat vec", "def f(x, y):\n    return np.dot(x, y)", {"x": (10, 11), "y": (11,)}),
+    ("dot mat mat", "def f(x, y):\n    return np.dot(x, y)", {"x": (10, 11), "y": (11, 10)}),
+    ("dot vec mat", "def f(x, y):\n    return np.dot(x, y)", {"x": (10,), "y": (10, 11)}),
+    ("dot vec vec", "def f(x, y):\n    return np.dot(x, y)", {"x": (11,), "y": (11,)}),
+    ("dot mat float", "def f(x, y):\n    return np.dot(x, y)", {"x": (10, 11), "y": ()}),
+    ("dot float vec", "def f(x, y):\n    return np.dot(x, y)", {"x": (), "y": (10,)}),
+    ("outer", "def f(x, y):\n    return np.outer(x, y)", {"x": (11,), "y": (11,)}),
+    ("max", "def f(x):\n    return np.max(x)", {"x": R}),
+    ("max axis", "def f(x):\n    return np.max(x, axis=1)", {"x": CUBE}),
+    ("max axis keepdims", "def f(x):\n    return np.max(x, axis=1, keepdims=True)", {"x": CUBE}),
+    ("min", "def f(x):\n    return np.min(x)", {"x": R}),
+    ("min axis", "def f(x):\n    return np.min(x, axis=1)", {"x": CUBE}),
+    ("min axis keepdims", "def f(x):\n    return np.min(x, axis=1, keepdims=True)", {"x": CUBE}),
+    ("sum", "def f(x):\n    return np.sum(x)", {"x": R}),
+    ("sum axis 0", "def f(x):\n    return np.sum(x, axis=0)", {"x": R}),
+    ("sum keepdims", "def f(x):\n    return np.sum(x, axis=0, keepdims=True)", {"x": R}),
+    ("sum axis tuple", "def f(x):\n    return np.sum(x, axis=(1, 2))", {"x": (10, 11, 7)}),
+    ("flipud", "def f(x):\n    return np.flipud(x)", {"x": R}),
+    ("fliplr", "def f(x):\n    return np.fliplr(x)", {"x": R}),
+    ("rot90", "def f(x):\n    return np.rot90(x)", {"x": R}),
+    ("cumsum axis 0", "def f(x):\n    return np.cumsum(x, axis=0)", {"x": R}),
+    ("cumsum axis 1", "def f(x):\n    return np.cumsum(x, axis=1)", {"x": R}),
+    ("cumsum 1d", "def f(x):\n    return np.cumsum(x)", {"x": (10,)}),
+    ("cumsum no axis", "def f(x):\n    return np.cumsum(x)", {"x": R}),
+    ("builtin sum of arrays", "def f(x, y):\n    return sum([x, y])", {"x": R, "y": R}),
+    ("mean", "def f(x):\n    return np.mean(x)", {"x": R}),
+    ("mean axis 0", "def f(x):\n    return np.mean(x, axis=0)", {"x": R}),
+    ("mean keepdims", "def f(x):\n    return np.mean(x, axis=0, keepdims=True)", {"x": R}),
+    ("index ints", "def f(x):\n    return x[3, 0, 1]", {"x": BLOCK}),
+    ("index slice", "def f(x):\n    return x[::-1, 2:4, :]", {"x": BLOCK}),
+    ("index lists", "def f(x):\n    return x[[0, 1, 2], :, :]", {"x": BLOCK}),
+    ("index mixed", "def f(x):\n    return x[3, 2:, [1, 3]]", {"x": BLOCK}),
+    ("vector slice", "def f(x):\n    return x[2:4]", {"x": (5,)}),
+    ("index fan-out", "def f(x):\n    y = x[::-1, 2:4, :]\n    z = x[::-1, 3:5, :]\n    return y + z", {"x": BLOCK}),
+    ("slices of slices", "def f(x):\n    y = x[2:6]\n    z = y[1:3]\n    return z", {"x": (7,)}),
+    ("reshape method", "def f(x):\n    return x.reshape((5 * 4, 6))", {"x": BLOCK}),
+    ("reshape call", "def f(x):\n    return np.reshape(x, (5 * 4, 6))", {"x": BLOCK}),
+    ("reshape method, no tuple", "def f(x):\n    return x.reshape(5 * 4, 6)", {"x": BLOCK}),
+    ("ravel method", "def f(x):\n    return x.ravel()", {"x": BLOCK}),
+    ("ravel call", "def f(x):\n    return np.ravel(x)", {"x": BLOCK}),
+    ("flatten method", "def f(x):\n    return x.flatten()", {"x": BLOCK}),
+    ("append list and float", "def f(a, b):\n    return np.append(a, b)", {"a": np.array([1.0, 2.0, 3.0]), "b": 4.0}),
+    ("append 2-D axis 0", "def f(a, b):\n    return np.append(a, b, axis=0)", {"a": (2, 3), "b": (1, 3)}),
+    ("concatenate", "def f(x, a):\n    return np.concatenate((a, x))", {"x": (4, 6, 4), "a": ("data", (5, 6, 4))}),
+    ("concatenate axis 0", "def f(x, b):\n    return np.concatenate((b, x, b))", {"x": BLOCK, "b": ("data", BLOCK)}),
+    ("concatenate axis 1", "def f(x, b):\n    return np.concatenate((b, x, b), axis=1)", {"x": BLOCK, "b": ("data", BLOCK)}),
+    ("concatenate axis by position", "def f(x, b):\n    return np.concatenate((b, x, b), 1)", {"x": BLOCK, "b": ("data", BLOCK)}),
+    ("trace offset", "def f(x):\n    return np.trace(x, offset=3)", {"x": R}),
+    ("trace negative offset", "def f(x):\n    return np.trace(x, offset=-4)", {"x": (11, 10)}),
+    ("trace extra axes", "def f(x):\n    return np.trace(x, offset=2)", {"x": (5, 6, 4, 3)}),
+    ("diag", "def f(x):\n    return np.diag(x)", {"x": (10, 10)}),
+    ("transpose", "def f(x):\n    return x.T", {"x": (8, 8)}),
+    ("roll", "def f(x):\n    return np.roll(x, 2, axis=1)", {"x": (4, 5)}),
+    ("roll no axis", "def f(x):\n    return np.roll(x, 2)", {"x": (4, 5)}),
+    ("triu", "def f(x):\n    return np.triu(x, k=2)", {"x": (5, 5)}),
+    ("tril", "def f(x):\n    return np.tril(x, k=2)", {"x": (5, 5)}),
+    ("clip", "def f(x):\n    return np.clip(x, a_min=0.1, a_max=1.1)", {"x": (5, 5)}),
+    ("prod", "def f(x):\n    return np.prod(x)", {"x": ("positive", (2, 3))}),
+    ("prod axis 0", "def f(x):\n    return np.prod(x, axis=0)", {"x": ("positive", (2, 3))}),
+    ("prod keepdims", "def f(x):\n    return np.prod(x, axis=0, keepdims=True)", {"x": ("positive", (2, 3))}),
+    ("prod 1d", "def f(x):\n    return np.prod(x)", {"x": ("positive", (7,))}),
+    ("array from scalars", "def f(x):\n    return np.array([x, x * 1.0, x + 2.5])", {"x": 3.0}),
+    ("2-D array from scalars", "def f(x):\n    return np.array([[x, x * 1.0, x + 2.5], [x ** 2, x, x / 2.0]])", {"x": 3.0}),
+    ("array fan-out", "def f(x):\n    A = np.array([x, x * 1.0, x + 2.5])\n    return A + A", {"x": 3.0}),
+    ("2-D array fan-out", "def f(x):\n    A = np.array([[x, x * 1.0, x + 2.5], [x ** 2, x, x / 2.0]])\n    return A + A", {"x": 3.0}),
+    ("array of a scalar", "def f(x):\n    return np.array(x)", {"x": 3.0}),
+    ("scalar attributes", "def f(x):\n    assert x.shape == ()\n    assert x.ndim == 0\n    assert x.size == 1\n    return x ** 2", {"x": ("array", 3.0)}),
+    ("array from arrays", "def f(x):\n    return np.array([x, x])", {"x": (3, 2)}),
+    ("array from arrays 2", "def f(x):\n    return np.array([[2 * x, x + 1], [x, x]])", {"x": (3, 2)}),
+    ("len", "def f(x):\n    assert len(x) == 3\n    return x", {"x": (3, 2)}),
+    ("var ddof", "def f(x):\n    return np.var(x, ddof=1)", {"x": (3, 4)}),
+    ("var axis keepdims", "def f(x):\n    return np.var(x, axis=1, keepdims=True)", {"x": (3, 4)}),
+    ("std ddof", "def f(x):\n    return np.std(x, ddof=1)", {"x": (3, 4)}),
+    ("std axis", "def f(x):\n    return np.std(x, axis=0)", {"x": (3, 4)}),
+    ("where", "def f(x, y, c):\n    return np.where(c, x, y)", {"x": (4, 5), "y": (4, 5), "c": ("data", np.arange(20).reshape(4, 5) % 3 == 0)}),
+    ("squeeze", "def f(x):\n    return np.squeeze(x)", {"x": (5, 1, 4)}),
+    ("squeeze method", "def f(x):\n    return x.squeeze()", {"x": (5, 1, 4)}),
+    ("repeat axis 1", "def f(x):\n    return np.repeat(x, 2, axis=1)", {"x": (5, 3, 4)}),
+    ("repeat once", "def f(x):\n    return np.repeat(x, 1, axis=1)", {"x": (5, 3, 4)}),
+    ("repeat axis 0", "def f(x):\n    return np.repeat(x, 2, axis=0)", {"x": (5, 3)}),
+    ("repeat 1d", "def f(x):\n    return np.repeat(x, 2, axis=0)", {"x": (5,)}),
+    ("expand_dims", "def f(x):\n    return np.expand_dims(x, 2)", {"x": (5, 1, 4)}),
+    ("tensordot of scalars times ones", "def f(x):\n    return np.tensordot(x * np.ones((2, 2)), x * np.ones((2, 2)), 2)", {"x": 1.0}),
+    ("repeated index", "def f(x):\n    return np.sum(x[[0, 0]])", {"x": (3,)}),
+    ("repeated index 2", "def f(x):\n    return np.sum(x[[0, 1, 0]])", {"x": (3,)}),
+    ("dot of slices", "def f(x):\n    return np.dot(x[:2], x[2:])", {"x": (4,)}),
+    ("diagonal last axes", "def f(x):\n    return np.diagonal(x, axis1=-1, axis2=-2)", {"x": (3, 4, 4)}),
+    ("nan_to_num", "def f(x, y):\n    return np.sin(np.nan_to_num(x + y))", {"x": (4,), "y": ("data", np.array([0.0, np.nan, np.inf, -np.inf]))}),
+    ("max of equal values", "def f(x):\n    return np.max(np.array([x, x]))", {"x": 1.0}),
+    ("max of equal values 2-D", "def f(x):\n    return np.max(np.array([[x, x], [x, 0.5]]), axis=1)", {"x": 1.0}),
+    ("min three-way tie", "def f(x):\n    return np.min(np.array([[x, x, x], [x, 0.5, 0.5], [0.5, 0.5, 0.5], [x, x, 0.5]]), axis=0)", {"x": -1.0}),
+    ("maximum of equal values", "def f(x):\n    return np.maximum(x, x)", {"x": 1.0}),
+    ("maximum equal values 2-D", "def f(x):\n    return np.maximum(np.array([x, x, 0.5]), np.array([[x, 0.5, x], [x, x, 0.5]]))", {"x": 2.0}),
+    ("astype", "def f(x):\n    return np.sin(x.astype('float64'))", {"x": (3,)}),
+    ("gradient 1d", "def f(x):\n    return np.gradient(x)", {"x": (10,)}),
+]
+
+
+def _input(spec, rng):
+    if isinstance(spec, tuple) and spec and isinstance(spec[0], str):
+        kind, value = spec
+        if kind == "positive":
+            return rng.standard_normal(value) ** 2 + 0.1
+        if kind == "array":
+            return np.array(value)
+        return rng.standard_normal(value) if isinstance(value, tuple) else value  # data
+    if isinstance(spec, tuple):
+        return rng.standard_normal(spec) if spec else float(rng.standard_normal())
+    return spec
+
+
+def _autograd_agrees(source, module, kwargs, wrt) -> str:
+    """"agrees" (to 1e-8), "disagrees", or "cannot run it"."""
+    try:
+        import autograd
+    except ImportError:
+        return "cannot run it"
+    namespace = {}
+    try:
+        exec(source.replace("import numpy as np", "import autograd.numpy as np"), namespace)
+        names = list(kwargs)
+        theirs = [autograd.grad(namespace["g"], names.index(w))(*kwargs.values()) for w in wrt]
+    except Exception:
+        return "cannot run it"
+    ours = module["grad_g"](**kwargs)
+    ours = ours if len(wrt) > 1 else (ours,)
+    for a, b in zip(ours, theirs):
+        if not np.allclose(a, b, rtol=1e-8, atol=1e-10):
+            return "disagrees"
+    return "agrees"
+
+
+def run(verbose: bool = False) -> dict:
+    rng = np.random.default_rng(1)
+    counts = {"pass": 0, "refused": 0, "WRONG": 0, "CRASH": 0}
+    for name, body, specs in CASES:
+        kwargs = {k: _input(v, rng) for k, v in specs.items()}
+        wrt = [k for k, v in specs.items() if not (isinstance(v, tuple) and v and v[0] == "data")]
+        params = ", ".join(specs)
+        namespace = {"np": np}
+        exec(textwrap.dedent(body), namespace)
+        with np.errstate(all="ignore"):
+            out = namespace["f"](**kwargs)
+        weights = rng.standard_normal(np.shape(out))
+        source = f"import numpy as np\n\n\n{body}\n\n\ndef g({params}, weights):\n    return np.sum(f({params}) * weights)\n"
+        kwargs["weights"] = weights
+        try:
+            text = codegen.generate(source, "g", ",".join(wrt), path=f"{name}.py")
+        except CodegenError as error:
+            counts["refused"] += 1
+            print(f"refused  {name}: {error}")
+            continue
+        except Exception:
+            counts["CRASH"] += 1
+            print(f"CRASH    {name}: codegen raised\n{traceback.format_exc()}")
+            continue
+        module = {}
+        try:
+            exec(compile(text, f"<{name}>", "exec"), module)
+            user = {}
+            exec(source, user)
+            with np.errstate(all="ignore"):
+                report = check_gradient(user["g"], module["value_and_grad_g"], kwargs, wrt)
+        except Exception:
+            counts["CRASH"] += 1
+            print(f"CRASH    {name}: the generated module raised\n{traceback.format_exc()}")
+            continue
+        if report.ok:
+            counts["pass"] += 1
+            agreed = _autograd_agrees(source, module, kwargs, wrt)
+            counts["autograd " + agreed] = counts.get("autograd " + agreed, 0) + 1
+            if verbose or agreed == "disagrees":
+                print(f"pass     {name}: worst {report.worst:.1e}; autograd {agreed}")
+        else:
+            counts["WRONG"] += 1
+            print(f"WRONG    {name}:\n{report}")
+    total = sum(v for k, v in counts.items() if not k.startswith("autograd"))
+    print(f"{total} cases: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+          + f" ({100.0 * counts['pass'] / total:.0f}% pass)")
+    return counts
+
+
+if __name__ == "__main__":
+    result = run(verbose="-v" in sys.argv)
+    sys.exit(1 if result["WRONG"] or result["CRASH"] else 0)
