@@ -1,5 +1,6 @@
 """The peer-suite adaptations in tests/peers/ (issue 15): codegen on the functions of
-autograd's test_numpy.py, wrapped to a scalar, against central finite differences.
+autograd's test_numpy.py and test_scalar_ops.py, wrapped to a scalar, against central
+finite differences and autograd.
 The script prints each case; here the counts must hold: no wrong gradient, no
 crash, at least 90% generated and right."""
 
