@@ -1,5 +1,5 @@
-"""codegen on the functions of autograd's tests/test_numpy.py and test_scalar_ops.py
-(issue 15: "your own adaptation of autograd's test suite").
+"""codegen on the functions of autograd's tests/test_numpy.py, test_scalar_ops.py and
+test_linalg.py (issue 15: "your own adaptation of autograd's test suite").
 
     python tests/peers/autograd_numpy.py [-v]
 
@@ -39,6 +39,21 @@ sys.path.insert(0, str(ROOT))
 import codegen  # noqa: E402
 from codegen import CodegenError  # noqa: E402
 from codegen.verify import check_gradient  # noqa: E402
+
+_rng = np.random.default_rng(5)
+
+
+def _well(n):
+    """A well-conditioned square matrix: m @ m + I, as autograd's test_inv makes it."""
+    m = _rng.standard_normal((n, n))
+    return m @ m + np.eye(n)
+
+
+def _psd(n):
+    """A symmetric positive definite matrix."""
+    m = _rng.standard_normal((n, n))
+    return m @ m.T + n * np.eye(n)
+
 
 R = (10, 11)
 CUBE = (3, 4, 5)
@@ -181,6 +196,38 @@ CASES = [
     ("scalar divide", "def f(x, y):\n    return np.divide(x, y)", {"x": 0.7, "y": 0.3}),
     ("scalar multiply", "def f(x, y):\n    return np.multiply(x, y)", {"x": 0.7, "y": 0.3}),
     ("scalar true_divide", "def f(x, y):\n    return np.true_divide(x, y)", {"x": 0.7, "y": 0.3}),
+    # test_linalg.py: real matrices (complex ones are refused as a whole)
+    ("inv", "def f(x):\n    return np.linalg.inv(x)", {"x": ("value", _well(8))}),
+    ("inv 3-D", "def f(x):\n    return np.linalg.inv(x)", {"x": ("value", _rng.standard_normal((4, 4, 4)) + 5.0 * np.eye(4))}),
+    ("pinv tall", "def f(x):\n    return np.linalg.pinv(x)", {"x": (5, 3)}),
+    ("pinv wide", "def f(x):\n    return np.linalg.pinv(x)", {"x": (5, 7)}),
+    ("pinv batched", "def f(x):\n    return np.linalg.pinv(x)", {"x": (2, 5, 4)}),
+    ("solve in the matrix", "def f(a, b):\n    return np.linalg.solve(a, b)", {"a": ("value", _rng.standard_normal((8, 8)) + 10.0 * np.eye(8)), "b": ("data", _rng.standard_normal((8, 7)))}),
+    ("solve in the matrix, vector b", "def f(a, b):\n    return np.linalg.solve(a, b)", {"a": ("value", _rng.standard_normal((8, 8)) + 10.0 * np.eye(8)), "b": ("data", _rng.standard_normal(8))}),
+    ("solve in b", "def f(a, b):\n    return np.linalg.solve(a, b)", {"a": ("data", _rng.standard_normal((6, 6)) + np.eye(6)), "b": (6, 5)}),
+    ("solve 3-D in both", "def f(a, b):\n    return np.linalg.solve(a, b)", {"a": ("value", _rng.standard_normal((5, 4, 4)) + 5.0 * np.eye(4)), "b": (5, 4, 6)}),
+    ("det", "def f(x):\n    return np.linalg.det(x)", {"x": (6, 6)}),
+    ("det 3-D", "def f(x):\n    return np.linalg.det(x)", {"x": (3, 3, 3)}),
+    ("slogdet", "def f(x):\n    _sign, logdet = np.linalg.slogdet(x)\n    return logdet", {"x": (6, 6)}),
+    ("slogdet of -x", "def f(x):\n    _sign, logdet = np.linalg.slogdet(-x)\n    return logdet", {"x": (6, 6)}),
+    ("slogdet 3-D", "def f(x):\n    return np.sum(np.linalg.slogdet(x)[1])", {"x": ("value", np.stack([_psd(5) + 5.0 * np.eye(5) for _ in range(3)]))}),
+    ("vector 2-norm", "def f(x):\n    return np.linalg.norm(x)", {"x": (6,)}),
+    ("norm of a list", "def f(x):\n    return np.linalg.norm([x, x + 2])", {"x": 0.3}),
+    ("Frobenius norm", "def f(x):\n    return np.linalg.norm(x)", {"x": (6, 5)}),
+    ("Frobenius norm over axes", "def f(x):\n    return np.linalg.norm(x, axis=(0, 1))", {"x": (6, 5, 4)}),
+    ("vector norm ord 1", "def f(x):\n    return np.linalg.norm(x, ord=1)", {"x": (6,)}),
+    ("vector norm ord 3", "def f(x):\n    return np.linalg.norm(x, ord=3)", {"x": (6,)}),
+    ("norm over an axis", "def f(x):\n    return np.linalg.norm(x, axis=1)", {"x": (3, 4)}),
+    ("nuclear norm", "def f(x):\n    return np.linalg.norm(x, ord='nuc')", {"x": (6, 5)}),
+    ("eigh", "def f(x):\n    w, v = np.linalg.eigh(x)\n    return w + np.sum(v ** 2)", {"x": ("value", _psd(6))}),
+    ("eigvalsh (eigh's values)", "def f(x):\n    return np.linalg.eigvalsh(x)", {"x": ("value", _psd(6))}),
+    ("eig of a real matrix", "def f(x):\n    w, v = np.linalg.eig(x)\n    return np.abs(w)", {"x": (8, 8)}),
+    ("cholesky", "def f(x):\n    return np.linalg.cholesky(x)", {"x": ("value", _psd(6))}, "symmetric"),
+    ("cholesky batched", "def f(x):\n    return np.linalg.cholesky(x)", {"x": ("value", np.stack([_psd(6) for _ in range(3)]))}, "symmetric"),
+    ("cholesky reparameterization", "def f(x, z):\n    return np.linalg.norm(np.dot(np.linalg.cholesky(x), z))", {"x": ("value", _psd(6)), "z": ("data", _rng.standard_normal(6))}, "symmetric"),
+    ("svd", "def f(x):\n    u, s, v = np.linalg.svd(x, full_matrices=False)\n    return s", {"x": (3, 5)}),
+    ("svd values only", "def f(x):\n    return np.linalg.svd(x, full_matrices=False, compute_uv=False)", {"x": (5, 3)}),
+    ("svdvals", "def f(x):\n    return np.linalg.svdvals(x)", {"x": (4, 5, 3)}),
 ]
 
 
@@ -189,7 +236,7 @@ def _input(spec, rng):
         kind, value = spec
         if kind == "positive":
             return rng.standard_normal(value) ** 2 + 0.1
-        if kind == "array":
+        if kind in ("array", "value"):
             return np.array(value)
         return rng.standard_normal(value) if isinstance(value, tuple) else value  # data
     if isinstance(spec, tuple):
@@ -197,8 +244,11 @@ def _input(spec, rng):
     return spec
 
 
-def _autograd_agrees(source, module, kwargs, wrt) -> str:
-    """"agrees" (to 1e-8), "disagrees", or "cannot run it"."""
+def _autograd_agrees(source, module, kwargs, wrt, symmetric=False) -> str:
+    """"agrees" (to 1e-8), "disagrees", or "cannot run it". With `symmetric` (cholesky,
+    which reads the lower triangle only), the two gradients are compared on symmetric
+    matrices: autograd gives the symmetric gradient, codegen the lower triangle's, and
+    they agree on every symmetric direction."""
     try:
         import autograd
     except ImportError:
@@ -217,6 +267,8 @@ def _autograd_agrees(source, module, kwargs, wrt) -> str:
     ours = module["grad_g"](**kwargs)
     ours = ours if len(wrt) > 1 else (ours,)
     for a, b in zip(ours, theirs):
+        if symmetric:
+            a, b = (a + np.swapaxes(a, -1, -2)) / 2.0, (b + np.swapaxes(b, -1, -2)) / 2.0
         if not np.allclose(a, b, rtol=1e-8, atol=1e-10):
             return "disagrees"
     return "agrees"
@@ -225,7 +277,7 @@ def _autograd_agrees(source, module, kwargs, wrt) -> str:
 def run(verbose: bool = False) -> dict:
     rng = np.random.default_rng(1)
     counts = {"pass": 0, "refused": 0, "WRONG": 0, "CRASH": 0}
-    for name, body, specs in CASES:
+    for name, body, specs, *flags in CASES:
         kwargs = {k: _input(v, rng) for k, v in specs.items()}
         wrt = [k for k, v in specs.items() if not (isinstance(v, tuple) and v and v[0] == "data")]
         params = ", ".join(specs)
@@ -259,7 +311,7 @@ def run(verbose: bool = False) -> dict:
             continue
         if report.ok:
             counts["pass"] += 1
-            agreed = _autograd_agrees(source, module, kwargs, wrt)
+            agreed = _autograd_agrees(source, module, kwargs, wrt, symmetric="symmetric" in flags)
             counts["autograd " + agreed] = counts.get("autograd " + agreed, 0) + 1
             if verbose or agreed == "disagrees":
                 print(f"pass     {name}: worst {report.worst:.1e}; autograd {agreed}")
