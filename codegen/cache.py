@@ -72,9 +72,7 @@ def cached(name: str, files: Iterable[Path], build: Callable[[], object]) -> obj
         finally:
             if collecting:
                 gc.enable()
-    except FileNotFoundError:
-        pass
-    except Exception:  # a file cut short or written by something else: parse again
+    except Exception:  # missing, cut short or written by something else: parse again
         pass
     value = build()
     _store(folder, name, path, value)

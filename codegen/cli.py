@@ -336,21 +336,18 @@ def _build(args) -> int:
 def _project(pyproject, check: bool, regenerate: bool) -> int:
     """`codegen build [--check]` and `codegen check` with no modules: the targets of
     the pyproject.toml's [tool.codegen] table."""
-    from .files import write_atomically
-    from .project import find_pyproject, load, status
+    from .project import build, find_pyproject, load
 
     path = Path(pyproject) if pyproject else find_pyproject()
     targets = load(path)
-    shown = path.parent.as_posix()
     fix = "codegen build" + (f" --project {shlex.quote(path.as_posix())}" if pyproject else "")
     if check:
         return _report(targets, regenerate, fix)
-    found = [s for target in targets for s in status(target, regenerate)]
-    stale = [s for s in found if s.stale]
-    for item in stale:  # every target generated before anything is written
-        write_atomically(item.target.root / item.path, item.fresh)
+    written = build(path, regenerate)  # every target generated before anything is written
+    for item in written:
         print(f"wrote {escape(item.path)} ({item.reason})", file=sys.stderr)
-    print(f"{shown}: {len(stale)} written, {len(found) - len(stale)} up to date", file=sys.stderr)
+    files = sum(1 + (target.test is not None) for target in targets)
+    print(f"{path.parent.as_posix()}: {len(written)} written, {files - len(written)} up to date", file=sys.stderr)
     return OK
 
 

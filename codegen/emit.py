@@ -241,15 +241,14 @@ def emit(
 def modules_called(texts: Iterable[str], modules: Iterable[str]) -> list[str]:
     """The modules (of `modules`, those rule files import) whose functions the code
     calls by full name (`scipy.special.digamma(x)` in a rule's line): the generated
-    module imports them. The longest name that fits each call, in sorted order."""
-    found = set()
-    names = sorted(modules, key=len, reverse=True)
-    for text in texts:
-        for call in re.finditer(r"(?<![\w.])((?:[A-Za-z_]\w*\.)+)[A-Za-z_]\w*\s*\(", text):
-            prefix = call[1][:-1]
-            chosen = next((m for m in names if prefix == m), None)
-            if chosen is not None:
-                found.add(chosen)
+    module imports them, in sorted order."""
+    known = set(modules)
+    found = {
+        call[1][:-1]
+        for text in texts
+        for call in re.finditer(r"(?<![\w.])((?:[A-Za-z_]\w*\.)+)[A-Za-z_]\w*\s*\(", text)
+        if call[1][:-1] in known
+    }
     return sorted(found)
 
 

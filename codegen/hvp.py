@@ -109,20 +109,19 @@ def _jvp_source(source: str, fn: ir.Function, name: str, names, tangents, body: 
     for statement in tree.body:
         if isinstance(statement, (ast.Import, ast.ImportFrom)) and getattr(statement, "module", None) != "__future__":
             imports.append(ast.get_source_segment(source, statement))
-    # and what the generated module imports besides (a name an --include file imports,
-    # a module whose function a rule's tangent calls: scipy.special.polygamma)
-    body_lines = _function(name, jvp_signature(fn, tangents), "", body)
-    called = [m for m in modules_called(["\n".join(body_lines)], modules) if m not in fn.imports]
-    imports += [m if m.startswith("from ") else f"import {m}" for m in (*fn.imports, *called)]
-    out = ["import numpy as np", *dict.fromkeys(imports), ""]
-    out += [f"{constant} = {code(value)}" for constant, value in fn.constants]
-    out += [""]
     # Parameters annotated `float` stay Python numbers (so do their v's): reverse mode
     # then needs no broadcasting bookkeeping for them, as for the loss itself.
     scalars = {p.name for p in fn.params if p.scalar}
     annotated = {n: "float" for n in scalars}
     annotated.update({v: "float" for w, v in zip(names, tangents) if w in scalars})
-    out += _function(name, jvp_signature(fn, tangents, annotated), "", body)
+    function = _function(name, jvp_signature(fn, tangents, annotated), "", body)
+    # and what the generated module imports besides (a name an --include file imports,
+    # a module whose function a rule's tangent calls: scipy.special.polygamma)
+    called = [m for m in modules_called(["\n".join(function)], modules) if m not in fn.imports]
+    imports += [m if m.startswith("from ") else f"import {m}" for m in (*fn.imports, *called)]
+    out = ["import numpy as np", *dict.fromkeys(imports), ""]
+    out += [f"{constant} = {code(value)}" for constant, value in fn.constants]
+    out += ["", *function]
     text = "\n".join(out) + "\n"
     lines, current = {}, 0
     for number, written in enumerate(text.splitlines(), 1):

@@ -124,12 +124,12 @@ def load(pyproject: str | Path) -> list[Target]:
     for key in table:
         if key not in _TABLE_KEYS:
             raise where.error(f"unknown key `{key}` in [tool.codegen]; the keys are {', '.join(sorted(_TABLE_KEYS))}", key)
-    default_rules = _paths(table, "rules", where, "[tool.codegen]")
-    default_include = _paths(table, "include", where, "[tool.codegen]")
+    root = path.resolve().parent
+    default_rules = _paths(table, "rules", where, "[tool.codegen]", root)
+    default_include = _paths(table, "include", where, "[tool.codegen]", root)
     entries = table.get("targets")
     if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
         raise where.error("[tool.codegen] needs targets: one [[tool.codegen.targets]] table per module", "targets")
-    root = path.resolve().parent
     targets: list[Target] = []
     for number, entry in enumerate(entries, 1):
         at = f"target {number}"
@@ -146,8 +146,8 @@ def load(pyproject: str | Path) -> list[Target]:
         source = _relative(source, root, where, at, "source")
         wrt = _names(entry, "wrt", where, at)
         modes = _modes(entry, where, at)
-        rules = _paths(entry, "rules", where, at, root) if "rules" in entry else tuple(_relative(p, root, where, at, "rules") for p in default_rules)
-        include = _paths(entry, "include", where, at, root) if "include" in entry else tuple(_relative(p, root, where, at, "include") for p in default_include)
+        rules = _paths(entry, "rules", where, at, root) if "rules" in entry else default_rules
+        include = _paths(entry, "include", where, at, root) if "include" in entry else default_include
         output = entry.get("output", Path(source).with_name(Path(source).stem + "_grad.py").as_posix())
         if not isinstance(output, str) or not output.endswith(".py"):
             raise where.error(f"{at}: `output` must be the path of a .py file", "output")
@@ -233,13 +233,13 @@ def _relative(value: str, root: Path, where: _Where, at: str, key: str) -> str:
     return parts
 
 
-def _paths(table: dict, key: str, where: _Where, at: str, root: Path | None = None) -> tuple[str, ...]:
+def _paths(table: dict, key: str, where: _Where, at: str, root: Path) -> tuple[str, ...]:
     value = table.get(key, [])
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise where.error(f"{at}: `{key}` must be a path or a list of paths", key)
-    return tuple(_relative(v, root, where, at, key) for v in value) if root is not None else tuple(value)
+    return tuple(_relative(v, root, where, at, key) for v in value)
 
 
 def _names(entry: dict, key: str, where: _Where, at: str) -> tuple[str, ...] | None:

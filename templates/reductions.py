@@ -404,8 +404,9 @@ def nanmean(x, axis=None, *, keepdims=False):
     t_ans = np.sum(np.where(np.isnan(x), 0.0, t_x), axis=axis, keepdims=keepdims) / np.sum(~np.isnan(x), axis=axis, keepdims=keepdims)
 
 
+# Not an alias of max's rule: the generated line must stay np.nanmax (np.max of NaNs is NaN).
 @rule(reduction=True, domain={"x": "distinct"}, policy="ties split evenly among the maxima; NaNs get 0",
-      checks=[("np.nanmax(x)", SHAPES), ("np.nanmax(x, axis=0)", MATRIX), ("np.nanmax(x, axis=1, keepdims=True)", MATRIX)])
+      checks=[("np.nanmax(x)", SHAPES), ("np.nanmax(x, axis=0)", MATRIX), ("np.nanmax(x, axis=1, keepdims=True)", MATRIX), ("np.nanmax(np.where(z > 0.0, x, np.nan), axis=1)", WITH_NAN)])
 def nanmax(x, axis=None, *, keepdims=False):
     ans = np.nanmax(x, axis=axis, keepdims=keepdims)
     spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
@@ -416,7 +417,7 @@ def nanmax(x, axis=None, *, keepdims=False):
 
 
 @rule(reduction=True, domain={"x": "distinct"}, policy="ties split evenly among the minima; NaNs get 0",
-      checks=[("np.nanmin(x)", SHAPES), ("np.nanmin(x, axis=0)", MATRIX), ("np.nanmin(x, axis=1, keepdims=True)", MATRIX)])
+      checks=[("np.nanmin(x)", SHAPES), ("np.nanmin(x, axis=0)", MATRIX), ("np.nanmin(x, axis=1, keepdims=True)", MATRIX), ("np.nanmin(np.where(z > 0.0, x, np.nan), axis=0)", WITH_NAN)])
 def nanmin(x, axis=None, *, keepdims=False):
     ans = np.nanmin(x, axis=axis, keepdims=keepdims)
     spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
@@ -527,21 +528,18 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 
 
 def _trapezoid_weights(y, x, dx, axis):
-    """Each y's weight in the trapezoid sum, shaped to broadcast against y."""
+    """Each y's weight in the trapezoid sum, shaped to broadcast against y: half of
+    each neighbouring step (dx, or the differences of the points x)."""
     n = np.shape(y)[axis]
     if x is None:
-        w = np.full(n, float(dx))
+        steps = np.full(max(n - 1, 0), float(dx))
     else:
-        steps = np.diff(np.asarray(x, dtype=float), axis=-1 if np.ndim(x) == 1 else axis)
-        if np.ndim(x) != 1:
-            steps = np.moveaxis(steps, axis, -1)
-        w = np.zeros(np.shape(steps)[:-1] + (n,))
-        w[..., :-1] += steps
-        w[..., 1:] += steps
-        w = w if np.ndim(x) == 1 else np.moveaxis(w, -1, axis)
-        return (w / 2.0) if np.ndim(x) != 1 else np.reshape(w / 2.0, (n,) + (1,) * (np.ndim(y) - 1 - axis % np.ndim(y)))
-    w[0] *= 0.5
-    w[-1] *= 0.5
+        steps = np.diff(np.moveaxis(np.asarray(x, dtype=float), axis if np.ndim(x) > 1 else -1, -1), axis=-1)
+    w = np.zeros(np.shape(steps)[:-1] + (n,))
+    w[..., :-1] += steps / 2.0
+    w[..., 1:] += steps / 2.0
+    if w.ndim > 1:
+        return np.moveaxis(w, -1, axis)
     return np.reshape(w, (n,) + (1,) * (np.ndim(y) - 1 - axis % np.ndim(y)))
 
 

@@ -321,7 +321,8 @@ def rot90(x, k=1, axes=(0, 1)):
     d_x = np.rot90(d_ans, -k, axes)
 
 
-@rule(linear=True, zero_gradient=["axis", "start"], checks=[("np.rollaxis(x, 2)", [{"x": (2, 3, 4)}]), ("np.rollaxis(x, 0, 3)", [{"x": (2, 3, 4)}]), ("np.rollaxis(x, 1, 0)", [{"x": (2, 3)}])])
+@rule(linear=True, zero_gradient=["axis", "start"], checks=[("np.rollaxis(x, 2)", [{"x": (2, 3, 4)}]), ("np.rollaxis(x, 0, 3)", [{"x": (2, 3, 4)}]), ("np.rollaxis(x, 1, 0)", [{"x": (2, 3)}]),
+                                                   ("np.rollaxis(x, 0, -1)", [{"x": (2, 3, 4)}]), ("np.rollaxis(x, -1, -2)", [{"x": (2, 3, 4)}])])
 def rollaxis(x, axis, start=0):
     ans = np.rollaxis(x, axis, start)
     d_x = np.transpose(d_ans, np.argsort(_rolled(np.ndim(x), axis, start)))
@@ -330,7 +331,7 @@ def rollaxis(x, axis, start=0):
 def _rolled(ndim, axis, start):
     """The order of x's axes in np.rollaxis(x, axis, start)."""
     order = list(range(ndim))
-    axis, start = axis % ndim, start % (ndim + 1) if start < 0 else start
+    axis, start = axis % ndim, start + ndim if start < 0 else start  # as NumPy reads them
     order.remove(axis)
     order.insert(start if start <= axis else start - 1, axis)
     return order
