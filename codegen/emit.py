@@ -240,15 +240,18 @@ def emit(
 
 def modules_called(texts: Iterable[str], modules: Iterable[str]) -> list[str]:
     """The modules (of `modules`, those rule files import) whose functions the code
-    calls by full name (`scipy.special.digamma(x)` in a rule's line): the generated
-    module imports them, in sorted order."""
+    calls by full name (`scipy.special.digamma(x)` in a rule's line, or a method of
+    an object in one, `scipy.stats.dirichlet.logpdf(x, a)`): the generated module
+    imports them, in sorted order."""
     known = set(modules)
-    found = {
-        call[1][:-1]
-        for text in texts
-        for call in re.finditer(r"(?<![\w.])((?:[A-Za-z_]\w*\.)+)[A-Za-z_]\w*\s*\(", text)
-        if call[1][:-1] in known
-    }
+    found = set()
+    for text in texts:
+        for call in re.finditer(r"(?<![\w.])((?:[A-Za-z_]\w*\.)+)[A-Za-z_]\w*\s*\(", text):
+            parts = call[1][:-1].split(".")
+            # the longest prefix that is a module: `scipy.stats.norm.logpdf(x)` calls into scipy.stats
+            module = next((m for m in (".".join(parts[:n]) for n in range(len(parts), 0, -1)) if m in known), None)
+            if module is not None:
+                found.add(module)
     return sorted(found)
 
 

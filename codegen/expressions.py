@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import math
 from typing import Mapping
 
 import libcst as cst
@@ -400,6 +401,9 @@ def _static(node: cst.BaseExpression):
         return {"True": True, "False": False, "None": None}[node.value]
     if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
         return literal_value(node.value)
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in ("np", "numpy") \
+            and node.attr.value == "inf":
+        return math.inf
     if isinstance(node, cst.Tuple):
         items = [_static(e.value) for e in node.elements]
         return _UNKNOWN if any(i is _UNKNOWN for i in items) else tuple(items)
@@ -434,6 +438,8 @@ def _static(node: cst.BaseExpression):
             return left == right
         if isinstance(op, cst.NotEqual):
             return left != right
+        if isinstance(op, (cst.In, cst.NotIn)) and isinstance(right, tuple):
+            return (left in right) == isinstance(op, cst.In)
         order = {cst.LessThan: "__lt__", cst.LessThanEqual: "__le__", cst.GreaterThan: "__gt__",
                  cst.GreaterThanEqual: "__ge__"}.get(type(op))
         numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right))

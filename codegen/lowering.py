@@ -185,7 +185,7 @@ class ExpressionLowering:
         if rule is None:
             return None
         call = node.value
-        return self._call(call.with_changes(func=call.func), target, rule=rule, spelled=code(node))
+        return self._call(self.where.stands_for(call.with_changes(func=call.func), node), target, rule=rule, spelled=code(node))
 
     def _attribute(self, node: cst.Attribute, target) -> ir.Atom:
         projected = self._projection(node, target)
@@ -567,6 +567,8 @@ class ExpressionLowering:
         if kind == "call" and rule.compute is None and rule.opaque is None and not qual.startswith(("numpy.", "builtins.")):
             self.imports.add(qual.rpartition(".")[0])
         self.block.append(ir.Step(name, rule, args, frozenset(given), self.origin, self.where.place(node)))
+        if rule.parts and hasattr(self, "trees"):  # `np.split(x, 2)`: a list of arrays, read as a tree
+            self.trees.add(name)
         fresh = rule.opaque is not None and kind == "call" and qual.startswith(_FRESH)
         viewing = rule.name in _VIEWS or (rule.opaque is not None and not fresh) or (
             rule.name == "array" and isinstance(node, cst.Call) and qualified(node.func, self.parsed.aliases) == "numpy.asarray"

@@ -491,9 +491,7 @@ class _Normalizer(ExpressionLowering, TreeLowering):
             if len(value.elements) != len(names):
                 raise self.where.error(value, f"{len(value.elements)} values for {len(names)} names; give one value per name")
             atoms = [self._lower(e.value) for e in value.elements]
-        elif isinstance(value, cst.Call) and projection_key(
-            cst.Subscript(value, [cst.SubscriptElement(cst.Index(cst.Integer("0")))]), self.parsed.aliases
-        ):
+        elif isinstance(value, cst.Call) and self._projected(value):
             # `sign, logdet = np.linalg.slogdet(a)`: each part is its own primitive.
             atoms = [
                 self._lower(cst.Subscript(value, [cst.SubscriptElement(cst.Index(cst.Integer(str(i))))]))
@@ -515,6 +513,12 @@ class _Normalizer(ExpressionLowering, TreeLowering):
                 self._bind_nested(element, atom, value)
             else:
                 raise self.where.error(element, "only names can be assigned here; assign to a name, then use it")
+
+    def _projected(self, call: cst.Call) -> bool:
+        """Whether the parts of call's result are primitives of their own
+        (`np.linalg.slogdet(a)[0]`), so that `a, b = call` reads each part."""
+        key = projection_key(cst.Subscript(call, [cst.SubscriptElement(cst.Index(cst.Integer("0")))]), self.parsed.aliases)
+        return key is not None and self.registry.lookup(*key) is not None
 
     def _bind_nested(self, target, atom, node) -> None:
         items = atom.items if isinstance(atom, ir.Seq) else [self._item(atom, i, node) for i in range(len(target.elements))]

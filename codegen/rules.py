@@ -59,6 +59,10 @@ Decorator options (literals, or names of module-level literal constants):
                      part per item. A list or tuple literal given to any other
                      parameter (`np.sum([1.0, a])`) is made one array first, with
                      np.array, as NumPy does.
+    parts=True       the result is a list of arrays (np.split): code reads it as a
+                     parameter tree (`parts[0]`, `a, b = ...`, passed whole to a
+                     function that takes a sequence), its adjoint sparse as a
+                     tree's is (`_tree_fill(d_ans, ans)` makes it whole).
     compute="..."    how generated code computes the primitive, when that differs
                      from the first line (`_expit(x)` for scipy.special.expit, so
                      generated code needs no SciPy).
@@ -139,6 +143,7 @@ class Rule:
     reduction: bool = False
     lazy_adjoint: bool = False
     sequences: frozenset[str] = frozenset()  # parameters that take a list of arrays as such
+    parts: bool = False  # the result is a list of arrays, read as a tree
     # For a call without a rule, made where the loss calls it (lowering): each
     # parameter's argument as written. It has no derivative, so only data may flow in.
     opaque: Mapping[str, str] | None = None
@@ -342,7 +347,39 @@ def _parse_builtin() -> Registry:
     modules: set[str] = set()
     for path in sorted(builtin_dir().glob("*.py")):
         _load_file(path, rules, helpers, fusions, check_signatures=False, modules=modules)
+    _add_math_twins(rules)
     return Registry(rules, helpers, _fusions(fusions, rules), frozenset(modules))
+
+
+# Python's math functions on a number, and the NumPy function whose rule is theirs.
+# A loss may write `math.sin(x)` where x is a number: it is differentiated as np.sin,
+# and generated code computes it with math again where every argument is a Python
+# number (optimize.MATH), else with NumPy. Where math raises (math.log(0.0),
+# math.exp(1000.0)), NumPy gives -inf or inf: the function itself has no value there.
+MATH_TWINS = {
+    "math.sin": "numpy.sin", "math.cos": "numpy.cos", "math.tan": "numpy.tan", "math.asin": "numpy.arcsin",
+    "math.acos": "numpy.arccos", "math.atan": "numpy.arctan", "math.atan2": "numpy.arctan2",
+    "math.sinh": "numpy.sinh", "math.cosh": "numpy.cosh", "math.tanh": "numpy.tanh", "math.asinh": "numpy.arcsinh",
+    "math.acosh": "numpy.arccosh", "math.atanh": "numpy.arctanh", "math.hypot": "numpy.hypot",
+    "math.radians": "numpy.deg2rad", "math.degrees": "numpy.rad2deg", "math.exp": "numpy.exp",
+    "math.exp2": "numpy.exp2", "math.expm1": "numpy.expm1", "math.log": "numpy.log", "math.log2": "numpy.log2",
+    "math.log10": "numpy.log10", "math.log1p": "numpy.log1p", "math.sqrt": "numpy.sqrt", "math.cbrt": "numpy.cbrt",
+    "math.fabs": "numpy.absolute", "math.pow": "numpy.power", "math.copysign": "numpy.copysign",
+    "math.fmod": "numpy.fmod", "math.floor": "numpy.floor", "math.ceil": "numpy.ceil", "math.trunc": "numpy.trunc",
+}
+
+
+def _add_math_twins(rules: dict) -> None:
+    """Each math function's spelling added to its NumPy twin's rule (MATH_TWINS)."""
+    for spelled, twin in MATH_TWINS.items():
+        rule = rules.get(("call", twin))
+        if rule is None or ("call", spelled) in rules:
+            continue
+        widened = replace(rule, keys=rule.keys + (("call", spelled),))
+        for key, value in list(rules.items()):
+            if value is rule:
+                rules[key] = widened
+        rules[("call", spelled)] = widened
 
 
 def _fusions(pending, rules) -> tuple[Fusion, ...]:
@@ -542,7 +579,7 @@ class _InlineLiterals(cst.CSTTransformer):
 
 _RULE_OPTIONS = {
     "elementwise", "reduction", "domain", "checks", "policy", "aliases", "method", "attribute",
-    "compute", "requires", "zero_gradient", "lazy_adjoint", "sequences", "linear", "multilinear",
+    "compute", "requires", "zero_gradient", "lazy_adjoint", "sequences", "linear", "multilinear", "parts",
 }
 
 
@@ -577,6 +614,12 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
         params += (Param(variadic, None, keyword_only=False),)
     params += tuple(Param(p.name.value, p.default, keyword_only=True) for p in ps.kwonly_params)
     names = {p.name for p in params}
+    for p in params:
+        if p.name == "ans" or p.name.startswith(("d_", "t_")):
+            raise where.error(
+                fn, f"a rule's parameter cannot be named `{p.name}`: `ans`, `d_...` and `t_...` are the names of "
+                "its result, adjoints and tangents; rename the parameter",
+            )
 
     statements = list(fn.body.body)
     doc = fn.get_docstring() or ""
@@ -672,6 +715,7 @@ def _read_rule(fn: cst.FunctionDef, aliases: Mapping[str, str], where: Located, 
         reduction=bool(options.get("reduction", False)),
         lazy_adjoint=bool(options.get("lazy_adjoint", False)),
         sequences=sequences,
+        parts=bool(options.get("parts", False)),
         domain=domain,
         checks=_checks(options.get("checks"), written, params, options, where, decorator),
         policy=options.get("policy"),

@@ -5,7 +5,7 @@
 # source sha256: b29a2dc91864cb2890c73d090d320be56a50ecf8442e4bb0b265d21220a8651f
 # inputs sha256: 62ae01276cad920f320d8b6f69f7bbf7f036cd6e726a2a6a46384306ca6920cf
 # kept for the reverse sweep: 6 values per iteration of the loop at line 12
-# module sha256: e065ec49e8d51df9bb95590e51142e46ec610886fad5e8f9222b0b8577c5ad67
+# module sha256: b1fb5482a435228cbf995250bd47be50f2ec34e7748338c566c372c74c91b574
 """Reverse-mode gradient of `loss` from generated_examples/fixed_point.py, with respect to theta, b."""
 
 import numpy as np
@@ -207,7 +207,13 @@ def _unbroadcast(d, x, *others):
 
 def _fill(d, x):
     """The adjoint `d` (which broadcasts to x's shape) as a gradient of exactly x's
-    shape: a scalar for a scalar `x`, else an array of its own."""
+    shape: a scalar for a scalar `x`, else an array of its own. Where x is a list or
+    tuple that code read as one array (`np.concatenate(x)`, `np.sum(x)`), the gradient
+    is a list or tuple like it, each item of its item's shape."""
+    if isinstance(x, (list, tuple)):
+        if not (isinstance(d, (list, tuple)) and len(d) == len(x)):
+            d = np.broadcast_to(d, np.shape(x))
+        return type(x)(_fill(a, b) for a, b in zip(d, x))
     if np.ndim(x) == 0:
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):

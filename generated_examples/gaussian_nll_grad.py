@@ -4,7 +4,7 @@
 # wrt: mu,log_sigma
 # source sha256: 8fb6b9ce8983af85aed7c1408d962844c18ffe66bb097ca453310cdbf3ff28a9
 # inputs sha256: 70fd9d7f1245994785bf7c9f4a8bdcdaaacea1b75fe8cb011308c8b7fa5d283f
-# module sha256: 63830a0e11b35349209a1dd3828421274aba4dce5677f5c1b80b6da7a0dcf37e
+# module sha256: ec707515e2139c12519c456136cdde7169dddb553df9db91023acb828ede0ccc
 """Reverse-mode gradient of `nll` from generated_examples/gaussian_nll.py, with respect to mu, log_sigma."""
 
 import numpy as np
@@ -127,7 +127,13 @@ def _expand(d, x, axis):
 
 def _fill(d, x):
     """The adjoint `d` (which broadcasts to x's shape) as a gradient of exactly x's
-    shape: a scalar for a scalar `x`, else an array of its own."""
+    shape: a scalar for a scalar `x`, else an array of its own. Where x is a list or
+    tuple that code read as one array (`np.concatenate(x)`, `np.sum(x)`), the gradient
+    is a list or tuple like it, each item of its item's shape."""
+    if isinstance(x, (list, tuple)):
+        if not (isinstance(d, (list, tuple)) and len(d) == len(x)):
+            d = np.broadcast_to(d, np.shape(x))
+        return type(x)(_fill(a, b) for a, b in zip(d, x))
     if np.ndim(x) == 0:
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
@@ -138,6 +144,15 @@ def _fill(d, x):
 def _shape_only(*values):
     """Stand-ins for values of which later code reads only the shapes: read-only,
     zero-strided arrays of those shapes (one number in memory each), so the values
-    themselves can be freed. One stand-in for one value, else a tuple."""
-    stand_ins = tuple(np.broadcast_to(0.0, np.shape(v)) for v in values)
+    themselves can be freed (a list of arrays, such as np.split gives: a list of
+    stand-ins). One stand-in for one value, else a tuple."""
+    stand_ins = tuple(_stand_in(v) for v in values)
     return stand_ins[0] if len(stand_ins) == 1 else stand_ins
+
+
+def _stand_in(value):
+    """A read-only zero-strided array of value's shape; for a list or tuple (of
+    arrays, as np.split gives), a list or tuple of such stand-ins."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_stand_in(v) for v in value)
+    return np.broadcast_to(0.0, np.shape(value))

@@ -4,7 +4,7 @@
 # wrt: w,b
 # source sha256: 757a1601b34db6e7a2bf620c606f5172cf9c0aa115cae8b3c57aff81ac24185f
 # inputs sha256: 9974c80bcebe516fff7e7276b4a5a7a46638097300b898f49184f7300f75f679
-# module sha256: 2962e8ea14748aa688357006c8fcc5cf36e6f44fa77a3ee31618160daf86d12b
+# module sha256: 6730349e95f3d447d4124952cac6ea40d1383f7c19f5680c90a28a3ac5ddc9d2
 """Reverse-mode gradient of `loss` from generated_examples/helpers.py, with respect to w, b."""
 
 import numpy as np
@@ -120,7 +120,13 @@ def _unbroadcast(d, x, *others):
 
 def _fill(d, x):
     """The adjoint `d` (which broadcasts to x's shape) as a gradient of exactly x's
-    shape: a scalar for a scalar `x`, else an array of its own."""
+    shape: a scalar for a scalar `x`, else an array of its own. Where x is a list or
+    tuple that code read as one array (`np.concatenate(x)`, `np.sum(x)`), the gradient
+    is a list or tuple like it, each item of its item's shape."""
+    if isinstance(x, (list, tuple)):
+        if not (isinstance(d, (list, tuple)) and len(d) == len(x)):
+            d = np.broadcast_to(d, np.shape(x))
+        return type(x)(_fill(a, b) for a, b in zip(d, x))
     if np.ndim(x) == 0:
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
@@ -131,6 +137,15 @@ def _fill(d, x):
 def _shape_only(*values):
     """Stand-ins for values of which later code reads only the shapes: read-only,
     zero-strided arrays of those shapes (one number in memory each), so the values
-    themselves can be freed. One stand-in for one value, else a tuple."""
-    stand_ins = tuple(np.broadcast_to(0.0, np.shape(v)) for v in values)
+    themselves can be freed (a list of arrays, such as np.split gives: a list of
+    stand-ins). One stand-in for one value, else a tuple."""
+    stand_ins = tuple(_stand_in(v) for v in values)
     return stand_ins[0] if len(stand_ins) == 1 else stand_ins
+
+
+def _stand_in(value):
+    """A read-only zero-strided array of value's shape; for a list or tuple (of
+    arrays, as np.split gives), a list or tuple of such stand-ins."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_stand_in(v) for v in value)
+    return np.broadcast_to(0.0, np.shape(value))

@@ -5,7 +5,7 @@
 # source sha256: 5d505b4a2f24919751261bc8fa9c59c9cfde3b24a80aafbd846a58182b190a7a
 # inputs sha256: fcd12937d54f6d0a2ad5d52faac782e579d9cb553f2901312e26b4c0829c5549
 # kept for the reverse sweep: 9 values per iteration of the loop at line 17
-# module sha256: 8ec2efab43678693a97f3ce7276122c448a755f903c894d6e5bb14c0f76c91ef
+# module sha256: ac367eae84a8337fa6948188ae877fbc530503b34e63f80accba2567f11d69e5
 """Reverse-mode gradient of `loss` from generated_examples/huber.py, with respect to w."""
 
 import numpy as np
@@ -212,7 +212,13 @@ def _unbroadcast(d, x, *others):
 
 def _fill(d, x):
     """The adjoint `d` (which broadcasts to x's shape) as a gradient of exactly x's
-    shape: a scalar for a scalar `x`, else an array of its own."""
+    shape: a scalar for a scalar `x`, else an array of its own. Where x is a list or
+    tuple that code read as one array (`np.concatenate(x)`, `np.sum(x)`), the gradient
+    is a list or tuple like it, each item of its item's shape."""
+    if isinstance(x, (list, tuple)):
+        if not (isinstance(d, (list, tuple)) and len(d) == len(x)):
+            d = np.broadcast_to(d, np.shape(x))
+        return type(x)(_fill(a, b) for a, b in zip(d, x))
     if np.ndim(x) == 0:
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):

@@ -4,7 +4,7 @@
 # wrt: beta0,beta1
 # source sha256: daa523f3ca169940c5c5d569bdf86ed5677c0877f761bcf42bd781a1e7b220ee
 # inputs sha256: d8c2debf14dd686d47b5b9698c3b98384ad97a06f1f94d2893dccbf0909bcab0
-# module sha256: 8776ba88b6d2a35483d76b6ca8418b404f9bc4a4ca05d12e1951840e18099537
+# module sha256: 479dc4e8f65301c093d30db749bb98d54f7082fcabbae1ac326f2ad4c68fc749
 """Reverse-mode gradient of `loss` from generated_examples/logistic.py, with respect to beta0, beta1."""
 
 import numpy as np
@@ -79,7 +79,13 @@ def _unbroadcast(d, x, *others):
 
 def _fill(d, x):
     """The adjoint `d` (which broadcasts to x's shape) as a gradient of exactly x's
-    shape: a scalar for a scalar `x`, else an array of its own."""
+    shape: a scalar for a scalar `x`, else an array of its own. Where x is a list or
+    tuple that code read as one array (`np.concatenate(x)`, `np.sum(x)`), the gradient
+    is a list or tuple like it, each item of its item's shape."""
+    if isinstance(x, (list, tuple)):
+        if not (isinstance(d, (list, tuple)) and len(d) == len(x)):
+            d = np.broadcast_to(d, np.shape(x))
+        return type(x)(_fill(a, b) for a, b in zip(d, x))
     if np.ndim(x) == 0:
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
@@ -90,6 +96,15 @@ def _fill(d, x):
 def _shape_only(*values):
     """Stand-ins for values of which later code reads only the shapes: read-only,
     zero-strided arrays of those shapes (one number in memory each), so the values
-    themselves can be freed. One stand-in for one value, else a tuple."""
-    stand_ins = tuple(np.broadcast_to(0.0, np.shape(v)) for v in values)
+    themselves can be freed (a list of arrays, such as np.split gives: a list of
+    stand-ins). One stand-in for one value, else a tuple."""
+    stand_ins = tuple(_stand_in(v) for v in values)
     return stand_ins[0] if len(stand_ins) == 1 else stand_ins
+
+
+def _stand_in(value):
+    """A read-only zero-strided array of value's shape; for a list or tuple (of
+    arrays, as np.split gives), a list or tuple of such stand-ins."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_stand_in(v) for v in value)
+    return np.broadcast_to(0.0, np.shape(value))

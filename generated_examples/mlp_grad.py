@@ -4,7 +4,7 @@
 # wrt: W1,b1,W2,b2
 # source sha256: 0d5a39f6e6c5eb8b289abb0529b4a5325f71d1fd9a197c9de653278ecda2ab01
 # inputs sha256: 67d2eca0aae3d03a2edd3c6669ab1a0a3a7bc236779e73488991e037508a8a66
-# module sha256: 94a6724f716080a8e0773cdde7428bc318291dd0b0918ec45d3f569a27c4c71e
+# module sha256: 19f460846068c89a42b44812f723a0fb18583ab1d568bdf71d22a4f54bee55fc
 """Reverse-mode gradient of `loss` from generated_examples/mlp.py, with respect to W1, b1, W2, b2."""
 
 import numpy as np
@@ -197,7 +197,13 @@ def _expand(d, x, axis):
 
 def _fill(d, x):
     """The adjoint `d` (which broadcasts to x's shape) as a gradient of exactly x's
-    shape: a scalar for a scalar `x`, else an array of its own."""
+    shape: a scalar for a scalar `x`, else an array of its own. Where x is a list or
+    tuple that code read as one array (`np.concatenate(x)`, `np.sum(x)`), the gradient
+    is a list or tuple like it, each item of its item's shape."""
+    if isinstance(x, (list, tuple)):
+        if not (isinstance(d, (list, tuple)) and len(d) == len(x)):
+            d = np.broadcast_to(d, np.shape(x))
+        return type(x)(_fill(a, b) for a, b in zip(d, x))
     if np.ndim(x) == 0:
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
@@ -208,6 +214,15 @@ def _fill(d, x):
 def _shape_only(*values):
     """Stand-ins for values of which later code reads only the shapes: read-only,
     zero-strided arrays of those shapes (one number in memory each), so the values
-    themselves can be freed. One stand-in for one value, else a tuple."""
-    stand_ins = tuple(np.broadcast_to(0.0, np.shape(v)) for v in values)
+    themselves can be freed (a list of arrays, such as np.split gives: a list of
+    stand-ins). One stand-in for one value, else a tuple."""
+    stand_ins = tuple(_stand_in(v) for v in values)
     return stand_ins[0] if len(stand_ins) == 1 else stand_ins
+
+
+def _stand_in(value):
+    """A read-only zero-strided array of value's shape; for a list or tuple (of
+    arrays, as np.split gives), a list or tuple of such stand-ins."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_stand_in(v) for v in value)
+    return np.broadcast_to(0.0, np.shape(value))

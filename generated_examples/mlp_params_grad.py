@@ -4,7 +4,7 @@
 # wrt: params
 # source sha256: 0bab0ff20c5d74c2a8d7d880158986b463cffbec941dcdef2e484eefc3acb6ba
 # inputs sha256: b8ed7bb031f8766565d942557293c0c246f6f299459b02eb6e51e0f4209d9bb7
-# module sha256: 05cd0b53d9896d89b9113859373099613dc0d2ddf7494116d3b588b1840af399
+# module sha256: 2f62c93dc414c23a264b90f33c82fe04d0ef5c04d871a9d77863344e879e8955
 """Reverse-mode gradient of `loss` from generated_examples/mlp_params.py, with respect to params."""
 
 import numpy as np
@@ -223,7 +223,13 @@ def _expand(d, x, axis):
 
 def _fill(d, x):
     """The adjoint `d` (which broadcasts to x's shape) as a gradient of exactly x's
-    shape: a scalar for a scalar `x`, else an array of its own."""
+    shape: a scalar for a scalar `x`, else an array of its own. Where x is a list or
+    tuple that code read as one array (`np.concatenate(x)`, `np.sum(x)`), the gradient
+    is a list or tuple like it, each item of its item's shape."""
+    if isinstance(x, (list, tuple)):
+        if not (isinstance(d, (list, tuple)) and len(d) == len(x)):
+            d = np.broadcast_to(d, np.shape(x))
+        return type(x)(_fill(a, b) for a, b in zip(d, x))
     if np.ndim(x) == 0:
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
@@ -234,9 +240,18 @@ def _fill(d, x):
 def _shape_only(*values):
     """Stand-ins for values of which later code reads only the shapes: read-only,
     zero-strided arrays of those shapes (one number in memory each), so the values
-    themselves can be freed. One stand-in for one value, else a tuple."""
-    stand_ins = tuple(np.broadcast_to(0.0, np.shape(v)) for v in values)
+    themselves can be freed (a list of arrays, such as np.split gives: a list of
+    stand-ins). One stand-in for one value, else a tuple."""
+    stand_ins = tuple(_stand_in(v) for v in values)
     return stand_ins[0] if len(stand_ins) == 1 else stand_ins
+
+
+def _stand_in(value):
+    """A read-only zero-strided array of value's shape; for a list or tuple (of
+    arrays, as np.split gives), a list or tuple of such stand-ins."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_stand_in(v) for v in value)
+    return np.broadcast_to(0.0, np.shape(value))
 
 
 def _tree_add(a, b):
@@ -253,6 +268,16 @@ def _tree_add(a, b):
         return out
     if isinstance(b, dict):
         a, b = b, a
+    if isinstance(a, dict) and isinstance(
+        b, (list, tuple)
+    ):  # a dense list of parts (np.split's)
+        out = list(b)
+        for key, value in a.items():
+            for i in range(len(out)) if key is ... else (key,):
+                out[i] = _tree_add(out[i], value)
+        return type(b)(out)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a)(_tree_add(u, v) for u, v in zip(a, b))
     if isinstance(a, dict):
         if np.ndim(b) == 0 and not isinstance(b, np.ndarray) and b == 0:
             return a
@@ -291,7 +316,9 @@ def _tree_fill(d, x):
             for key, value in entries.items():
                 for i in range(len(x)) if key is ... else (key,):
                     slots[i] = _tree_add(slots[i], value)
-        elif np.ndim(d) != 0 or isinstance(d, np.ndarray):
+        elif (
+            isinstance(d, (list, tuple)) or np.ndim(d) != 0 or isinstance(d, np.ndarray)
+        ):
             slots = [d[i] for i in range(len(x))]
         items = [_tree_fill(s, v) for s, v in zip(slots, x)]
         if isinstance(x, list):

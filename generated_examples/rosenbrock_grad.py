@@ -4,7 +4,7 @@
 # wrt: x
 # source sha256: 49b06927e3d7ac7c0b2567d04bea033c52f9cfd244fa5f9ff7e30db6ae4170cc
 # inputs sha256: f895a5ac18a27085d408f3a0f5334ae8d158f132448ef1be381330fdfe82199b
-# module sha256: 3146868db3a9d4c5e6332313d2f0325e0db5fda9bd68dd43172322b7b7ca3988
+# module sha256: 5c1fc1d893f5d8e4ab9dadc8dcc04c1641c61fe65c80bc7fe56e5d245b566b49
 """Reverse-mode gradient of `rosenbrock` from generated_examples/rosenbrock.py, with respect to x."""
 
 import numpy as np
@@ -74,7 +74,13 @@ def _unbroadcast(d, x, *others):
 
 def _fill(d, x):
     """The adjoint `d` (which broadcasts to x's shape) as a gradient of exactly x's
-    shape: a scalar for a scalar `x`, else an array of its own."""
+    shape: a scalar for a scalar `x`, else an array of its own. Where x is a list or
+    tuple that code read as one array (`np.concatenate(x)`, `np.sum(x)`), the gradient
+    is a list or tuple like it, each item of its item's shape."""
+    if isinstance(x, (list, tuple)):
+        if not (isinstance(d, (list, tuple)) and len(d) == len(x)):
+            d = np.broadcast_to(d, np.shape(x))
+        return type(x)(_fill(a, b) for a, b in zip(d, x))
     if np.ndim(x) == 0:
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):

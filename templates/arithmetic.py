@@ -140,3 +140,59 @@ def real(x):
     """The real part: x itself for a real x."""
     ans = np.real(x)
     d_x = d_ans
+
+
+@rule(linear=True, method="item", compute="a.item()", checks=[("x.item() * 2.0", [{"x": (1,)}, {"x": (1, 1)}])])
+def to_item(a):
+    """`a.item()`: the one element of a size-1 array as a Python number (with an
+    index, `a.item(3)`, it is refused: write `np.ravel(a)[3]`)."""
+    ans = np.ndarray.item(a)
+    d_a = _fill(d_ans, a)
+
+
+@rule(elementwise=True, linear=True, checks=[("np.float64(x) * 2.0", [{"x": ()}, {"x": (3,)}])])
+def float64(x):
+    """`np.float64(x)`: x as float64 (a number, or an array of float64)."""
+    ans = np.float64(x)
+    d_x = d_ans
+
+
+@rule(
+    zero_gradient=["dtype"],
+    method="astype",
+    compute="x.astype(dtype)",
+    policy="a cast to an integer or boolean type is piecewise constant: zero gradient",
+    checks=[("x.astype(float) * x", [{"x": (3,)}]), ("x.astype('float64') * 2.0", [{"x": (2, 3)}]), ("x.astype(int) * x", [{"x": (3,)}])],
+)
+def astype(x, dtype):
+    """`x.astype(dtype)`: the derivative passes through a cast to a floating type
+    (float, np.float64, np.float32, 'float64'), and is 0 through one to an integer or
+    boolean type, whose values are constant between the jumps. Which one it is, is
+    read from dtype where the code runs."""
+    ans = np.ndarray.astype(x, dtype)
+    d_x = _through_cast(d_ans, dtype)
+    t_ans = _through_cast(t_x, dtype)
+
+
+def _through_cast(d, dtype):
+    """d where dtype is a floating type, else 0."""
+    return d if np.issubdtype(np.dtype(dtype), np.floating) else 0.0 * d
+
+
+@rule(elementwise=True, linear=True, zero_gradient=["tol"], checks=[("np.real_if_close(x)", [{"x": ()}, {"x": (3,)}])])
+def real_if_close(a, tol=100):
+    """The real part where the imaginary part is close to 0: a itself for a real a."""
+    ans = np.real_if_close(a, tol=tol)
+    d_a = d_ans
+
+
+@rule(zero_gradient=True, checks=[("x * np.imag(x)", [{"x": (3,)}])])
+def imag(val):
+    """The imaginary part: 0 for a real val (codegen differentiates real code)."""
+    ans = np.imag(val)
+
+
+@rule(zero_gradient=True, checks=[("x * np.angle(x)", [{"x": (3,)}])], policy="0 at 0 (where a real x's angle jumps from pi to 0)")
+def angle(z, deg=False):
+    """The angle of a complex number: 0 or pi for a real z, locally constant."""
+    ans = np.angle(z, deg=deg)

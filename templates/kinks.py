@@ -95,3 +95,31 @@ def where(condition, x, y):
     ans = np.where(condition, x, y)
     d_x = np.where(condition, d_ans, 0.0)
     d_y = np.where(condition, 0.0, d_ans)
+
+
+@rule(
+    linear=True,
+    zero_gradient=["condlist"],
+    sequences=["condlist", "choicelist"],
+    checks=[
+        ("np.select([x > 0.5, x < -0.5], [x, y])", [{"x": (4,), "y": (4,)}, {"x": (2, 3), "y": ()}]),
+        ("np.select([x > 0.5, x < -0.5], [x * x, y], default=y)", [{"x": (4,), "y": (4,)}]),
+    ],
+)
+def select(condlist, choicelist, default=0):
+    """Elementwise, the choice of the first condition that holds, else default:
+    linear in the choices and default together."""
+    ans = np.select(condlist, choicelist, default)
+    d_choicelist = _selected_parts(d_ans, condlist, choicelist)
+    d_default = _unbroadcast(np.where(_chosen(condlist) == len(condlist), d_ans, 0.0), default)
+
+
+def _chosen(condlist):
+    """Elementwise, the index of the first condition that holds (len(condlist) where none does)."""
+    return np.select(condlist, list(range(len(condlist))), len(condlist))
+
+
+def _selected_parts(d, condlist, choicelist):
+    """Each choice's adjoint in np.select: d where that choice was taken, else 0."""
+    chosen = _chosen(condlist)
+    return [_unbroadcast(np.where(chosen == i, d, 0.0), c) for i, c in enumerate(choicelist)]

@@ -497,6 +497,152 @@ def _eigvecs(x):
     return np.linalg.eigh(x)[1]
 
 
+_SYMMETRIC = [{"x": (3, 3)}, {"x": (2, 3, 3)}]
+
+
+@rule(
+    requires="UPLO == 'L'",
+    aliases=["numpy.linalg.eigh.eigenvalues"],
+    checks=[("np.linalg.eigh(x + np.swapaxes(x, -1, -2))[0]", _SYMMETRIC), ("np.linalg.eigh(x).eigenvalues", [{"x": (3, 3)}])],
+    policy="where eigenvalues are distinct; NumPy reads the lower triangle only",
+)
+def eigh_values(x, UPLO="L"):
+    """`w, v = np.linalg.eigh(x)`: w, the eigenvalues of a symmetric matrix (as eigvalsh)."""
+    ans = np.linalg.eigh(x, UPLO=UPLO)[0]
+    d_x = _onto_lower(_eigvecs(x) @ (np.expand_dims(d_ans, -1) * np.swapaxes(_eigvecs(x), -1, -2)))
+    t_ans = np.sum(_eigvecs(x) * (_lower_symmetric(t_x) @ _eigvecs(x)), axis=-2)
+
+
+@rule(
+    requires="UPLO == 'L'",
+    aliases=["numpy.linalg.eigh.eigenvectors"],
+    checks=[("np.linalg.eigh(x + np.swapaxes(x, -1, -2))[1] ** 2", _SYMMETRIC), ("np.linalg.eigh(x).eigenvectors ** 2", [{"x": (3, 3)}])],
+    policy="where eigenvalues are distinct; each vector as NumPy returns it (its sign is NumPy's choice: a loss should not depend on it); NumPy reads the lower triangle only",
+)
+def eigh_vectors(x, UPLO="L"):
+    """`w, v = np.linalg.eigh(x)`: v, the eigenvectors (columns) of a symmetric matrix."""
+    ans = np.linalg.eigh(x, UPLO=UPLO)[1]
+    d_x = _onto_lower(_eigvecs_adjoint(d_ans, x))
+    t_ans = _eigvecs(x) @ (_eigen_gaps(x) * (np.swapaxes(_eigvecs(x), -1, -2) @ _lower_symmetric(t_x) @ _eigvecs(x)))
+
+
+def _eigen_gaps(x):
+    """F with F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it (w: x's eigenvalues)."""
+    w = np.linalg.eigvalsh(x)
+    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    n = np.shape(w)[-1]
+    return np.where(np.eye(n, dtype=bool), 0.0, 1.0 / np.where(np.eye(n, dtype=bool), 1.0, gaps))
+
+
+def _eigvecs_adjoint(d, x):
+    """The symmetric adjoint of x from d, the adjoint of its eigenvectors V:
+    V (F * (V^T d)) V^T, symmetrized."""
+    v = _eigvecs(x)
+    s = v @ (_eigen_gaps(x) * (np.swapaxes(v, -1, -2) @ d)) @ np.swapaxes(v, -1, -2)
+    return (s + np.swapaxes(s, -1, -2)) / 2.0
+
+
+_SVD = [{"x": (3, 3)}, {"x": (2, 3)}, {"x": (3, 2)}, {"x": (2, 3, 2)}]
+
+
+@rule(
+    requires="not compute_uv",
+    zero_gradient=["full_matrices"],
+    checks=[("np.linalg.svd(x, compute_uv=False)", _SVD), ("np.linalg.svd(x, False, False)", [{"x": (2, 3)}])],
+    policy="where singular values are distinct and not 0",
+)
+def svd(x, full_matrices=True, compute_uv=True):
+    """`np.linalg.svd(x, compute_uv=False)`: the singular values, descending."""
+    ans = np.linalg.svd(x, full_matrices=full_matrices, compute_uv=compute_uv)
+    d_x = _singular_vectors(x, 0) @ (np.expand_dims(d_ans, -1) * _singular_vectors(x, 1))
+    t_ans = np.sum(_singular_vectors(x, 0) * (t_x @ np.swapaxes(_singular_vectors(x, 1), -1, -2)), axis=-2)
+
+
+@rule(
+    zero_gradient=["full_matrices"],
+    aliases=["numpy.linalg.svd.S"],
+    checks=[("np.linalg.svd(x)[1]", _SVD), ("np.linalg.svd(x, full_matrices=False).S", [{"x": (2, 3)}])],
+    policy="where singular values are distinct and not 0",
+)
+def svd_values(x, full_matrices=True):
+    """`u, s, vh = np.linalg.svd(x)`: s, the singular values, descending."""
+    ans = np.linalg.svd(x, full_matrices=full_matrices)[1]
+    d_x = _singular_vectors(x, 0) @ (np.expand_dims(d_ans, -1) * _singular_vectors(x, 1))
+    t_ans = np.sum(_singular_vectors(x, 0) * (t_x @ np.swapaxes(_singular_vectors(x, 1), -1, -2)), axis=-2)
+
+
+@rule(
+    requires="not full_matrices",
+    aliases=["numpy.linalg.svd.U"],
+    checks=[("np.linalg.svd(x, full_matrices=False)[0] ** 2", _SVD)],
+    policy="where singular values are distinct and not 0; each vector as NumPy returns it (its sign is NumPy's choice)",
+)
+def svd_u(x, full_matrices=True):
+    """`u, s, vh = np.linalg.svd(x, full_matrices=False)`: u, the left singular vectors
+    (the thin SVD: with full_matrices=True the extra columns have no derivative)."""
+    ans = np.linalg.svd(x, full_matrices=full_matrices)[0]
+    d_x = _svd_adjoint(x, d_ans, 0.0, 0.0)
+    t_ans = _svd_tangent(x, t_x, 0)
+
+
+@rule(
+    requires="not full_matrices",
+    aliases=["numpy.linalg.svd.Vh"],
+    checks=[("np.linalg.svd(x, full_matrices=False)[2] ** 2", _SVD)],
+    policy="where singular values are distinct and not 0; each vector as NumPy returns it (its sign is NumPy's choice)",
+)
+def svd_vh(x, full_matrices=True):
+    """`u, s, vh = np.linalg.svd(x, full_matrices=False)`: vh, the right singular
+    vectors as rows (the thin SVD)."""
+    ans = np.linalg.svd(x, full_matrices=full_matrices)[2]
+    d_x = _svd_adjoint(x, 0.0, 0.0, d_ans)
+    t_ans = _svd_tangent(x, t_x, 2)
+
+
+def _svd_parts(x):
+    """The thin SVD u, s, v (v = vh transposed), and F with F[i, j] = 1 / (s[j]^2 -
+    s[i]^2) off the diagonal, 0 on it."""
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    k = np.shape(s)[-1]
+    gaps = np.expand_dims(s, -2) ** 2 - np.expand_dims(s, -1) ** 2
+    eye = np.eye(k, dtype=bool)
+    return u, s, np.swapaxes(vh, -1, -2), np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gaps))
+
+
+def _svd_adjoint(x, du, ds, dvh):
+    """x's adjoint from the adjoints of the thin SVD's u, s and vh (each may be 0):
+    U [(F * (U^T dU - dU^T U)) S + diag(dS) + S (F * (V^T dV - dV^T V))] V^T
+    + (I - U U^T) dU S^-1 V^T + U S^-1 dV^T (I - V V^T)."""
+    u, s, v, f = _svd_parts(x)
+    t = lambda a: np.swapaxes(a, -1, -2)
+    m, n = np.shape(x)[-2], np.shape(x)[-1]
+    du = np.broadcast_to(du, np.shape(u))
+    dv = t(np.broadcast_to(dvh, np.shape(t(v))))
+    sm = np.expand_dims(s, -2)  # S as a row: a @ diag(s) is a * sm
+    inner = (f * (t(u) @ du - t(du) @ u)) * sm + np.expand_dims(s, -1) * (f * (t(v) @ dv - t(dv) @ v))
+    inner = inner + np.expand_dims(np.broadcast_to(ds, np.shape(s)), -1) * np.eye(np.shape(s)[-1])
+    out = u @ inner @ t(v)
+    out = out + (np.eye(m) - u @ t(u)) @ (du / sm) @ t(v)
+    out = out + u @ (t(dv) / np.expand_dims(s, -1)) @ (np.eye(n) - v @ t(v))
+    return out
+
+
+def _svd_tangent(x, dx, which):
+    """The tangent of the thin SVD's u (which=0) or vh (which=2) from x's tangent dx:
+    with P = U^T dx V, dU = U (F * (P S + S P^T)) + (I - U U^T) dx V S^-1 and
+    dV = V (F * (S P + P^T S)) + (I - V V^T) dx^T U S^-1."""
+    u, s, v, f = _svd_parts(x)
+    t = lambda a: np.swapaxes(a, -1, -2)
+    p = t(u) @ dx @ v
+    sm = np.expand_dims(s, -2)
+    if which == 0:
+        m = np.shape(x)[-2]
+        return u @ (f * (p * sm + np.expand_dims(s, -1) * t(p))) + (np.eye(m) - u @ t(u)) @ dx @ v / sm
+    n = np.shape(x)[-1]
+    dv = v @ (f * (np.expand_dims(s, -1) * p + t(p) * sm)) + (np.eye(n) - v @ t(v)) @ t(dx) @ u / sm
+    return t(dv)
+
+
 @rule(checks=[("np.linalg.svdvals(x)", [{"x": (3, 3)}, {"x": (2, 3)}, {"x": (3, 2)}, {"x": (2, 3, 2)}])],
       policy="where singular values are distinct and not 0")
 def svdvals(x):
@@ -558,44 +704,105 @@ def vecdot(x, y):
     d_y = _unbroadcast(np.expand_dims(d_ans, -1) * x, y)
 
 
-@rule(multilinear=True, checks=[("np.cross(x, y)", [{"x": (3,), "y": (3,)}, {"x": (2, 3), "y": (3,)}, {"x": (2, 3), "y": (2, 3)}])])
-def cross(x, y):
-    """The cross product of 3-vectors (the last axis)."""
-    ans = np.cross(x, y)
-    d_x = _unbroadcast(np.cross(y, d_ans), x)
-    d_y = _unbroadcast(np.cross(d_ans, x), y)
+@rule(
+    multilinear=True,
+    zero_gradient=["axisa", "axisb", "axisc", "axis"],
+    checks=[
+        ("np.cross(x, y)", [{"x": (3,), "y": (3,)}, {"x": (2, 3), "y": (3,)}, {"x": (2, 3), "y": (2, 3)}]),
+        ("np.cross(x, y)", [{"x": (2,), "y": (2,)}, {"x": (4, 2), "y": (3,)}, {"x": (2,), "y": (2, 3)}]),
+        ("np.cross(x, y, axisa=0, axisb=1, axisc=0)", [{"x": (3, 2), "y": (2, 3)}]),
+        ("np.cross(x, y, axis=0)", [{"x": (3, 4), "y": (3, 4)}, {"x": (2, 4), "y": (3, 1)}]),
+    ],
+)
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cross product of 3-vectors, or of 2-vectors (a 3-vector's last component
+    taken as 0; two 2-vectors give the z component alone), along the axes given."""
+    ans = np.cross(a, b, axisa, axisb, axisc, axis)
+    d_a = _cross_adjoint(d_ans, a, b, (axisa, axisb, axisc, axis), 0)
+    d_b = _cross_adjoint(d_ans, a, b, (axisa, axisb, axisc, axis), 1)
 
 
-@rule(multilinear=True, checks=[("np.kron(x, y)", [{"x": (2,), "y": (3,)}, {"x": (2, 2), "y": (3, 2)}])])
+def _as_3_vectors(v, axis):
+    """v with its vectors along the last axis, 2-vectors given a third component 0."""
+    v = np.moveaxis(v, axis, -1)
+    if np.shape(v)[-1] == 2:
+        v = np.concatenate([v, np.zeros(np.shape(v)[:-1] + (1,))], axis=-1)
+    return v
+
+
+def _cross_adjoint(d, a, b, axes, which):
+    """The adjoint of a (which=0) or b (which=1) in np.cross: with the vectors moved
+    last and made 3-vectors, c = a x b has adjoints b x d (of a) and d x a (of b)."""
+    axisa, axisb, axisc, axis = axes
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a3, b3 = _as_3_vectors(a, axisa), _as_3_vectors(b, axisb)
+    if np.shape(a)[axisa] == 2 and np.shape(b)[axisb] == 2:  # the result is the z component
+        d3 = np.stack([np.zeros(np.shape(d)), np.zeros(np.shape(d)), d], axis=-1)
+    else:
+        d3 = np.moveaxis(d, axisc, -1)
+    if which == 0:
+        part = np.cross(b3, d3)[..., : np.shape(a)[axisa]]
+        return np.moveaxis(_unbroadcast(part, np.moveaxis(a, axisa, -1)), -1, axisa)
+    part = np.cross(d3, a3)[..., : np.shape(b)[axisb]]
+    return np.moveaxis(_unbroadcast(part, np.moveaxis(b, axisb, -1)), -1, axisb)
+
+
+@rule(multilinear=True, checks=[("np.kron(x, y)", [{"x": (2,), "y": (3,)}, {"x": (2, 2), "y": (3, 2)}, {"x": (), "y": (3,)}, {"x": (2,), "y": (3, 2)}, {"x": (2, 1, 2), "y": (3, 2)}])])
 def kron(x, y):
-    """The Kronecker product of two vectors or two matrices."""
+    """The Kronecker product of two arrays of any dimensions (the one with fewer is
+    read with ones in front of its shape, as NumPy does)."""
     ans = np.kron(x, y)
     d_x = _kron_adjoint(d_ans, x, y, 0)
     d_y = _kron_adjoint(d_ans, x, y, 1)
 
 
 def _kron_adjoint(d, x, y, which):
-    """The adjoint of x (which=0) or y (which=1) in np.kron(x, y): a number times an
-    array, or two vectors, or two matrices."""
-    if np.ndim(x) == 0 or np.ndim(y) == 0:
-        (number, array) = (x, y) if np.ndim(x) == 0 else (y, x)
-        if (which == 0) == (np.ndim(x) == 0):
-            return np.sum(np.reshape(d, np.shape(array)) * array)
-        return np.reshape(d, np.shape(array)) * number
-    if np.ndim(x) == 1:
-        blocks = np.reshape(d, (np.size(x), np.size(y)))
-        return blocks @ y if which == 0 else np.swapaxes(blocks, 0, 1) @ x
-    (m, n), (p, q) = np.shape(x), np.shape(y)
-    blocks = np.reshape(d, (m, p, n, q))
-    return np.einsum("ipjq,pq->ij", blocks, y) if which == 0 else np.einsum("ipjq,ij->pq", blocks, x)
+    """The adjoint of x (which=0) or y (which=1) in np.kron(x, y). The result's axis k
+    is x's axis k times y's axis k: d read as blocks of shape (x0, y0, x1, y1, ...) is
+    contracted with the other operand over that operand's axes."""
+    n = max(np.ndim(x), np.ndim(y))
+    xs = (1,) * (n - np.ndim(x)) + np.shape(x)
+    ys = (1,) * (n - np.ndim(y)) + np.shape(y)
+    blocks = np.reshape(d, tuple(s for pair in zip(xs, ys) for s in pair))
+    if which == 0:
+        part = np.tensordot(blocks, np.reshape(y, ys), axes=(list(range(1, 2 * n, 2)), list(range(n))))
+        return np.reshape(part, np.shape(x))
+    part = np.tensordot(blocks, np.reshape(x, xs), axes=(list(range(0, 2 * n, 2)), list(range(n))))
+    return np.reshape(part, np.shape(y))
 
 
-@rule(multilinear=True, requires="mode == 'full'", checks=[("np.convolve(x, y)", [{"x": (4,), "y": (2,)}, {"x": (2,), "y": (3,)}])])
-def convolve(x, y, mode="full"):
-    """The full discrete convolution of two vectors (mode='full', the default)."""
-    ans = np.convolve(x, y, mode=mode)
-    d_x = np.reshape(np.correlate(d_ans, np.ravel(y), "valid"), np.shape(x))
-    d_y = np.reshape(np.correlate(d_ans, np.ravel(x), "valid"), np.shape(y))
+@rule(
+    multilinear=True,
+    zero_gradient=["mode"],
+    checks=[
+        ("np.convolve(x, y)", [{"x": (4,), "y": (2,)}, {"x": (2,), "y": (3,)}]),
+        ("np.convolve(x, y, mode='valid')", [{"x": (5,), "y": (2,)}, {"x": (2,), "y": (4,)}]),
+        ("np.convolve(x, y, mode='same')", [{"x": (5,), "y": (2,)}, {"x": (4,), "y": (3,)}, {"x": (2,), "y": (5,)}]),
+    ],
+)
+def convolve(a, v, mode="full"):
+    """The discrete convolution of two vectors, in each of NumPy's modes (full, valid,
+    same: the middle of the full result)."""
+    ans = np.convolve(a, v, mode=mode)
+    d_a = np.reshape(np.correlate(_into_full(d_ans, a, v, ans), np.ravel(v), "valid"), np.shape(a))
+    d_v = np.reshape(np.correlate(_into_full(d_ans, a, v, ans), np.ravel(a), "valid"), np.shape(v))
+
+
+def _into_full(d, a, v, ans):
+    """d, the adjoint of a convolution's result `ans` (the full one, or its middle:
+    mode 'valid' or 'same'), put where ans lies in the full convolution of a and v,
+    zeros elsewhere. The middle starts at (full - kept) // 2 on each axis, as NumPy
+    and scipy.signal cut it."""
+    if np.ndim(ans) == 0:  # scipy.signal.convolve of two numbers
+        return d
+    full = tuple(n + m - 1 for n, m in zip(np.shape(a) or (1,), np.shape(v) or (1,)))  # np.convolve of a number
+    kept = np.shape(ans)
+    if kept == full:
+        return np.broadcast_to(d, full)
+    out = np.zeros(full)
+    out[tuple(slice((f - k) // 2, (f - k) // 2 + k) for f, k in zip(full, kept))] = d
+    return out
 
 
 # Rules for the helpers above that tangents call (--mode hvp reads a JVP back).

@@ -170,23 +170,74 @@ def std(x, axis=None, *, ddof=0, keepdims=False):
 
 @rule(
     reduction=True,
-    requires="ord is None or ord == 'fro'",
-    domain={"x": "nonzero"},
-    policy="subgradient 0 at x == 0",
+    domain={"x": "distinct"},
+    policy="subgradients: 0 at x == 0 (ord 1 and p-norms); a max or min over ties (ord inf, -inf, and the matrix ords 1, -1, inf, -inf) shared equally by the tied; ord 2, -2 and 'nuc' where the singular values are distinct and not 0",
     checks=[
-        ("np.linalg.norm(x)", [{"x": (3,)}, {"x": (2, 3)}]),
+        ("np.linalg.norm(x)", [{"x": (3,)}, {"x": (2, 3)}, {"x": (2, 2, 2)}]),
         ("np.linalg.norm(x, axis=1)", [{"x": (2, 3)}]),
         ("np.linalg.norm(x, axis=0, keepdims=True)", [{"x": (2, 3)}]),
         ("np.linalg.norm(x, 'fro')", [{"x": (2, 3)}]),
+        ("np.linalg.norm(x, 1)", [{"x": (4,)}, {"x": (3, 4)}]),
+        ("np.linalg.norm(x, 3)", [{"x": (4,)}]),
+        ("np.linalg.norm(x, 0.5, axis=1)", [{"x": (2, 3)}]),
+        ("np.linalg.norm(x, np.inf)", [{"x": (4,)}, {"x": (3, 4)}]),
+        ("np.linalg.norm(x, -np.inf)", [{"x": (4,)}, {"x": (3, 4)}]),
+        ("np.linalg.norm(x, -1)", [{"x": (3, 4)}]),
+        ("np.linalg.norm(x, 'nuc')", [{"x": (3, 4)}, {"x": (4, 3)}]),
+        ("np.linalg.norm(x, 2)", [{"x": (3, 4)}]),
+        ("np.linalg.norm(x, -2)", [{"x": (4, 3)}]),
+        ("np.linalg.norm(x, 2, axis=(0, 2))", [{"x": (3, 2, 4)}]),
+        ("np.linalg.norm(x, 1, axis=(2, 0), keepdims=True)", [{"x": (3, 2, 4)}]),
+        ("np.linalg.norm(x, np.inf, axis=0)", [{"x": (3, 2)}]),
+        ("np.linalg.norm(x * np.array([1.0, 0.0, 2.0]), 0)", [{"x": (3,)}]),
     ],
 )
 def norm(x, ord=None, axis=None, keepdims=False):
-    """The 2-norm of a vector, the Frobenius norm of a matrix (`ord` None or 'fro')."""
+    """Every norm np.linalg.norm computes: vector norms (ord None or 2, 1, inf, -inf,
+    0, any p) over one axis or a vector, matrix norms ('fro', 'nuc', 2, -2, 1, -1,
+    inf, -inf) over two axes or a matrix, the 2-norm of everything for ord None."""
     ans = np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
     spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
-    length = _expand(ans, x, axis) if axis is not None and not keepdims else ans
-    d_x = spread * x / np.where(length == 0, 1.0, length)
-    t_ans = np.sum(t_x * x, axis=axis, keepdims=keepdims) / np.where(ans == 0, 1.0, ans)
+    d_x = spread * _norm_slope(x, ord, axis, ans)
+    t_ans = np.sum(t_x * _norm_slope(x, ord, axis, ans), axis=axis, keepdims=keepdims)
+
+
+def _norm_slope(x, ord, axis, ans):
+    """The derivative of each norm np.linalg.norm(x, ord, axis) in the elements of x
+    it reads (an array of x's shape)."""
+    x = np.asarray(x, dtype=float)
+    axes = tuple(range(x.ndim)) if axis is None else (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    axes = tuple(a % max(x.ndim, 1) for a in axes)
+    matrix = len(axes) == 2 and (ord is not None or axis is not None)
+    top = ans if (axis is None or np.ndim(ans) == x.ndim) else np.expand_dims(ans, axes)
+    if ord is None or ord == "fro" or (ord == 2 and not matrix):
+        return x / np.where(top == 0, 1.0, top)
+    if not matrix:
+        a = np.abs(x)
+        if ord == np.inf or ord == -np.inf:
+            pick = np.max(a, axis=axes, keepdims=True) if ord > 0 else np.min(a, axis=axes, keepdims=True)
+            hit = a == pick
+            return np.sign(x) * hit / np.sum(hit, axis=axes, keepdims=True)
+        if ord == 0:
+            return np.zeros(np.shape(x))
+        if ord == 1:
+            return np.sign(x)
+        return np.sign(x) * (a / np.where(top == 0, 1.0, top)) ** (ord - 1.0)
+    m = np.moveaxis(x, axes, (-2, -1))
+    if ord in ("nuc", 2, -2):
+        u, _, vt = np.linalg.svd(m, full_matrices=False)
+        if ord == "nuc":
+            slope = u @ vt
+        else:
+            k = 0 if ord == 2 else -1
+            slope = u[..., :, k : k + 1 if k == 0 else None] @ vt[..., k : k + 1 if k == 0 else None, :]
+    else:
+        along = -2 if ord in (1, -1) else -1  # ord 1: the largest column sum; inf: row sum
+        sums = np.sum(np.abs(m), axis=along, keepdims=True)
+        pick = np.max(sums, axis=-1 if along == -2 else -2, keepdims=True) if ord > 0 else np.min(sums, axis=-1 if along == -2 else -2, keepdims=True)
+        hit = sums == pick
+        slope = np.sign(m) * hit / np.sum(hit, axis=-1 if along == -2 else -2, keepdims=True)
+    return np.moveaxis(slope, (-2, -1), axes)
 
 
 @rule(
@@ -517,6 +568,48 @@ def _unsort(d, x, axis):
     return out
 
 
+@rule(
+    zero_gradient=["kth"],
+    domain={"a": "distinct"},
+    policy="tied elements: each gets the adjoint of one of the places its value holds",
+    checks=[("np.partition(a, 2)", [{"a": (5,)}, {"a": (3, 6)}]), ("np.partition(a, (0, 3), axis=0)", [{"a": (5, 2)}]),
+            ("np.partition(a, 4, axis=None)", [{"a": (2, 3)}])],
+)
+def partition(a, kth, axis=-1):
+    """a with its kth element where sorting would put it, smaller ones before and
+    larger ones after. NumPy does not say where each other element goes (argpartition
+    may order them otherwise), so the adjoint finds where each element of the result
+    came from by its value."""
+    ans = np.partition(a, kth, axis=axis)
+    d_a = _from_places(d_ans, a, ans, axis)
+    t_ans = _to_places(t_a, a, ans, axis)
+
+
+def _places(a, ans, axis):
+    """Indices p along axis (of a, raveled where axis is None) with a[p] == ans: the
+    i-th smallest of ans came from the i-th smallest of a."""
+    if axis is None:
+        a, ans, axis = np.ravel(a), np.ravel(ans), 0
+    places = np.empty(np.shape(ans), dtype=np.intp)
+    np.put_along_axis(places, np.argsort(ans, axis=axis, kind="stable"), np.argsort(a, axis=axis, kind="stable"), axis)
+    return places, axis
+
+
+def _from_places(d, a, ans, axis):
+    """The adjoint of a from d, the adjoint of ans, a permutation of a along axis."""
+    places, along = _places(a, ans, axis)
+    out = np.zeros(np.shape(places))
+    np.put_along_axis(out, places, np.broadcast_to(d, np.shape(places)), along)
+    return np.reshape(out, np.shape(a))
+
+
+def _to_places(t, a, ans, axis):
+    """The tangent of ans from t, a's tangent."""
+    places, along = _places(a, ans, axis)
+    t = np.broadcast_to(t, np.shape(a))
+    return np.take_along_axis(np.ravel(t) if axis is None else t, places, along)
+
+
 @rule(zero_gradient=["dx", "axis"], checks=[("np.trapezoid(y)", [{"y": (4,)}, {"y": (2, 3)}]), ("np.trapezoid(y, dx=0.5, axis=0)", [{"y": (3, 2)}]),
                                            ("np.trapezoid(y, x)", [{"y": (4,), "x": (4,)}, {"y": (2, 3), "x": (3,)}])])
 def trapezoid(y, x=None, dx=1.0, axis=-1):
@@ -576,3 +669,62 @@ def sorted_like(t, x, axis):
     """`_sorted_like(t, x, axis)` in a JVP read back (--mode hvp): t ordered as x sorts."""
     ans = _sorted_like(t, x, axis)
     d_t = _unbroadcast(_unsort(d_ans, x, axis), t)
+
+
+@rule(linear=True, zero_gradient=["a", "partitioned", "axis"], domain={"a": "distinct"},
+      checks=[("_to_places(t, a, np.partition(a, 1), -1)", [{"t": (4,), "a": (4,)}, {"t": (2, 3), "a": (2, 3)}], ["t"])])
+def to_places(t, a, partitioned, axis):
+    """`_to_places(t, a, partitioned, axis)` in a JVP read back (--mode hvp): t
+    permuted as np.partition permuted a."""
+    ans = _to_places(t, a, partitioned, axis)
+    d_t = _unbroadcast(_from_places(d_ans, a, partitioned, axis), t)
+
+
+@rule(
+    zero_gradient=["ord", "axis"],
+    requires="ord not in ('nuc', 2, -2)",
+    domain={"x": "distinct", "norms": "positive"},
+    checks=[
+        ("_norm_slope(x, None, None, norms)", [{"x": (3,), "norms": ()}, {"x": (2, 3), "norms": ()}]),
+        ("_norm_slope(x, None, 1, norms)", [{"x": (2, 3), "norms": (2,)}]),
+        ("_norm_slope(x, 3, None, norms)", [{"x": (4,), "norms": ()}]),
+        ("_norm_slope(x, 0.5, 0, norms)", [{"x": (2, 3), "norms": (3,)}]),
+        ("x * _norm_slope(x, 1, None, norms)", [{"x": (4,), "norms": ()}]),
+        ("x * _norm_slope(x, np.inf, None, norms)", [{"x": (3, 4), "norms": ()}]),
+    ],
+)
+def norm_slope(x, ord, axis, norms):
+    """`_norm_slope(x, ord, axis, norms)` in a JVP read back (--mode hvp): the second
+    derivative of the norms. Each slope element depends on its own x and on its norm:
+    x / norm (2-norms), sign(x) |x|^(p-1) / norm^(p-1) (p-norms); piecewise constant
+    for ord 1, inf, -inf, 0 and the matrix norms 1, -1, inf, -inf. (ord 2 and -2 on a
+    matrix and 'nuc' are refused here.)"""
+    ans = _norm_slope(x, ord, axis, norms)
+    d_x = d_ans * _norm_slope_parts(x, ord, axis, norms)[0]
+    d_norms = _norm_reduced(d_ans * _norm_slope_parts(x, ord, axis, norms)[1], x, axis, norms)
+    t_ans = t_x * _norm_slope_parts(x, ord, axis, norms)[0] + _norm_spread(t_norms, x, axis) * _norm_slope_parts(x, ord, axis, norms)[1]
+
+
+def _norm_spread(v, x, axis):
+    """A value per norm, put back along the axes reduced (to broadcast against x)."""
+    if axis is None or np.ndim(v) == np.ndim(x):
+        return v
+    return np.expand_dims(v, axis)
+
+
+def _norm_reduced(v, x, axis, norms):
+    """v (x's shape) summed over the axes each norm reduced, to the norms' shape."""
+    return np.reshape(_unbroadcast(v, _norm_spread(norms, x, axis)), np.shape(norms))
+
+
+def _norm_slope_parts(x, ord, axis, norms):
+    """(d slope / d x, d slope / d norm), elementwise, for _norm_slope's rule."""
+    x = np.asarray(x, dtype=float)
+    top = _norm_spread(norms, x, axis)
+    safe = np.where(top == 0, 1.0, top)
+    if ord is None or ord == "fro" or ord == 2:
+        return 1.0 / safe, -x / safe**2
+    if ord in (1, -1, 0, np.inf, -np.inf):
+        return np.zeros(np.shape(x)), np.zeros(np.shape(x))
+    slope = np.sign(x) * (np.abs(x) / safe) ** (ord - 1.0)
+    return (ord - 1.0) * np.abs(x) ** (ord - 2.0) / safe ** (ord - 1.0), -(ord - 1.0) * slope / safe

@@ -76,7 +76,18 @@ def _split_like(d, arrays, axis, promote):
         d, axis, promote = np.ravel(d), 0, np.ravel
     sizes = [np.shape(promote(np.asarray(a)))[axis] for a in arrays]
     pieces = np.split(d, np.cumsum(sizes)[:-1], axis=axis)
-    return [np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)]
+    return _like_sequence([np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)], arrays)
+
+
+def _like_sequence(pieces, arrays):
+    """The adjoints `pieces` of the items of `arrays` in arrays' own kind: a tuple
+    for a tuple, a list for a list, and for an array (which NumPy's joining functions
+    read as the sequence of its rows) one array of its shape."""
+    if isinstance(arrays, tuple):
+        return tuple(pieces)
+    if isinstance(arrays, list):
+        return pieces
+    return np.reshape(np.stack(pieces), np.shape(arrays))
 
 
 @rule(
@@ -87,7 +98,71 @@ def _split_like(d, arrays, axis, promote):
 )
 def stack(arrays, axis=0):
     ans = np.stack(arrays, axis=axis)
-    d_arrays = list(np.moveaxis(d_ans, axis, 0))
+    d_arrays = _like_sequence(list(np.moveaxis(d_ans, axis, 0)), arrays)
+
+
+_SPLIT_CHECKS = [{"x": (6,)}, {"x": (4, 6)}]
+
+
+@rule(
+    linear=True,
+    parts=True,
+    zero_gradient=["indices_or_sections"],
+    checks=[
+        ("np.split(x, 2)[1] * np.sum(np.split(x, 2)[0] ** 2)", _SPLIT_CHECKS),
+        ("np.split(x, [1, 3])[2] * 3.0", _SPLIT_CHECKS),
+        ("np.split(x, 3, axis=-1)[0] * np.concatenate(np.split(x, 3, axis=-1), axis=-1)[:, :2]", [{"x": (2, 6)}]),
+    ],
+)
+def split(ary, indices_or_sections, axis=0):
+    """The list of parts of ary along axis (a number of equal parts, or where to cut).
+    A part code never reads gets a zero adjoint."""
+    ans = np.split(ary, indices_or_sections, axis=axis)
+    d_ary = _join_parts(d_ans, ans, axis)
+
+
+@rule(
+    linear=True,
+    parts=True,
+    zero_gradient=["indices_or_sections"],
+    checks=[("np.array_split(x, 4)[3] * np.array_split(x, 4)[0]", [{"x": (7,)}, {"x": (7, 2)}])],
+)
+def array_split(ary, indices_or_sections, axis=0):
+    """np.split that allows parts of unequal sizes."""
+    ans = np.array_split(ary, indices_or_sections, axis=axis)
+    d_ary = _join_parts(d_ans, ans, axis)
+
+
+@rule(linear=True, parts=True, zero_gradient=["indices_or_sections"], checks=[("np.vsplit(x, 2)[1] ** 2", [{"x": (4, 3)}])])
+def vsplit(ary, indices_or_sections):
+    """np.split along the first axis."""
+    ans = np.vsplit(ary, indices_or_sections)
+    d_ary = _join_parts(d_ans, ans, 0)
+
+
+@rule(
+    linear=True,
+    parts=True,
+    zero_gradient=["indices_or_sections"],
+    checks=[("np.hsplit(x, 2)[1] ** 2", [{"x": (4,)}, {"x": (3, 4)}])],
+)
+def hsplit(ary, indices_or_sections):
+    """np.split along the second axis (the first of a vector)."""
+    ans = np.hsplit(ary, indices_or_sections)
+    d_ary = _join_parts(d_ans, ans, 1 if np.ndim(ary) > 1 else 0)
+
+
+@rule(linear=True, parts=True, zero_gradient=["indices_or_sections"], checks=[("np.dsplit(x, 2)[0] ** 2", [{"x": (2, 3, 4)}])])
+def dsplit(ary, indices_or_sections):
+    """np.split along the third axis."""
+    ans = np.dsplit(ary, indices_or_sections)
+    d_ary = _join_parts(d_ans, ans, 2)
+
+
+def _join_parts(d, parts, axis):
+    """The adjoint of cutting an array into `parts` along axis: the parts' adjoints
+    (sparse, as a tree's: a dict of the parts read) joined back, zeros for the rest."""
+    return np.concatenate(_tree_fill(d, parts), axis=axis)
 
 
 @rule(linear=True, sequences=["tup"], checks=[("np.hstack([x, y])", [{"x": (2,), "y": (3,)}, {"x": (2, 1), "y": (2, 3)}, {"x": (), "y": (2,)}])])
@@ -96,7 +171,8 @@ def hstack(tup):
     d_tup = _split_like(d_ans, tup, 0 if np.ndim(ans) == 1 else 1, np.atleast_1d)
 
 
-@rule(linear=True, sequences=["tup"], checks=[("np.vstack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (1, 3), "y": (2, 3)}])])
+# np.row_stack: vstack's old name (removed in NumPy 2.4)
+@rule(linear=True, sequences=["tup"], aliases=["numpy.row_stack"], checks=[("np.vstack([x, y])", [{"x": (3,), "y": (3,)}, {"x": (1, 3), "y": (2, 3)}])])
 def vstack(tup):
     ans = np.vstack(tup)
     d_tup = _split_like(d_ans, tup, 0, np.atleast_2d)

@@ -18,26 +18,39 @@ def _expit(x):
 
 @rule(
     reduction=True,
-    compute="_logsumexp(x, axis, keepdims)",
+    compute="_logsumexp(a, axis, keepdims, b)",
     checks=[
         ("special.logsumexp(x)", [{"x": (3,)}, {"x": (2, 3)}]),
         ("special.logsumexp(x, axis=1)", [{"x": (2, 3)}]),
         ("special.logsumexp(x, axis=0, keepdims=True)", [{"x": (2, 3)}]),
+        ("special.logsumexp(x, b=b)", [{"x": (3,), "b": (3,)}]),
+        ("special.logsumexp(x, axis=1, b=b)", [{"x": (2, 3), "b": (2, 3)}, {"x": (2, 3), "b": (3,)}]),
+        ("special.logsumexp(x, axis=0, b=b, keepdims=True)", [{"x": (2, 3), "b": (2, 3)}]),
     ],
+    domain={"b": "positive"},
 )
-def logsumexp(x, axis=None, *, keepdims=False):
-    ans = special.logsumexp(x, axis=axis, keepdims=keepdims)
-    spread = _expand(d_ans, x, axis) if axis is not None and not keepdims else d_ans
-    top = _expand(ans, x, axis) if axis is not None and not keepdims else ans
-    d_x = spread * np.exp(x - top)
-    t_ans = np.sum(t_x * np.exp(x - top), axis=axis, keepdims=keepdims)
+def logsumexp(a, axis=None, b=None, keepdims=False):
+    """log(sum(b * exp(a))) over axis (b = 1 where not given; b > 0: the sign of a
+    negative sum, `return_sign=True`, is not supported)."""
+    ans = special.logsumexp(a, axis=axis, b=b, keepdims=keepdims)
+    spread = _expand(d_ans, a, axis) if axis is not None and not keepdims else d_ans
+    top = _expand(ans, a, axis) if axis is not None and not keepdims else ans
+    d_a = _unbroadcast(spread * _weighted_exp(a, top, b), a)
+    d_b = _unbroadcast(spread * np.exp(a - top), b)
+    t_ans = np.sum(t_a * _weighted_exp(a, top, b), axis=axis, keepdims=keepdims) + np.sum(t_b * np.exp(a - top), axis=axis, keepdims=keepdims)
 
 
-def _logsumexp(x, axis, keepdims):
-    """log(sum(exp(x))) over `axis`, shifted by the maximum so exp cannot overflow."""
+def _weighted_exp(a, top, b):
+    """b * exp(a - top), or exp(a - top) where b is None."""
+    return np.exp(a - top) if b is None else b * np.exp(a - top)
+
+
+def _logsumexp(x, axis, keepdims, b=None):
+    """log(sum(b * exp(x))) over `axis`, shifted by the maximum so exp cannot overflow."""
     shift = np.max(x, axis=axis, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0.0)
-    total = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+    terms = np.exp(x - shift) if b is None else b * np.exp(x - shift)
+    total = np.log(np.sum(terms, axis=axis, keepdims=True)) + shift
     return total if keepdims else np.sum(total, axis=axis)
 
 
@@ -436,36 +449,71 @@ def k1e(x):
     d_x = d_ans * (ans - special.k0e(x) - ans / x)
 
 
-@rule(elementwise=True, zero_gradient=["v"], domain={"x": "positive"},
+@rule(elementwise=True, domain={"x": "positive"},
       checks=[("special.iv(1.5, x)", [{"x": ()}, {"x": (3,)}]), ("special.iv(v, x)", [{"v": [0.5, 2.0], "x": (2,)}])])
 def iv(v, x):
-    """The modified Bessel function of the first kind of real order v (no gradient to v)."""
+    """The modified Bessel function of the first kind of real order v. Its derivative
+    in v has no closed form: a v that depends on wrt is refused."""
     ans = special.iv(v, x)
     d_x = d_ans * (special.iv(v - 1.0, x) + special.iv(v + 1.0, x)) / 2.0
 
 
-@rule(elementwise=True, zero_gradient=["v"], domain={"x": "positive"},
+@rule(elementwise=True, aliases=["scipy.special.jn"], domain={"x": "positive"},
       checks=[("special.jv(1.5, x)", [{"x": ()}, {"x": (3,)}]), ("special.jv(v, x)", [{"v": [0.5, 2.0], "x": (2,)}])])
 def jv(v, x):
-    """The Bessel function of the first kind of real order v (no gradient to v)."""
+    """The Bessel function of the first kind of real order v (jn: of integer order).
+    A v that depends on wrt is refused."""
     ans = special.jv(v, x)
     d_x = d_ans * (special.jv(v - 1.0, x) - special.jv(v + 1.0, x)) / 2.0
 
 
-@rule(elementwise=True, zero_gradient=["v"], domain={"x": "positive"},
+@rule(elementwise=True, domain={"x": "positive"},
       checks=[("special.kv(1.5, x)", [{"x": ()}, {"x": (3,)}]), ("special.kv(v, x)", [{"v": [0.5, 2.0], "x": (2,)}])])
 def kv(v, x):
-    """The modified Bessel function of the second kind of real order v (no gradient to v)."""
+    """The modified Bessel function of the second kind of real order v. A v that
+    depends on wrt is refused."""
     ans = special.kv(v, x)
     d_x = -d_ans * (special.kv(v - 1.0, x) + special.kv(v + 1.0, x)) / 2.0
 
 
-@rule(elementwise=True, zero_gradient=["v"], domain={"x": "positive"},
+@rule(elementwise=True, aliases=["scipy.special.yn"], domain={"x": "positive"},
       checks=[("special.yv(1.5, x)", [{"x": ()}, {"x": (3,)}]), ("special.yv(v, x)", [{"v": [0.5, 2.0], "x": (2,)}])])
 def yv(v, x):
-    """The Bessel function of the second kind of real order v (no gradient to v)."""
+    """The Bessel function of the second kind of real order v (yn: of integer order).
+    A v that depends on wrt is refused."""
     ans = special.yv(v, x)
     d_x = d_ans * (special.yv(v - 1.0, x) - special.yv(v + 1.0, x)) / 2.0
+
+
+@rule(elementwise=True, domain={"x": "positive"},
+      checks=[("special.ive(1.5, x)", [{"x": ()}, {"x": (3,)}]), ("special.ive(v, x)", [{"v": [0.5, 2.0], "x": (2,)}])])
+def ive(v, x):
+    """iv(v, x) * exp(-|x|). A v that depends on wrt is refused."""
+    ans = special.ive(v, x)
+    d_x = d_ans * ((special.ive(v - 1.0, x) + special.ive(v + 1.0, x)) / 2.0 - np.sign(x) * ans)
+
+
+@rule(elementwise=True, domain={"x": "positive"},
+      checks=[("special.kve(1.5, x)", [{"x": ()}, {"x": (3,)}]), ("special.kve(v, x)", [{"v": [0.5, 2.0], "x": (2,)}])])
+def kve(v, x):
+    """kv(v, x) * exp(x). A v that depends on wrt is refused."""
+    ans = special.kve(v, x)
+    d_x = d_ans * (ans - (special.kve(v - 1.0, x) + special.kve(v + 1.0, x)) / 2.0)
+
+
+@rule(zero_gradient=True, checks=[("x * special.gammasgn(x)", [{"x": (3,)}])], policy="0 at the poles, where the sign flips")
+def gammasgn(x):
+    """The sign of the gamma function: locally constant."""
+    ans = special.gammasgn(x)
+
+
+@rule(elementwise=True, domain={"x": "probability", "a": "positive", "b": "positive"},
+      checks=[("special.betainc(a, b, x)", [{"a": [2.0, 0.7, 3.5], "b": [1.5, 2.5, 0.9], "x": (3,)}, {"a": [2.0], "b": [3.0], "x": ()}])])
+def betainc(a, b, x):
+    """The regularized incomplete beta function. Its derivatives in a and b have no
+    closed form: an a or b that depends on wrt is refused."""
+    ans = special.betainc(a, b, x)
+    d_x = d_ans * np.exp(special.xlogy(a - 1.0, x) + special.xlog1py(b - 1.0, -x) - special.betaln(a, b))
 
 
 # -- elliptic integrals ------------------------------------------------------------------
@@ -483,3 +531,18 @@ def ellipe(m):
     """The complete elliptic integral of the second kind E(m)."""
     ans = special.ellipe(m)
     d_m = d_ans * (ans - special.ellipk(m)) / (2.0 * m)
+
+
+@rule(
+    domain={"b": "positive"},
+    checks=[("_weighted_exp(a, top, b)", [{"a": (3,), "top": (), "b": (3,)}, {"a": (2, 3), "top": (2, 1), "b": (3,)}]),
+            ("_weighted_exp(a, top, None)", [{"a": (3,), "top": ()}])],
+)
+def weighted_exp(a, top, b):
+    """`_weighted_exp(a, top, b)`, b * exp(a - top), in a JVP read back (--mode hvp):
+    the second derivative of logsumexp."""
+    ans = _weighted_exp(a, top, b)
+    d_a = _unbroadcast(d_ans * ans, a)
+    d_top = _unbroadcast(-d_ans * ans, top)
+    d_b = _unbroadcast(d_ans * np.exp(a - top), b)
+    t_ans = t_a * ans - t_top * ans + t_b * np.exp(a - top)

@@ -76,6 +76,14 @@ def _tree_add(a, b):
         return out
     if isinstance(b, dict):
         a, b = b, a
+    if isinstance(a, dict) and isinstance(b, (list, tuple)):  # a dense list of parts (np.split's)
+        out = list(b)
+        for key, value in a.items():
+            for i in range(len(out)) if key is ... else (key,):
+                out[i] = _tree_add(out[i], value)
+        return type(b)(out)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a)(_tree_add(u, v) for u, v in zip(a, b))
     if isinstance(a, dict):
         if np.ndim(b) == 0 and not isinstance(b, np.ndarray) and b == 0:
             return a
@@ -112,7 +120,7 @@ def _tree_fill(d, x):
             for key, value in entries.items():
                 for i in range(len(x)) if key is ... else (key,):
                     slots[i] = _tree_add(slots[i], value)
-        elif np.ndim(d) != 0 or isinstance(d, np.ndarray):
+        elif isinstance(d, (list, tuple)) or np.ndim(d) != 0 or isinstance(d, np.ndarray):
             slots = [d[i] for i in range(len(x))]
         items = [_tree_fill(s, v) for s, v in zip(slots, x)]
         if isinstance(x, list):

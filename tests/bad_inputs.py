@@ -243,7 +243,7 @@ body("shift-operator", "    return np.sum(x) << 1\n", "np.sum(x) << 1", "operato
 body("matrix-power-operator-in", "    if 0.0 < x in y:\n        return x\n    return y\n", "x in y", "operator `x in y`")
 body("is-operator", "    if x is y:\n        return x\n    return y\n", "x is y", "operator")
 body("not-in-operator", "    if x not in y:\n        return x\n    return y\n", "x not in y", "operator")
-body("norm-ord-1", "    return np.linalg.norm(x, ord=1)\n", "np.linalg.norm", "only supported when")
+body("svd-full-matrices", "    return np.linalg.svd(x)[0]\n", "np.linalg.svd", "only supported when")
 body("gradient-into-axis", "    return np.sum(y, axis=x)\n", "np.sum", "axis")
 body("tuple-result", "    return np.linalg.slogdet(x)\n", "np.linalg.slogdet", "returns a tuple")
 body("unknown-attribute", "    return np.sum(x.flat)\n", "x.flat", "attribute `.flat`")

@@ -140,7 +140,7 @@ def test_wrt_into_a_call_without_a_rule_is_refused():
 @pytest.mark.parametrize(
     "body, words",
     [
-        ("    v = X * 1.0\n    for i in range(2):\n        v = v + w\n    return np.sum(v.astype(float))\n",
+        ("    v = X * 1.0\n    for i in range(2):\n        v = v + w\n    return np.sum(v.tolist())\n",
          "the value it is called on `v` depends on w"),
         ("    return np.sum(np.isclose(w, X) * w)\n", "no derivative rule for `np.isclose`"),
         ("    t = w\n    if np.sum(X) > 0:\n        t = np.unwrap(t)\n    return np.sum(t)\n", "argument `t` depends on w"),
@@ -217,17 +217,17 @@ def test_imported_as_the_source_imports_it():
     source = """
         import numpy as np
         import scipy.special
-        from scipy.stats import norm
+        from scipy.stats import laplace
         from scipy import stats
         from scipy.special import dawsn as lg
 
 
         def loss(w, y):
-            a = norm.logsf(y) + stats.norm.logsf(y) + scipy.special.dawsn(y + 1.0) + lg(y + 2.0)
+            a = laplace.logsf(y) + stats.laplace.logsf(y) + scipy.special.dawsn(y + 1.0) + lg(y + 2.0)
             return np.sum(a * w)
     """
     text = check(source, {"w": np.array([0.3, -0.2]), "y": np.array([1.0, 2.0])}, autograd=False)
-    for line in ("import scipy.special", "from scipy.stats import norm", "from scipy import stats",
+    for line in ("import scipy.special", "from scipy.stats import laplace", "from scipy import stats",
                  "from scipy.special import dawsn as lg"):
         assert f"\n{line}\n" in text
 

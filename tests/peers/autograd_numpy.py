@@ -12,33 +12,21 @@ against autograd's gradient of the same source.
 Tests of autograd's own machinery are left out: boxes, vspaces, `np.r_` on boxes,
 `make_diagonal`, and dtypes other than float64.
 
-Each case ends as one of:
-- pass;
-- refused, with codegen's positioned message;
-- WRONG: the gradient disagrees with finite differences;
-- CRASH: the generated module raised, or codegen raised something other than a
-  CodegenError.
-
-A passing case is also compared with autograd's gradient where autograd can run it;
-those counts are reported apart. The script prints every case's outcome and the
-counts, and exits 1 on any WRONG or CRASH.
+How a case runs and what it can end as: tests/peers/harness.py. The script prints
+each refused case with codegen's message, and the counts; it exits 1 on any WRONG or
+CRASH.
 """
 
 from __future__ import annotations
 
 import sys
-import textwrap
-import traceback
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import codegen  # noqa: E402
-from codegen import CodegenError  # noqa: E402
-from codegen.verify import check_gradient  # noqa: E402
+import harness  # noqa: E402
 
 _rng = np.random.default_rng(5)
 
@@ -231,99 +219,9 @@ CASES = [
 ]
 
 
-def _input(spec, rng):
-    if isinstance(spec, tuple) and spec and isinstance(spec[0], str):
-        kind, value = spec
-        if kind == "positive":
-            return rng.standard_normal(value) ** 2 + 0.1
-        if kind in ("array", "value"):
-            return np.array(value)
-        return rng.standard_normal(value) if isinstance(value, tuple) else value  # data
-    if isinstance(spec, tuple):
-        return rng.standard_normal(spec) if spec else float(rng.standard_normal())
-    return spec
-
-
-def _autograd_agrees(source, module, kwargs, wrt, symmetric=False) -> str:
-    """"agrees" (to 1e-8), "disagrees", or "cannot run it". With `symmetric` (cholesky,
-    which reads the lower triangle only), the two gradients are compared on symmetric
-    matrices: autograd gives the symmetric gradient, codegen the lower triangle's, and
-    they agree on every symmetric direction."""
-    try:
-        import autograd
-    except ImportError:
-        return "cannot run it"
-    import warnings
-
-    namespace = {}
-    try:
-        exec(source.replace("import numpy as np", "import autograd.numpy as np"), namespace)
-        names = list(kwargs)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Output seems independent of input" (np.sign)
-            theirs = [autograd.grad(namespace["g"], names.index(w))(*kwargs.values()) for w in wrt]
-    except Exception:
-        return "cannot run it"
-    ours = module["grad_g"](**kwargs)
-    ours = ours if len(wrt) > 1 else (ours,)
-    for a, b in zip(ours, theirs):
-        if symmetric:
-            a, b = (a + np.swapaxes(a, -1, -2)) / 2.0, (b + np.swapaxes(b, -1, -2)) / 2.0
-        if not np.allclose(a, b, rtol=1e-8, atol=1e-10):
-            return "disagrees"
-    return "agrees"
-
-
 def run(verbose: bool = False) -> dict:
-    rng = np.random.default_rng(1)
-    counts = {"pass": 0, "refused": 0, "WRONG": 0, "CRASH": 0}
-    for name, body, specs, *flags in CASES:
-        kwargs = {k: _input(v, rng) for k, v in specs.items()}
-        wrt = [k for k, v in specs.items() if not (isinstance(v, tuple) and v and v[0] == "data")]
-        params = ", ".join(specs)
-        namespace = {"np": np}
-        exec(textwrap.dedent(body), namespace)
-        with np.errstate(all="ignore"):
-            out = namespace["f"](**kwargs)
-        weights = rng.standard_normal(np.shape(out))
-        source = f"import numpy as np\n\n\n{body}\n\n\ndef g({params}, weights):\n    return np.sum(f({params}) * weights)\n"
-        kwargs["weights"] = weights
-        try:
-            text = codegen.generate(source, "g", ",".join(wrt), path=f"{name}.py")
-        except CodegenError as error:
-            counts["refused"] += 1
-            print(f"refused  {name}: {error}")
-            continue
-        except Exception:
-            counts["CRASH"] += 1
-            print(f"CRASH    {name}: codegen raised\n{traceback.format_exc()}")
-            continue
-        module = {}
-        try:
-            exec(compile(text, f"<{name}>", "exec"), module)
-            user = {}
-            exec(source, user)
-            with np.errstate(all="ignore"):
-                report = check_gradient(user["g"], module["value_and_grad_g"], kwargs, wrt)
-        except Exception:
-            counts["CRASH"] += 1
-            print(f"CRASH    {name}: the generated module raised\n{traceback.format_exc()}")
-            continue
-        if report.ok:
-            counts["pass"] += 1
-            agreed = _autograd_agrees(source, module, kwargs, wrt, symmetric="symmetric" in flags)
-            counts["autograd " + agreed] = counts.get("autograd " + agreed, 0) + 1
-            if verbose or agreed == "disagrees":
-                print(f"pass     {name}: worst {report.worst:.1e}; autograd {agreed}")
-        else:
-            counts["WRONG"] += 1
-            print(f"WRONG    {name}:\n{report}")
-    total = sum(v for k, v in counts.items() if not k.startswith("autograd"))
-    print(f"{total} cases: " + ", ".join(f"{k} {v}" for k, v in counts.items())
-          + f" ({100.0 * counts['pass'] / total:.0f}% pass)")
-    return counts
+    return harness.run(CASES, verbose=verbose)
 
 
 if __name__ == "__main__":
-    result = run(verbose="-v" in sys.argv)
-    sys.exit(1 if result["WRONG"] or result["CRASH"] else 0)
+    harness.main(CASES)
