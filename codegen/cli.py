@@ -4,6 +4,9 @@
     codegen check GENERATED.py ...            (reads what to regenerate from the header)
     codegen check PATH::FUNC [--wrt a,b] -o OUT
     codegen verify PATH::FUNC --wrt a,b --inputs PATH::MAKER [--module GENERATED.py]
+    codegen explain PATH::FUNC --at PATH::MAKER|W=3,X=3,y=1 [--wrt W] [--mode reverse|forward]
+                    [--format text|markdown|html] [-o OUT]
+    codegen graph PATH::FUNC [--at ...] [--wrt W] [--mode reverse|forward] [-o graph.dot|.svg|.png]
     codegen rules
 
 Exit status: 0 ok; 1 a check failed (stale module, gradient disagrees with finite
@@ -19,6 +22,8 @@ import importlib.util
 import math
 import os
 import shlex
+import shutil
+import subprocess
 import sys
 import traceback
 import types
@@ -26,7 +31,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import CodegenError, escape
-from .files import describe, inside, read_source, read_text, same_file, write_atomically
+from .files import describe, inside, read_source, read_text, same_file, write_atomically, write_bytes_atomically
 
 # The pipeline (LibCST, Black, NumPy, the rules) loads where a command needs it, so
 # that `--version` and an up-to-date `check` start quickly.
@@ -133,6 +138,31 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--directions", type=_positive_int, default=4)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_verify)
+
+    p = commands.add_parser("explain", help="the table of simpleton steps, their values and derivatives, at given inputs")
+    p.add_argument("target", metavar="PATH::FUNC")
+    p.add_argument("--at", required=True, metavar="PATH::MAKER|NAME=VALUE,...",
+                   help="the inputs: a function returning keyword arguments, or values such as W=3,X=3,y=1")
+    p.add_argument("--wrt")
+    p.add_argument("--mode", default="reverse", choices=["reverse", "forward"],
+                   help="reverse: each step's adjoint; forward: each step's tangent (default: reverse)")
+    p.add_argument("--format", default="text", choices=["text", "markdown", "html"])
+    p.add_argument("-o", "--output", metavar="OUT", help="write the table here (default: standard output)")
+    p.add_argument("--rules", action="append", default=[], metavar="DIR")
+    p.add_argument("--include", action="append", default=[], metavar="FILE")
+    p.set_defaults(run=_explain)
+
+    p = commands.add_parser("graph", help="the computational graph of the simpleton steps (DOT, SVG or PNG)")
+    p.add_argument("target", metavar="PATH::FUNC")
+    p.add_argument("--at", metavar="PATH::MAKER|NAME=VALUE,...", help="show values and derivatives at these inputs")
+    p.add_argument("--wrt")
+    p.add_argument("--mode", default="reverse", choices=["reverse", "forward"])
+    p.add_argument("-o", "--output", metavar="OUT", help="graph.dot, graph.svg or graph.png (default: DOT on standard output)")
+    p.add_argument("--layout", default="auto", choices=["auto", "graphviz", "builtin"],
+                   help="SVG layout: Graphviz's dot where installed (auto), or the built-in one")
+    p.add_argument("--rules", action="append", default=[], metavar="DIR")
+    p.add_argument("--include", action="append", default=[], metavar="FILE")
+    p.set_defaults(run=_graph)
 
     p = commands.add_parser("rules", help="list the supported primitives, or check user rules")
     p.add_argument("--rules", action="append", default=[], metavar="DIR", help="include these user rules")
@@ -395,8 +425,8 @@ def _run_user(path: str, what: str, function, *args):
             line, col = error.lineno, error.offset or 1
         message = " ".join(str(error).split())
         raise CodegenError(
-            f"{what} raised {type(error).__name__}: {message}; fix it and run verify again (verify "
-            "runs your code)", path, line, col,
+            f"{what} raised {type(error).__name__}: {message}; fix it and run the command again (verify "
+            "and explain run your code)", path, line, col,
         ) from None
 
 
@@ -407,6 +437,121 @@ def _function(module: types.ModuleType, name: str, path: str):
         hint = f" (it defines: {', '.join(defined)})" if defined else ""
         raise CodegenError(f"no function `{name}` in {path}{hint}; give one of its functions", path)
     return found
+
+
+def _inputs_at(at: str, path: str) -> dict:
+    """--at: PATH::MAKER (a function returning keyword arguments, run), or
+    NAME=VALUE pairs separated by commas, each value a Python literal (a number, a
+    list of numbers: an array)."""
+    import ast as python_ast
+
+    import numpy as np
+
+    if "::" in at:
+        inputs_path, maker = _split(at)
+        made = _function(_load_module(inputs_path, f"codegen_inputs_{maker}"), maker, inputs_path)
+        kwargs = _run_user(inputs_path, f"calling {maker}()", made)
+        if not isinstance(kwargs, dict):
+            raise CodegenError(
+                f"{maker}() returned a {type(kwargs).__name__}; return a dict of keyword arguments, such as "
+                "{'x': np.ones(3)}", inputs_path,
+            )
+        return kwargs
+    kwargs = {}
+    for part in _top_level_split(at):
+        name, sep, text = part.partition("=")
+        name = name.strip()
+        try:
+            value = python_ast.literal_eval(text.strip()) if sep else None
+        except (ValueError, SyntaxError):
+            value = None
+        if not sep or not name.isidentifier() or not isinstance(value, (int, float, list, tuple)) or isinstance(value, bool):
+            raise CodegenError(
+                f"--at: `{part.strip()}` is not NAME=NUMBER or NAME=[NUMBERS]; give values such as W=3,X=3,y=1 "
+                "or a function: --at inputs.py::example_inputs", path,
+            )
+        kwargs[name] = float(value) if isinstance(value, (int, float)) else np.array(value, dtype=float)
+    return kwargs
+
+
+def _top_level_split(text: str) -> list[str]:
+    """`text` split at the commas outside brackets."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += char in "[(" 
+        depth -= char in "])"
+        if char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()]
+
+
+def _explain(args) -> int:
+    from .evaluation import explain
+
+    path, function = _split(args.target)
+    source = read_source(path)
+    kwargs = _inputs_at(args.at, path)
+    user = _function(_load_module(path, f"codegen_user_{function}"), function, path)
+    table = _run_user(path, "explaining it", lambda: explain(
+        source, function, kwargs, _wrt(args.wrt, path), mode=args.mode, path=path, rules_dirs=args.rules,
+        include=_includes(args.include), user_function=user,
+    ))
+    text = table.markdown() if args.format == "markdown" else table.html() if args.format == "html" else table.text()
+    if args.output:
+        if same_file(args.output, path):
+            raise CodegenError("-o names the loss's own file; give another path for the table", args.output)
+        write_atomically(args.output, text)
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return OK
+
+
+def _graph(args) -> int:
+    from .drawing import build, simpleton
+    from .evaluation import explain
+
+    path, function = _split(args.target)
+    source = read_source(path)
+    includes = _includes(args.include)
+    wrt = _wrt(args.wrt, path)
+    suffix = Path(args.output).suffix.lower() if args.output else ".dot"
+    if suffix not in (".dot", ".gv", ".svg", ".png"):
+        raise CodegenError(f"-o {args.output}: give a file ending in .dot, .svg or .png", args.output)
+    explanation = None
+    if args.at is not None:
+        kwargs = _inputs_at(args.at, path)
+        user = _function(_load_module(path, f"codegen_user_{function}"), function, path)
+        explanation = _run_user(path, "explaining it", lambda: explain(
+            source, function, kwargs, wrt, mode=args.mode, path=path, rules_dirs=args.rules, include=includes,
+            user_function=user,
+        ))
+    simple, names = simpleton(source, function, wrt, path=path, rules_dirs=args.rules, include=includes)
+    graph = build(simple, names, explanation, args.layout)
+    if suffix == ".png":
+        dot = shutil.which("dot")
+        if dot is None:
+            raise CodegenError("a PNG needs Graphviz's `dot`, which is not installed; write .svg (built-in layout) "
+                               "or .dot instead", args.output)
+        run = subprocess.run([dot, "-Tpng"], input=graph.dot().encode(), capture_output=True, timeout=60)
+        if run.returncode != 0:
+            raise CodegenError(f"Graphviz's dot failed: {' '.join(run.stderr.decode(errors='replace').split())}", args.output)
+        if same_file(args.output, path):
+            raise CodegenError("-o names the loss's own file; give another path", args.output)
+        write_bytes_atomically(args.output, run.stdout)
+        print(f"wrote {args.output}")
+        return OK
+    text = graph.svg() if suffix == ".svg" else graph.dot()
+    if args.output:
+        if same_file(args.output, path):
+            raise CodegenError("-o names the loss's own file; give another path", args.output)
+        write_atomically(args.output, text)
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return OK
 
 
 def _verify(args) -> int:

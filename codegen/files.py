@@ -131,9 +131,14 @@ def inside(path: str | Path, folder: str | Path) -> bool:
     return there == here or there in here.parents
 
 
-def write_atomically(path: str | Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never
-    a part: write a temporary file beside it, flush it to disk, then rename.
+def write_bytes_atomically(path: str | Path, data: bytes) -> None:
+    """write_atomically for bytes (a PNG)."""
+    write_atomically(path, data)
+
+
+def write_atomically(path: str | Path, text: str | bytes) -> None:
+    """Write `text` (or bytes) to `path` so that readers see the old file or the new
+    one, never a part: write a temporary file beside it, flush it to disk, then rename.
 
     A symbolic link is written through: its target gets the new text (the temporary
     file sits in the target's folder), and the link stays a link. The temporary
@@ -164,7 +169,8 @@ def write_atomically(path: str | Path, text: str) -> None:
     except OSError as error:
         raise CodegenError(f"cannot write in {folder.as_posix()}: {describe(error)}", shown) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        binary = isinstance(text, bytes)
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

@@ -4,6 +4,7 @@ optimize -> emit. Each stage is a module with one job; this one only connects th
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from typing import Iterable, Mapping, Sequence
 
 from . import __version__, rules
@@ -20,6 +21,7 @@ from .names import Namer
 from .normalize import normalize
 from .optimize import optimize, optimize_forward
 from .parse import parse
+from .program import walk as walk_nodes
 
 
 def generate(
@@ -136,3 +138,38 @@ def _wrt_names(parsed, wrt) -> tuple[str, ...]:
 
 
 __all__ = ["generate", "CodegenError"]
+
+
+def explained(source: str, function: str, wrt, *, mode: str, path: str = "<string>", rules_dirs: Iterable[str] = (),
+              include: Mapping[str, str] | None = None):
+    """What `codegen explain` reads: (the simpleton form of `function`, the wrt
+    names, the registry, the text of a module whose function computes every step
+    under its own name). Reverse mode is not fused here, so that every step of the
+    lecture's table has its adjoint (`xi4`'s too, which the log-of-sigmoid fusion
+    skips in generated code); forward mode is generated as usual (its fusions run
+    through temporaries only, so every named step keeps its tangent)."""
+    rules_dirs = tuple(str(d) for d in rules_dirs)
+    registry = rules.load(rules_dirs)
+    parsed = parse(source, function, path)
+    included = [parse(text, None, other) for other, text in sorted((include or {}).items())]
+    names = _wrt_names(parsed, wrt)
+    reserved = {"np", "math", f"value_and_grad_{function}", f"grad_{function}", f"jvp_{function}", *registry.helpers}
+    namer = Namer(taken=set(parsed.names).union(*(p.names for p in included)), reserved=reserved)
+    simple = normalize(parsed, registry, namer, included)
+    if mode == "reverse":
+        gradient = differentiate(simple, analyze(simple, names, registry), namer)
+        # Every name kept: no copy propagated away, no temporary folded into its reader.
+        every = frozenset(n.target for n in walk_nodes(gradient.forward + gradient.reverse) if getattr(n, "target", None))
+        value_and_grad, grad = optimize(replace(gradient, keep=gradient.keep | every, invented=frozenset()))
+        functions = reverse_functions(gradient, value_and_grad, grad)[:1]
+        header = gradient.function
+    else:
+        forward_fused = fuse(simple, registry, within=frozenset(namer.invented))
+        tangent = linearize(forward_fused, analyze(forward_fused, names, registry), namer)
+        every = frozenset(n.target for n in walk_nodes(tangent.body) if getattr(n, "target", None))
+        tangent = replace(tangent, keep=tangent.keep | every, invented=frozenset())
+        functions = forward_functions(tangent, optimize_forward(tangent))
+        header = tangent.function
+    text = emit(header, names, functions, registry.helpers, __version__, rules_dirs, sorted(include or {}), (mode,), (),
+                inputs_digest(source, include or {}, rules_dirs), registry.modules)
+    return simple, names, registry, text
