@@ -5,7 +5,7 @@
     codegen check PATH::FUNC [--wrt a,b] -o OUT
     codegen verify PATH::FUNC --wrt a,b --inputs PATH::MAKER [--module GENERATED.py]
     codegen explain PATH::FUNC --at PATH::MAKER|W=3,X=3,y=1 [--wrt W] [--mode reverse|forward]
-                    [--format text|markdown|html] [-o OUT]
+                    [--format text|markdown|html] [--iterations] [-o OUT]
     codegen graph PATH::FUNC [--at ...] [--wrt W] [--mode reverse|forward] [-o graph.dot|.svg|.png]
     codegen rules
 
@@ -147,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="reverse", choices=["reverse", "forward"],
                    help="reverse: each step's adjoint; forward: each step's tangent (default: reverse)")
     p.add_argument("--format", default="text", choices=["text", "markdown", "html"])
+    p.add_argument("--iterations", action="store_true", help="a row for each run of a step in a loop")
     p.add_argument("-o", "--output", metavar="OUT", help="write the table here (default: standard output)")
     p.add_argument("--rules", action="append", default=[], metavar="DIR")
     p.add_argument("--include", action="append", default=[], metavar="FILE")
@@ -496,7 +497,7 @@ def _explain(args) -> int:
     user = _function(_load_module(path, f"codegen_user_{function}"), function, path)
     table = _run_user(path, "explaining it", lambda: explain(
         source, function, kwargs, _wrt(args.wrt, path), mode=args.mode, path=path, rules_dirs=args.rules,
-        include=_includes(args.include), user_function=user,
+        include=_includes(args.include), user_function=user, iterations=args.iterations,
     ))
     text = table.markdown() if args.format == "markdown" else table.html() if args.format == "html" else table.text()
     if args.output:

@@ -60,6 +60,7 @@ class Row:
     derivative: object = None  # None: none carried (data, or folded away)
     count: int = 1
     active: bool = False
+    runs: tuple = ()  # a step that ran more than once: (value, derivative or None) per run
 
 
 @dataclass
@@ -79,6 +80,7 @@ class Explanation:
     user_value: object = None
     notes: list[str] = field(default_factory=list)
     simpleton: object = None  # normalize's form of the function (what `html()` draws)
+    iterations: bool = False  # a row per run of a step in a loop, below its own
 
     # -- formats -------------------------------------------------------------------
 
@@ -100,6 +102,10 @@ class Explanation:
             values = "; ".join(summary(v) for v in row.partial_values if v is not None)
             derivative = "—" if row.derivative is None else summary(row.derivative)
             out.append([name, str(row.line or ""), row.definition, partials, summary(row.value), values, derivative])
+            if self.iterations:
+                for k, (value, carried) in enumerate(row.runs):
+                    out.append([f"  {row.name} run {k + 1}", "", "", "", summary(value), "",
+                                "—" if carried is None else summary(carried)])
         return out
 
     def _heading(self) -> list[str]:
@@ -378,11 +384,14 @@ def explain(
     rules_dirs=(),
     include: Mapping[str, str] | None = None,
     user_function=None,
+    iterations: bool = False,
 ) -> Explanation:
     """The evaluation table of `function` (in `source`) at the keyword arguments
     `at`. `mode` is "reverse" (each step's adjoint) or "forward" (each step's
     tangent along the first element of the first wrt argument). With
-    `user_function`, the function itself is run too and its value shown."""
+    `user_function`, the function itself is run too and its value shown. With
+    `iterations`, a step in a loop gets a row per run below its own (in forward
+    mode with the tangent of each run)."""
     if mode not in ("reverse", "forward"):
         raise CodegenError(f"explain: mode {mode!r} is not one of reverse, forward; give one of them", path)
     simple, names, _registry, text = explained(source, function, wrt, mode=mode, path=path, rules_dirs=rules_dirs,
@@ -450,11 +459,17 @@ def explain(
                 partial_values.append(eval(expression, dict(namespace)))  # noqa: S307
             except Exception:
                 partial_values.append(None)
+        runs = ()
+        if values and len(values) > 1:
+            # forward mode: a tangent per run; reverse mode: the adjoint lines of a run
+            # are several, so runs show their values alone
+            per_run = carried if (mode == "forward" and carried and len(carried) == len(values)) else [None] * len(values)
+            runs = tuple(zip(values, per_run))
         rows.append(Row(
             step.target, "step", step.origin.line, step.origin.text, definition, partials,
             value=step_value, partial_values=tuple(partial_values),
             derivative=carried[-1] if carried else None, count=len(values) if values else 1,
-            active=carried is not None,
+            active=carried is not None, runs=runs,
         ))
     if mode == "forward":  # the lecture's last line: the derivative of what the function returns
         rows.append(Row("return", "result", simple.result_origin.line if simple.result_origin else 0, "",
@@ -466,7 +481,7 @@ def explain(
         if simple.aux is not None and isinstance(user_value, tuple):
             user_value = user_value[0]
     return Explanation(function, path, mode, tuple(names), arguments, rows, value, derivative, seed, user_value,
-                       simpleton=simple)
+                       simpleton=simple, iterations=iterations)
 
 
 def _source_of(f):
@@ -495,7 +510,8 @@ def _source_of(f):
     return source, name, str(path), f
 
 
-def explain_function(f, at: Mapping[str, object], wrt=None, *, mode: str = "reverse", rules=(), include=()) -> Explanation:
+def explain_function(f, at: Mapping[str, object], wrt=None, *, mode: str = "reverse", rules=(), include=(),
+                     iterations: bool = False) -> Explanation:
     """The table for a Python function `f` (or "PATH::FUNC") at the keyword arguments
     `at`: its source is read (the whole file where it has one, else the function's
     own source, after `import numpy as np` and `import math`), differentiated, and
@@ -505,4 +521,4 @@ def explain_function(f, at: Mapping[str, object], wrt=None, *, mode: str = "reve
 
     source, name, path, user = _source_of(f)
     return explain(source, name, at, wrt, mode=mode, path=path, rules_dirs=rules,
-                   include={str(p): read_source(p) for p in include}, user_function=user)
+                   include={str(p): read_source(p) for p in include}, user_function=user, iterations=iterations)

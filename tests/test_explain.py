@@ -111,6 +111,15 @@ def test_a_loop_shows_its_count_and_last_run():
     loop = [r for r in table.rows if r.definition.startswith("np.sin")]
     assert loop and loop[0].count == 4
     assert "(×4)" in table.text()
+    runs = explain(source, "f", {"x": 0.3, "n": 4}, "x", mode="forward", iterations=True)
+    text = runs.text()
+    x, t = 0.3, 1.0
+    for k in range(4):  # each run's value and tangent, as the loop computes them
+        t, x = t * np.cos(x), np.sin(x)
+        assert f"run {k + 1}" in text
+        row = [r for r in runs.rows if r.definition.startswith("np.sin")][0]
+        assert row.runs[k][0] == pytest.approx(x) and row.runs[k][1] == pytest.approx(t)
+        x, t = 1.5 * x, 1.5 * t
 
 
 def test_the_api_takes_a_function():
