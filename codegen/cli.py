@@ -31,7 +31,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import CodegenError, escape
-from .files import describe, inside, read_source, read_text, same_file, write_atomically, write_bytes_atomically
+from .files import describe, inside, read_source, read_text, same_file, write_atomically
 
 # The pipeline (LibCST, Black, NumPy, the rules) loads where a command needs it, so
 # that `--version` and an up-to-date `check` start quickly.
@@ -488,31 +488,42 @@ def _top_level_split(text: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
-def _explain(args) -> int:
+def _explained(args, path: str, function: str, source: str, includes: dict, wrt, iterations: bool = False):
+    """The Explanation `explain` and `graph --at` show: runs the user's code."""
     from .evaluation import explain
 
-    path, function = _split(args.target)
-    source = read_source(path)
     kwargs = _inputs_at(args.at, path)
     user = _function(_load_module(path, f"codegen_user_{function}"), function, path)
-    table = _run_user(path, "explaining it", lambda: explain(
-        source, function, kwargs, _wrt(args.wrt, path), mode=args.mode, path=path, rules_dirs=args.rules,
-        include=_includes(args.include), user_function=user, iterations=args.iterations,
+    return _run_user(path, "explaining it", lambda: explain(
+        source, function, kwargs, wrt, mode=args.mode, path=path, rules_dirs=args.rules, include=includes,
+        user_function=user, iterations=iterations,
     ))
+
+
+def _write_output(output: str | None, data: str | bytes, inputs) -> None:
+    """`data` to -o OUT (atomically, never over an input) or to standard output."""
+    if not output:
+        sys.stdout.write(data)
+        return
+    for name in inputs:
+        if same_file(output, name):
+            raise CodegenError(f"-o names an input ({name}); give another path", output)
+    write_atomically(output, data)
+    print(f"wrote {output}")
+
+
+def _explain(args) -> int:
+    path, function = _split(args.target)
+    source = read_source(path)
+    includes = _includes(args.include)
+    table = _explained(args, path, function, source, includes, _wrt(args.wrt, path), args.iterations)
     text = table.markdown() if args.format == "markdown" else table.html() if args.format == "html" else table.text()
-    if args.output:
-        if same_file(args.output, path):
-            raise CodegenError("-o names the loss's own file; give another path for the table", args.output)
-        write_atomically(args.output, text)
-        print(f"wrote {args.output}")
-    else:
-        sys.stdout.write(text)
+    _write_output(args.output, text, [path, *includes])
     return OK
 
 
 def _graph(args) -> int:
     from .drawing import build, simpleton
-    from .evaluation import explain
 
     path, function = _split(args.target)
     source = read_source(path)
@@ -521,37 +532,20 @@ def _graph(args) -> int:
     suffix = Path(args.output).suffix.lower() if args.output else ".dot"
     if suffix not in (".dot", ".gv", ".svg", ".png"):
         raise CodegenError(f"-o {args.output}: give a file ending in .dot, .svg or .png", args.output)
-    explanation = None
-    if args.at is not None:
-        kwargs = _inputs_at(args.at, path)
-        user = _function(_load_module(path, f"codegen_user_{function}"), function, path)
-        explanation = _run_user(path, "explaining it", lambda: explain(
-            source, function, kwargs, wrt, mode=args.mode, path=path, rules_dirs=args.rules, include=includes,
-            user_function=user,
-        ))
+    explanation = _explained(args, path, function, source, includes, wrt) if args.at is not None else None
     simple, names = simpleton(source, function, wrt, path=path, rules_dirs=args.rules, include=includes)
     graph = build(simple, names, explanation, args.layout)
-    if suffix == ".png":
-        dot = shutil.which("dot")
-        if dot is None:
-            raise CodegenError("a PNG needs Graphviz's `dot`, which is not installed; write .svg (built-in layout) "
-                               "or .dot instead", args.output)
-        run = subprocess.run([dot, "-Tpng"], input=graph.dot().encode(), capture_output=True, timeout=60)
-        if run.returncode != 0:
-            raise CodegenError(f"Graphviz's dot failed: {' '.join(run.stderr.decode(errors='replace').split())}", args.output)
-        if same_file(args.output, path):
-            raise CodegenError("-o names the loss's own file; give another path", args.output)
-        write_bytes_atomically(args.output, run.stdout)
-        print(f"wrote {args.output}")
+    if suffix != ".png":
+        _write_output(args.output, graph.svg() if suffix == ".svg" else graph.dot(), [path, *includes])
         return OK
-    text = graph.svg() if suffix == ".svg" else graph.dot()
-    if args.output:
-        if same_file(args.output, path):
-            raise CodegenError("-o names the loss's own file; give another path", args.output)
-        write_atomically(args.output, text)
-        print(f"wrote {args.output}")
-    else:
-        sys.stdout.write(text)
+    dot = shutil.which("dot")
+    if dot is None:
+        raise CodegenError("a PNG needs Graphviz's `dot`, which is not installed; write .svg (built-in layout) "
+                           "or .dot instead", args.output)
+    run = subprocess.run([dot, "-Tpng"], input=graph.dot().encode(), capture_output=True, timeout=60)
+    if run.returncode != 0:
+        raise CodegenError(f"Graphviz's dot failed: {' '.join(run.stderr.decode(errors='replace').split())}", args.output)
+    _write_output(args.output, run.stdout, [path, *includes])
     return OK
 
 

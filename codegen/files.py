@@ -131,11 +131,6 @@ def inside(path: str | Path, folder: str | Path) -> bool:
     return there == here or there in here.parents
 
 
-def write_bytes_atomically(path: str | Path, data: bytes) -> None:
-    """write_atomically for bytes (a PNG)."""
-    write_atomically(path, data)
-
-
 def write_atomically(path: str | Path, text: str | bytes) -> None:
     """Write `text` (or bytes) to `path` so that readers see the old file or the new
     one, never a part: write a temporary file beside it, flush it to disk, then rename.

@@ -169,3 +169,10 @@ def test_the_readme_shows_the_golden_seed_table():
     command, _, table = block.partition("\n")
     assert command.startswith("$ codegen explain")
     assert table == (ROOT / "tests" / "golden" / "explain_seed_forward.txt").read_text()
+
+
+def test_cli_never_writes_over_the_loss():
+    before = (ROOT / SEED).read_bytes()
+    run = _cli(f"{SEED}::loss", "--at", "W=3,X=3,y=1", "-o", SEED)
+    assert run.returncode == 2 and "names an input" in run.stderr
+    assert (ROOT / SEED).read_bytes() == before
