@@ -64,7 +64,8 @@ DESCRIPTIONS = {
     "recurrence": "scalar recurrence, N steps",
 }
 WRT = {"logistic": "beta0,beta1", "logreg": "w,b", "mlp": "W1,b1,W2,b2", "rosenbrock": "x", "recurrence": "x,a"}
-METHODS = ["loss", "hand", "codegen value_and_grad", "codegen grad", "codegen jvp", "autograd", "jax", "jax.jit", "torch"]
+METHODS = ["loss", "hand", "codegen value_and_grad", "codegen grad", "codegen jvp", "autograd", "jax", "jax.jit", "torch",
+           "codegen on torch"]
 
 
 def inputs(name: str, size, rng: np.random.Generator) -> tuple:
@@ -110,8 +111,28 @@ def methods_for(name: str, source: str) -> dict:
         "jax": jax_plain,
         "jax.jit": jax_jit,
         "torch": peers.torch_version(name, argnums),
+        "codegen on torch": _on_tensors(generated.value_and_grad_loss),
     }
     return {k: v for k, v in found.items() if v is not None}
+
+
+def _on_tensors(value_and_grad):
+    """The generated value_and_grad called with float64 CPU tensors (made once from
+    the arrays, sharing their memory; torch's own column wraps them each call with
+    torch.as_tensor, which copies nothing either), or None without torch (issue 17)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    made = {}
+
+    def method(*args):
+        if made.get("args") is None or made["of"] is not args:
+            made["of"] = args
+            made["args"] = tuple(torch.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args)
+        return value_and_grad(*made["args"])
+
+    return method
 
 
 def _jvp_method(jvp, wrt):

@@ -221,7 +221,9 @@ def emit(
     bodies = [body for _, _, _, body in functions]
     uses_math = any("math" in node_reads(n) for body in bodies for n in walk((*body.forward, *body.reverse)))
     out += [""] + (["import math", ""] if uses_math else []) + ["import numpy as np"]
-    used = _helpers_used(bodies, helpers)
+    used = _helpers_used(bodies, helpers, ("_any_array_library",))
+    # Each function runs on NumPy, and on PyTorch tensors too (runtime.py's
+    # _any_array_library); Dask and CuPy arrays go through NumPy's own dispatch.
     rendered = [_function(*f) for f in functions]
     called = modules_called(["\n".join(lines) for lines in rendered] + [code(helpers[n]) for n in used], modules)
     wanted = [*fn.imports, *(m for m in called if m not in fn.imports)]
@@ -235,6 +237,11 @@ def emit(
         # Helpers are the same text every time: each is formatted once per process.
         parts = [_formatted_helper(helpers[name]) for name in used]
         text += "\n\n# Helpers, copied from codegen's templates/.\n\n\n" + "\n\n".join(parts)
+    # Each function runs on NumPy, and on PyTorch tensors too (_any_array_library);
+    # Dask and CuPy arrays go through NumPy's own dispatch.
+    names = [f[0] for f in functions]
+    text += "\n\n# Every function above also takes Dask, CuPy and PyTorch arrays (_any_array_library).\n"
+    text += "".join(f"{name} = _any_array_library({name})\n" for name in names)
     return seal(text)
 
 
@@ -410,9 +417,10 @@ def _shorten(text: str) -> str:
     return text if len(text) <= _COMMENT_WIDTH else text[: _COMMENT_WIDTH - 3] + "..."
 
 
-def _helpers_used(bodies: list[Body], helpers: Mapping[str, cst.FunctionDef]) -> list[str]:
-    """Helper names the bodies call, with the helpers those call, in runtime.py order."""
-    pending = set()
+def _helpers_used(bodies: list[Body], helpers: Mapping[str, cst.FunctionDef], also=()) -> list[str]:
+    """Helper names the bodies call (and `also`), with the helpers those call, in
+    runtime.py order."""
+    pending = {name for name in also if name in helpers}
     for body in bodies:
         for node in walk((*body.forward, *body.reverse)):
             pending |= node_reads(node)

@@ -4,7 +4,7 @@
 # wrt: w,b
 # source sha256: 757a1601b34db6e7a2bf620c606f5172cf9c0aa115cae8b3c57aff81ac24185f
 # inputs sha256: 9974c80bcebe516fff7e7276b4a5a7a46638097300b898f49184f7300f75f679
-# module sha256: 6730349e95f3d447d4124952cac6ea40d1383f7c19f5680c90a28a3ac5ddc9d2
+# module sha256: 6056383505e028015f9d92d7c6a86b1c9613d0cbfdf29418d5afc13bb88f8a53
 """Reverse-mode gradient of `loss` from generated_examples/helpers.py, with respect to w, b."""
 
 import numpy as np
@@ -149,3 +149,104 @@ def _stand_in(value):
     if isinstance(value, (list, tuple)):
         return type(value)(_stand_in(v) for v in value)
     return np.broadcast_to(0.0, np.shape(value))
+
+
+def _any_array_library(function):
+    """`function` for NumPy, and for PyTorch tensors through torch's NumPy."""
+
+    plain = frozenset(
+        {float, int, bool, np.ndarray, np.float64}
+    )  # the common case, checked first
+
+    def call(*args, **kwargs):
+        for value in args:
+            if type(value) not in plain:
+                if _holds_torch(args) or _holds_torch(kwargs.values()):
+                    return _on_torch(function, args, kwargs)
+                break
+        else:
+            if kwargs and _holds_torch(kwargs.values()):
+                return _on_torch(function, args, kwargs)
+        return function(*args, **kwargs)
+
+    call.__name__, call.__qualname__, call.__doc__ = (
+        function.__name__,
+        function.__qualname__,
+        function.__doc__,
+    )
+    call.__wrapped__ = function
+    return call
+
+
+def _holds_torch(values):
+    """Whether any value (in lists, tuples and dicts too) is a torch.Tensor."""
+    for v in values:
+        kind = type(v)
+        if kind.__module__.startswith("torch") and kind.__name__ == "Tensor":
+            return True
+        if kind in (list, tuple, dict) or isinstance(v, (list, tuple, dict)):
+            if _holds_torch(v.values() if isinstance(v, dict) else v):
+                return True
+    return False
+
+
+def _on_torch(function, args, kwargs):
+    """Run `function`'s code with np = torch._numpy on the tensors, and give back
+    tensors: the module's functions are made again once, over a copy of its
+    namespace in which `np` is torch's NumPy."""
+    import torch._numpy as tnp
+
+    module = function.__globals__
+    rebound = module.get("_torch_namespace")
+    if rebound is None:
+        rebound = dict(module, np=tnp)
+        for name, value in module.items():
+            if type(value) is type(_on_torch) and value.__globals__ is module:
+                rebound[name] = type(value)(
+                    value.__code__, rebound, name, value.__defaults__, value.__closure__
+                )
+            elif isinstance(
+                value, (np.generic, np.ndarray)
+            ):  # the module's constants, NumPy's values
+                rebound[name] = _as_torch_numpy(value, tnp)
+        module["_torch_namespace"] = rebound
+    again = type(function)(
+        function.__code__,
+        rebound,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    return _as_tensors(result, tnp)
+
+
+def _as_torch_numpy(value, tnp):
+    """Tensors wrapped as torch._numpy arrays (no copy), in value's structure."""
+    if isinstance(value, dict):
+        return {k: _as_torch_numpy(v, tnp) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_torch_numpy(v, tnp) for v in value)
+    if type(value).__name__ == "Tensor" and type(value).__module__.startswith("torch"):
+        return tnp.asarray(value)
+    if isinstance(value, np.generic):  # a NumPy number: a Python one
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return tnp.asarray(value)
+    return value
+
+
+def _as_tensors(value, tnp):
+    """torch._numpy arrays as the tensors they wrap, in value's structure."""
+    if isinstance(value, dict):
+        return {k: _as_tensors(v, tnp) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_tensors(v, tnp) for v in value)
+    if isinstance(value, tnp.ndarray):
+        return value.tensor
+    return value
+
+
+# Every function above also takes Dask, CuPy and PyTorch arrays (_any_array_library).
+value_and_grad_loss = _any_array_library(value_and_grad_loss)
+grad_loss = _any_array_library(grad_loss)

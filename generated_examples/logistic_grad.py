@@ -4,7 +4,7 @@
 # wrt: beta0,beta1
 # source sha256: daa523f3ca169940c5c5d569bdf86ed5677c0877f761bcf42bd781a1e7b220ee
 # inputs sha256: d8c2debf14dd686d47b5b9698c3b98384ad97a06f1f94d2893dccbf0909bcab0
-# module sha256: 479dc4e8f65301c093d30db749bb98d54f7082fcabbae1ac326f2ad4c68fc749
+# module sha256: c025ecaccecd39e5969698393d157e2d8a59b4829926c81eca592de0a606e444
 """Reverse-mode gradient of `loss` from generated_examples/logistic.py, with respect to beta0, beta1."""
 
 import numpy as np
@@ -108,3 +108,104 @@ def _stand_in(value):
     if isinstance(value, (list, tuple)):
         return type(value)(_stand_in(v) for v in value)
     return np.broadcast_to(0.0, np.shape(value))
+
+
+def _any_array_library(function):
+    """`function` for NumPy, and for PyTorch tensors through torch's NumPy."""
+
+    plain = frozenset(
+        {float, int, bool, np.ndarray, np.float64}
+    )  # the common case, checked first
+
+    def call(*args, **kwargs):
+        for value in args:
+            if type(value) not in plain:
+                if _holds_torch(args) or _holds_torch(kwargs.values()):
+                    return _on_torch(function, args, kwargs)
+                break
+        else:
+            if kwargs and _holds_torch(kwargs.values()):
+                return _on_torch(function, args, kwargs)
+        return function(*args, **kwargs)
+
+    call.__name__, call.__qualname__, call.__doc__ = (
+        function.__name__,
+        function.__qualname__,
+        function.__doc__,
+    )
+    call.__wrapped__ = function
+    return call
+
+
+def _holds_torch(values):
+    """Whether any value (in lists, tuples and dicts too) is a torch.Tensor."""
+    for v in values:
+        kind = type(v)
+        if kind.__module__.startswith("torch") and kind.__name__ == "Tensor":
+            return True
+        if kind in (list, tuple, dict) or isinstance(v, (list, tuple, dict)):
+            if _holds_torch(v.values() if isinstance(v, dict) else v):
+                return True
+    return False
+
+
+def _on_torch(function, args, kwargs):
+    """Run `function`'s code with np = torch._numpy on the tensors, and give back
+    tensors: the module's functions are made again once, over a copy of its
+    namespace in which `np` is torch's NumPy."""
+    import torch._numpy as tnp
+
+    module = function.__globals__
+    rebound = module.get("_torch_namespace")
+    if rebound is None:
+        rebound = dict(module, np=tnp)
+        for name, value in module.items():
+            if type(value) is type(_on_torch) and value.__globals__ is module:
+                rebound[name] = type(value)(
+                    value.__code__, rebound, name, value.__defaults__, value.__closure__
+                )
+            elif isinstance(
+                value, (np.generic, np.ndarray)
+            ):  # the module's constants, NumPy's values
+                rebound[name] = _as_torch_numpy(value, tnp)
+        module["_torch_namespace"] = rebound
+    again = type(function)(
+        function.__code__,
+        rebound,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    return _as_tensors(result, tnp)
+
+
+def _as_torch_numpy(value, tnp):
+    """Tensors wrapped as torch._numpy arrays (no copy), in value's structure."""
+    if isinstance(value, dict):
+        return {k: _as_torch_numpy(v, tnp) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_torch_numpy(v, tnp) for v in value)
+    if type(value).__name__ == "Tensor" and type(value).__module__.startswith("torch"):
+        return tnp.asarray(value)
+    if isinstance(value, np.generic):  # a NumPy number: a Python one
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return tnp.asarray(value)
+    return value
+
+
+def _as_tensors(value, tnp):
+    """torch._numpy arrays as the tensors they wrap, in value's structure."""
+    if isinstance(value, dict):
+        return {k: _as_tensors(v, tnp) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_tensors(v, tnp) for v in value)
+    if isinstance(value, tnp.ndarray):
+        return value.tensor
+    return value
+
+
+# Every function above also takes Dask, CuPy and PyTorch arrays (_any_array_library).
+value_and_grad_loss = _any_array_library(value_and_grad_loss)
+grad_loss = _any_array_library(grad_loss)

@@ -5,7 +5,7 @@
 # source sha256: 66317578d9764ea634234074e625103a63fa902a9694eb413b61b0a0c4ab8e3c
 # inputs sha256: 04ca3a8ce0e97ac99028ace704e0b804ec186a75996e7fdc40affce73a1fc1ca
 # kept for the reverse sweep: 3 values per iteration of the loop at line 8
-# module sha256: f73292bb19ad49a901385baa3405cfe6f2c15dc231c1be5f3c39620eeacd94f8
+# module sha256: a50a2ef61ca84ec8b1785bb4ea87544587d34d4887c3e4599bcf6320a186ff6f
 """Reverse-mode gradient of `loss` from generated_examples/recurrence.py, with respect to x, a."""
 
 import math
@@ -59,3 +59,107 @@ def grad_loss(x, a, steps=1000):
         d_a = d_a + d_x * t3
         d_x = d_x * (a * t1 + t1 - x * t3)
     return d_x, d_a
+
+
+# Helpers, copied from codegen's templates/.
+
+
+def _any_array_library(function):
+    """`function` for NumPy, and for PyTorch tensors through torch's NumPy."""
+
+    plain = frozenset(
+        {float, int, bool, np.ndarray, np.float64}
+    )  # the common case, checked first
+
+    def call(*args, **kwargs):
+        for value in args:
+            if type(value) not in plain:
+                if _holds_torch(args) or _holds_torch(kwargs.values()):
+                    return _on_torch(function, args, kwargs)
+                break
+        else:
+            if kwargs and _holds_torch(kwargs.values()):
+                return _on_torch(function, args, kwargs)
+        return function(*args, **kwargs)
+
+    call.__name__, call.__qualname__, call.__doc__ = (
+        function.__name__,
+        function.__qualname__,
+        function.__doc__,
+    )
+    call.__wrapped__ = function
+    return call
+
+
+def _holds_torch(values):
+    """Whether any value (in lists, tuples and dicts too) is a torch.Tensor."""
+    for v in values:
+        kind = type(v)
+        if kind.__module__.startswith("torch") and kind.__name__ == "Tensor":
+            return True
+        if kind in (list, tuple, dict) or isinstance(v, (list, tuple, dict)):
+            if _holds_torch(v.values() if isinstance(v, dict) else v):
+                return True
+    return False
+
+
+def _on_torch(function, args, kwargs):
+    """Run `function`'s code with np = torch._numpy on the tensors, and give back
+    tensors: the module's functions are made again once, over a copy of its
+    namespace in which `np` is torch's NumPy."""
+    import torch._numpy as tnp
+
+    module = function.__globals__
+    rebound = module.get("_torch_namespace")
+    if rebound is None:
+        rebound = dict(module, np=tnp)
+        for name, value in module.items():
+            if type(value) is type(_on_torch) and value.__globals__ is module:
+                rebound[name] = type(value)(
+                    value.__code__, rebound, name, value.__defaults__, value.__closure__
+                )
+            elif isinstance(
+                value, (np.generic, np.ndarray)
+            ):  # the module's constants, NumPy's values
+                rebound[name] = _as_torch_numpy(value, tnp)
+        module["_torch_namespace"] = rebound
+    again = type(function)(
+        function.__code__,
+        rebound,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    return _as_tensors(result, tnp)
+
+
+def _as_torch_numpy(value, tnp):
+    """Tensors wrapped as torch._numpy arrays (no copy), in value's structure."""
+    if isinstance(value, dict):
+        return {k: _as_torch_numpy(v, tnp) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_torch_numpy(v, tnp) for v in value)
+    if type(value).__name__ == "Tensor" and type(value).__module__.startswith("torch"):
+        return tnp.asarray(value)
+    if isinstance(value, np.generic):  # a NumPy number: a Python one
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return tnp.asarray(value)
+    return value
+
+
+def _as_tensors(value, tnp):
+    """torch._numpy arrays as the tensors they wrap, in value's structure."""
+    if isinstance(value, dict):
+        return {k: _as_tensors(v, tnp) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_tensors(v, tnp) for v in value)
+    if isinstance(value, tnp.ndarray):
+        return value.tensor
+    return value
+
+
+# Every function above also takes Dask, CuPy and PyTorch arrays (_any_array_library).
+value_and_grad_loss = _any_array_library(value_and_grad_loss)
+grad_loss = _any_array_library(grad_loss)

@@ -4,7 +4,7 @@
 # wrt: x
 # source sha256: 49b06927e3d7ac7c0b2567d04bea033c52f9cfd244fa5f9ff7e30db6ae4170cc
 # inputs sha256: f895a5ac18a27085d408f3a0f5334ae8d158f132448ef1be381330fdfe82199b
-# module sha256: 5c1fc1d893f5d8e4ab9dadc8dcc04c1641c61fe65c80bc7fe56e5d245b566b49
+# module sha256: 9e76c7e38f2abf78c86e545db06fc0ae2f423fa346ce80faec6f8cc95d4cee3e
 """Reverse-mode gradient of `rosenbrock` from generated_examples/rosenbrock.py, with respect to x."""
 
 import numpy as np
@@ -88,11 +88,119 @@ def _fill(d, x):
     return np.full(np.shape(x), d)
 
 
+def _plain(*values):
+    """Whether every value is a NumPy array or a Python number (not another array
+    library's array, such as a Dask array, which NumPy's functions dispatch to but
+    which cannot be written into in place)."""
+    return all(
+        isinstance(v, np.ndarray) or not hasattr(v, "__array_function__")
+        for v in values
+    )
+
+
+def _any_array_library(function):
+    """`function` for NumPy, and for PyTorch tensors through torch's NumPy."""
+
+    plain = frozenset(
+        {float, int, bool, np.ndarray, np.float64}
+    )  # the common case, checked first
+
+    def call(*args, **kwargs):
+        for value in args:
+            if type(value) not in plain:
+                if _holds_torch(args) or _holds_torch(kwargs.values()):
+                    return _on_torch(function, args, kwargs)
+                break
+        else:
+            if kwargs and _holds_torch(kwargs.values()):
+                return _on_torch(function, args, kwargs)
+        return function(*args, **kwargs)
+
+    call.__name__, call.__qualname__, call.__doc__ = (
+        function.__name__,
+        function.__qualname__,
+        function.__doc__,
+    )
+    call.__wrapped__ = function
+    return call
+
+
+def _holds_torch(values):
+    """Whether any value (in lists, tuples and dicts too) is a torch.Tensor."""
+    for v in values:
+        kind = type(v)
+        if kind.__module__.startswith("torch") and kind.__name__ == "Tensor":
+            return True
+        if kind in (list, tuple, dict) or isinstance(v, (list, tuple, dict)):
+            if _holds_torch(v.values() if isinstance(v, dict) else v):
+                return True
+    return False
+
+
+def _on_torch(function, args, kwargs):
+    """Run `function`'s code with np = torch._numpy on the tensors, and give back
+    tensors: the module's functions are made again once, over a copy of its
+    namespace in which `np` is torch's NumPy."""
+    import torch._numpy as tnp
+
+    module = function.__globals__
+    rebound = module.get("_torch_namespace")
+    if rebound is None:
+        rebound = dict(module, np=tnp)
+        for name, value in module.items():
+            if type(value) is type(_on_torch) and value.__globals__ is module:
+                rebound[name] = type(value)(
+                    value.__code__, rebound, name, value.__defaults__, value.__closure__
+                )
+            elif isinstance(
+                value, (np.generic, np.ndarray)
+            ):  # the module's constants, NumPy's values
+                rebound[name] = _as_torch_numpy(value, tnp)
+        module["_torch_namespace"] = rebound
+    again = type(function)(
+        function.__code__,
+        rebound,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    return _as_tensors(result, tnp)
+
+
+def _as_torch_numpy(value, tnp):
+    """Tensors wrapped as torch._numpy arrays (no copy), in value's structure."""
+    if isinstance(value, dict):
+        return {k: _as_torch_numpy(v, tnp) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_torch_numpy(v, tnp) for v in value)
+    if type(value).__name__ == "Tensor" and type(value).__module__.startswith("torch"):
+        return tnp.asarray(value)
+    if isinstance(value, np.generic):  # a NumPy number: a Python one
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return tnp.asarray(value)
+    return value
+
+
+def _as_tensors(value, tnp):
+    """torch._numpy arrays as the tensors they wrap, in value's structure."""
+    if isinstance(value, dict):
+        return {k: _as_tensors(v, tnp) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_tensors(v, tnp) for v in value)
+    if isinstance(value, tnp.ndarray):
+        return value.tensor
+    return value
+
+
 def _index_add(d, c, x, index):
     """d plus the adjoint of x from c, the adjoint of x[index], added into d itself:
     codegen passes only a d that nothing else holds (a slice's adjoint accumulates
     in one buffer, not in a new array of zeros per slice). A d that is not yet an
     array of x's shape becomes one first."""
+    if not _plain(d, c, x):  # another array library's arrays (Dask): no writes in place
+        return d + _index_adjoint(c, x, index)
     if not (
         isinstance(d, np.ndarray)
         and d.shape == np.shape(x)
@@ -113,8 +221,9 @@ def _index_add(d, c, x, index):
 
 def _index_adjoint(d, x, index):
     """Zeros shaped like x, with d added where x[index] took its elements (with
-    np.add.at for integer arrays, so an element taken twice gets both)."""
-    out = np.zeros(np.shape(x))
+    np.add.at for integer arrays, so an element taken twice gets both). For another
+    array library's arrays (Dask's), zeros of that library (NumPy's dispatch)."""
+    out = np.zeros(np.shape(x)) if _plain(d, x) else np.zeros_like(x, dtype=np.float64)
     parts = index if isinstance(index, tuple) else (index,)
     if all(
         p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer))
@@ -124,3 +233,8 @@ def _index_adjoint(d, x, index):
     else:
         np.add.at(out, index, d)
     return out
+
+
+# Every function above also takes Dask, CuPy and PyTorch arrays (_any_array_library).
+value_and_grad_rosenbrock = _any_array_library(value_and_grad_rosenbrock)
+grad_rosenbrock = _any_array_library(grad_rosenbrock)

@@ -336,6 +336,8 @@ def _index_add(d, c, x, index):
     codegen passes only a d that nothing else holds (a slice's adjoint accumulates
     in one buffer, not in a new array of zeros per slice). A d that is not yet an
     array of x's shape becomes one first."""
+    if not _plain(d, c, x):  # another array library's arrays (Dask): no writes in place
+        return d + _index_adjoint(c, x, index)
     if not (isinstance(d, np.ndarray) and d.shape == np.shape(x) and d.dtype == np.float64 and d.flags.writeable):
         d = np.array(np.broadcast_to(d, np.shape(x)), dtype=np.float64)
     parts = index if isinstance(index, tuple) else (index,)
@@ -348,8 +350,9 @@ def _index_add(d, c, x, index):
 
 def _index_adjoint(d, x, index):
     """Zeros shaped like x, with d added where x[index] took its elements (with
-    np.add.at for integer arrays, so an element taken twice gets both)."""
-    out = np.zeros(np.shape(x))
+    np.add.at for integer arrays, so an element taken twice gets both). For another
+    array library's arrays (Dask's), zeros of that library (NumPy's dispatch)."""
+    out = np.zeros(np.shape(x)) if _plain(d, x) else np.zeros_like(x, dtype=np.float64)
     parts = index if isinstance(index, tuple) else (index,)
     if all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) for p in parts):
         out[index] = d  # a basic index takes each element at most once

@@ -3,6 +3,7 @@ over forward mode, against central differences of the reverse module's gradient
 and against autograd's `hessian_vector_product` and `hessian`, on the losses the
 issue names (logistic regression, the MLP, Rosenbrock, a loop) and more."""
 
+import inspect
 import textwrap
 
 import numpy as np
@@ -91,7 +92,7 @@ def test_hvp_against_gradient_differences_and_autograd(name, body, kwargs, wrt):
     source = "import numpy as np\nfrom scipy import special\n\n\n" + body
     module, text = _module(source, wrt)
     vs = {w: r(*np.shape(kwargs[w])) if np.ndim(kwargs[w]) else float(r()) for w in wrt}
-    names = module.hvp_f.__code__.co_varnames[: module.hvp_f.__code__.co_argcount + module.hvp_f.__code__.co_kwonlyargcount]
+    names = list(inspect.signature(module.hvp_f).parameters)
     given = dict(zip([n for n in names if n.startswith("v_")], vs.values()))
     ours = module.hvp_f(**kwargs, **given)
     ours = (ours,) if len(wrt) == 1 else ours
