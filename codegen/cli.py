@@ -550,7 +550,7 @@ def _graph(args) -> int:
 
 
 def _verify(args) -> int:
-    from .verify import check_gradient, check_hvp, check_jvp
+    from .verify import check_gradient, check_hvp, check_jvp, foreign, on_library_of, to_numpy
 
     path, function = _split(args.target)
     wrt = _wrt(args.wrt, path)
@@ -582,6 +582,17 @@ def _verify(args) -> int:
     # against central differences of the module's gradient.
     options = dict(directions=args.directions, tolerance=args.tolerance, seed=args.seed)
     f = _function(user, function, path)
+    library = foreign(kwargs)
+    if library is not None:
+        # The generated module runs on the user's arrays; the function itself (NumPy
+        # code) and the finite differences on NumPy copies of them.
+        originals, kwargs = kwargs, to_numpy(kwargs)
+        generated = types.SimpleNamespace(**{
+            name: on_library_of(value, originals)
+            for name, value in vars(generated).items() if callable(value) and not name.startswith("_")
+        })
+        print(f"inputs: {library} arrays (the generated module ran on them; {function} and the finite "
+              "differences on NumPy copies)")
     value_and_grad = getattr(generated, f"value_and_grad_{function}", None)
     grad = getattr(generated, f"grad_{function}", None)
     jvp = getattr(generated, f"jvp_{function}", None)

@@ -327,3 +327,81 @@ def check_hvp(
         worst = max(worst, best)
     report.errors["hvp"] = worst
     return report
+
+
+# -- inputs of other array libraries (issue 17) -------------------------------------------
+
+
+def foreign(value) -> str | None:
+    """The library of the first array in `value` (a tree) that is not NumPy's:
+    "torch", "dask", "cupy", ..., or None."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return next((kind for kind in map(foreign, value) if kind), None)
+    if isinstance(value, (np.ndarray, np.generic, float, int, bool)) or value is None:
+        return None
+    module = type(value).__module__.split(".")[0]
+    return module if hasattr(value, "__array__") or hasattr(value, "__array_function__") else None
+
+
+def to_numpy(value):
+    """`value` (a tree) with every array of another library as a NumPy array:
+    tensors through .detach().cpu().numpy(), Dask arrays computed, CuPy's copied."""
+    if isinstance(value, dict):
+        return {k: to_numpy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(to_numpy(v) for v in value)
+    if foreign(value) is None:
+        return value
+    if hasattr(value, "detach"):  # torch
+        value = value.detach().cpu()
+    if hasattr(value, "compute"):  # dask
+        value = value.compute()
+    if hasattr(value, "get") and type(value).__module__.startswith("cupy"):
+        value = value.get()
+    array = np.asarray(value)
+    return float(array) if array.ndim == 0 and array.dtype.kind == "f" else array  # a 0-d tensor: a number
+
+
+def like(value, original):
+    """NumPy's `value` (a tree) as arrays of `original`'s library, where original's
+    leaves are not NumPy's: a tensor of its dtype and device, a Dask array of its
+    chunks."""
+    if isinstance(original, dict):
+        return {k: like(value[k], original[k]) for k in original}
+    if isinstance(original, (list, tuple)) and not hasattr(original, "_fields"):
+        return type(original)(like(v, o) for v, o in zip(value, original))
+    kind = foreign(original)
+    if kind == "torch":
+        import torch
+
+        return torch.as_tensor(np.asarray(value), dtype=original.dtype, device=original.device)
+    if kind == "dask":
+        import dask.array as da
+
+        return da.from_array(np.asarray(value), chunks=original.chunks)
+    if kind == "cupy":
+        import cupy
+
+        return cupy.asarray(value)
+    return value
+
+
+def on_library_of(function: Callable, originals: Mapping) -> Callable:
+    """`function` (a generated one) called on arrays of the libraries `originals`
+    holds, whatever arrays it is given, its results made NumPy's: so that the checks
+    above, which perturb NumPy copies, run the generated code on the user's arrays."""
+
+    import functools
+    import inspect
+
+    signature = inspect.signature(function)
+
+    @functools.wraps(function)  # the checks read its signature (a JVP's tangent names)
+    def call(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        moved = {k: like(v, originals[k]) if k in originals else v for k, v in bound.arguments.items()}
+        return to_numpy(function(**moved))
+
+    return call

@@ -5,7 +5,7 @@
 # source sha256: b29a2dc91864cb2890c73d090d320be56a50ecf8442e4bb0b265d21220a8651f
 # inputs sha256: 62ae01276cad920f320d8b6f69f7bbf7f036cd6e726a2a6a46384306ca6920cf
 # kept for the reverse sweep: 6 values per iteration of the loop at line 12
-# module sha256: 1e97a442cf17741b599e90e31bd01951b7aa15661aea51b8e727dd5859ff0dd6
+# module sha256: feebb4ae7d1d8267e19ab8480a04938e7fa74aeb189da7fa585c0b561c3b4518
 """Reverse-mode gradient of `loss` from generated_examples/fixed_point.py, with respect to theta, b."""
 
 import numpy as np
@@ -287,7 +287,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

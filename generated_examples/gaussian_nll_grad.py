@@ -4,7 +4,7 @@
 # wrt: mu,log_sigma
 # source sha256: 8fb6b9ce8983af85aed7c1408d962844c18ffe66bb097ca453310cdbf3ff28a9
 # inputs sha256: 70fd9d7f1245994785bf7c9f4a8bdcdaaacea1b75fe8cb011308c8b7fa5d283f
-# module sha256: 47677d9cf12f8c805e4c9aa76a710f258f3d9fa785397368a76337ccf9e883ec
+# module sha256: 66fa1d62699e301b5abbf6e5ecc6ac6af5a698aada2518b6f7aebdfa19586f40
 """Reverse-mode gradient of `nll` from generated_examples/gaussian_nll.py, with respect to mu, log_sigma."""
 
 import numpy as np
@@ -224,7 +224,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

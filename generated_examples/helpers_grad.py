@@ -4,7 +4,7 @@
 # wrt: w,b
 # source sha256: 757a1601b34db6e7a2bf620c606f5172cf9c0aa115cae8b3c57aff81ac24185f
 # inputs sha256: 9974c80bcebe516fff7e7276b4a5a7a46638097300b898f49184f7300f75f679
-# module sha256: 6056383505e028015f9d92d7c6a86b1c9613d0cbfdf29418d5afc13bb88f8a53
+# module sha256: f202763a9e645ce2892b813e88d6a03e5d517b03600a1e3c2a42007246255bb2
 """Reverse-mode gradient of `loss` from generated_examples/helpers.py, with respect to w, b."""
 
 import numpy as np
@@ -217,7 +217,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

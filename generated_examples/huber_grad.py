@@ -5,7 +5,7 @@
 # source sha256: 5d505b4a2f24919751261bc8fa9c59c9cfde3b24a80aafbd846a58182b190a7a
 # inputs sha256: fcd12937d54f6d0a2ad5d52faac782e579d9cb553f2901312e26b4c0829c5549
 # kept for the reverse sweep: 9 values per iteration of the loop at line 17
-# module sha256: 67f7dd91e3c825f418d8fb8ac0a8f47d4fb77aed6a7c666df98b775b32410d83
+# module sha256: 87e29ef66323a5921381a90971760803984c263fc65ca328e2d9349b81544498
 """Reverse-mode gradient of `loss` from generated_examples/huber.py, with respect to w."""
 
 import numpy as np
@@ -292,7 +292,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

@@ -4,7 +4,7 @@
 # wrt: beta0,beta1
 # source sha256: daa523f3ca169940c5c5d569bdf86ed5677c0877f761bcf42bd781a1e7b220ee
 # inputs sha256: d8c2debf14dd686d47b5b9698c3b98384ad97a06f1f94d2893dccbf0909bcab0
-# module sha256: c025ecaccecd39e5969698393d157e2d8a59b4829926c81eca592de0a606e444
+# module sha256: 9e0e6097a56e93b2e841cb89dc1ed25d821066da9ab7ec4f23a83a449663a1d6
 """Reverse-mode gradient of `loss` from generated_examples/logistic.py, with respect to beta0, beta1."""
 
 import numpy as np
@@ -176,7 +176,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

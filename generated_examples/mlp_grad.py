@@ -4,7 +4,7 @@
 # wrt: W1,b1,W2,b2
 # source sha256: 0d5a39f6e6c5eb8b289abb0529b4a5325f71d1fd9a197c9de653278ecda2ab01
 # inputs sha256: 67d2eca0aae3d03a2edd3c6669ab1a0a3a7bc236779e73488991e037508a8a66
-# module sha256: c73b78864a95a2742784614b5fc6b68d9d605df5c6aa0b68b411a5ab98567e89
+# module sha256: 10b4cd646dd2e5285e8578d6123c71f3f407a94f0ac419cd70edc68092b997f9
 """Reverse-mode gradient of `loss` from generated_examples/mlp.py, with respect to W1, b1, W2, b2."""
 
 import numpy as np
@@ -294,7 +294,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

@@ -4,7 +4,7 @@
 # wrt: params
 # source sha256: 0bab0ff20c5d74c2a8d7d880158986b463cffbec941dcdef2e484eefc3acb6ba
 # inputs sha256: b8ed7bb031f8766565d942557293c0c246f6f299459b02eb6e51e0f4209d9bb7
-# module sha256: eee778252f7bb1bdd20a3171dadf00f4088e3c09815dc3b2886c81ff92bb043d
+# module sha256: 03856d506918ed932b69d10e41e6444e64328449654bdfbb3d997d674ea82fea
 """Reverse-mode gradient of `loss` from generated_examples/mlp_params.py, with respect to params."""
 
 import numpy as np
@@ -320,7 +320,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

@@ -5,7 +5,7 @@
 # source sha256: 66317578d9764ea634234074e625103a63fa902a9694eb413b61b0a0c4ab8e3c
 # inputs sha256: 04ca3a8ce0e97ac99028ace704e0b804ec186a75996e7fdc40affce73a1fc1ca
 # kept for the reverse sweep: 3 values per iteration of the loop at line 8
-# module sha256: a50a2ef61ca84ec8b1785bb4ea87544587d34d4887c3e4599bcf6320a186ff6f
+# module sha256: 0e0cbf62fed93ddb807d8ef7d4d72d4f89ee105a69087849b8c2e03a9ea70749
 """Reverse-mode gradient of `loss` from generated_examples/recurrence.py, with respect to x, a."""
 
 import math
@@ -130,7 +130,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

@@ -4,7 +4,7 @@
 # wrt: w
 # source sha256: f2112293c23c1f397eddaf27f3320476ae64aa9386f33278b4ade35619cc10d0
 # inputs sha256: 113793033d036b3327fe68ad91a117ff9ad5f8eb3ea2d1c2c438555f1f8f3f00
-# module sha256: ceda9c64ca48c83b24a4b7363a8b34368277e5f18480d05bc64eee440efe6fb4
+# module sha256: 1352a7b8254e91332927fb9d04e29ca37bf149247982fe3dde430637924b0685
 """Reverse-mode gradient of `loss` from generated_examples/ridge.py, with respect to w."""
 
 import numpy as np
@@ -234,7 +234,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

@@ -4,7 +4,7 @@
 # wrt: x
 # source sha256: 49b06927e3d7ac7c0b2567d04bea033c52f9cfd244fa5f9ff7e30db6ae4170cc
 # inputs sha256: f895a5ac18a27085d408f3a0f5334ae8d158f132448ef1be381330fdfe82199b
-# module sha256: 9e76c7e38f2abf78c86e545db06fc0ae2f423fa346ce80faec6f8cc95d4cee3e
+# module sha256: 74c30fdb40d89d30f2ce56d47269170dc7bf242bb724d593920d71ef93052690
 """Reverse-mode gradient of `rosenbrock` from generated_examples/rosenbrock.py, with respect to x."""
 
 import numpy as np
@@ -164,7 +164,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

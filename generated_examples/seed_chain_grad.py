@@ -4,7 +4,7 @@
 # wrt: W
 # source sha256: e7a197d5abea22d7ee85ed25261adb117953e60f74b50b2afb587e981e47d317
 # inputs sha256: 9ff19bf8652bc728307cabd8f5e18ba18ac365a1d5121dfc096f56643f61e916
-# module sha256: 00ee5cf599ae190a60000e4137914e5d749c43bb12e92a57e184dc557aa6122e
+# module sha256: 2112cd0e250969ff2f59acd199b546151a4e7910b1bed8a8b2bb7a0c175755c2
 """Reverse-mode gradient of `loss` from generated_examples/seed_chain.py, with respect to W."""
 
 import numpy as np
@@ -130,7 +130,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

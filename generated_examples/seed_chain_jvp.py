@@ -5,7 +5,7 @@
 # mode: forward
 # source sha256: e7a197d5abea22d7ee85ed25261adb117953e60f74b50b2afb587e981e47d317
 # inputs sha256: 9ff19bf8652bc728307cabd8f5e18ba18ac365a1d5121dfc096f56643f61e916
-# module sha256: 51212ee180de92179113da7606dfe38b02b1d4ab0ee1046da939afdfcc353598
+# module sha256: a0940ade643293c7820313f74a4bdb4a9a38e43a4802de0306fbf0b07effe37a
 """Forward-mode derivative (JVP) of `loss` from generated_examples/seed_chain.py, with respect to W."""
 
 import numpy as np
@@ -124,7 +124,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

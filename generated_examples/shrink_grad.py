@@ -5,7 +5,7 @@
 # source sha256: a01ec96cdf24b3c0b54c951a9dc91151fde42e766622f9ce6f822aa8779566b8
 # inputs sha256: a97d282cca07d673fc36cccd8254c796bdad1bdc9b14485a2b93a8cbc9ea274e
 # kept for the reverse sweep: 2 values per iteration of the loop at line 9
-# module sha256: 22887b29d7edfa8835b6d452b78ca7e73f2d5ffde1425d84e04e983332a33a35
+# module sha256: bc1d86880ce4ab7f838e2dbfc5e0567239fa2ea96334fd9cc6ad9b2d481d22af
 """Reverse-mode gradient of `loss` from generated_examples/shrink.py, with respect to x, r."""
 
 import numpy as np
@@ -147,7 +147,16 @@ def _on_torch(function, args, kwargs):
         function.__defaults__,
         function.__closure__,
     )
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (
+        AttributeError,
+        NotImplementedError,
+    ) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 

@@ -305,7 +305,13 @@ def _on_torch(function, args, kwargs):
                 rebound[name] = _as_torch_numpy(value, tnp)
         module["_torch_namespace"] = rebound
     again = type(function)(function.__code__, rebound, function.__name__, function.__defaults__, function.__closure__)
-    result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    try:
+        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
+    except (AttributeError, NotImplementedError) as error:  # a NumPy function torch's NumPy lacks
+        raise TypeError(
+            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+        ) from error
     return _as_tensors(result, tnp)
 
 
