@@ -41,6 +41,15 @@ def client():
     cluster.close()
 
 
+def _mapped(value, leaf):
+    """value (a tree) with `leaf` applied to each leaf."""
+    if isinstance(value, dict):
+        return {k: _mapped(v, leaf) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_mapped(v, leaf) for v in value)
+    return leaf(value)
+
+
 def _to_dask(value):
     if isinstance(value, np.ndarray) and value.ndim:
         return da.from_array(value, chunks=(max(1, value.shape[0] // 2),) + value.shape[1:])
@@ -52,21 +61,11 @@ def _to_dask(value):
 
 
 def _to_torch(value):
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(value)
-    if isinstance(value, dict):
-        return {k: _to_torch(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_torch(v) for v in value)
-    return value
+    return _mapped(value, lambda v: torch.from_numpy(v) if isinstance(v, np.ndarray) else v)
 
 
 def _to_numpy(value):
-    if isinstance(value, dict):
-        return {k: _to_numpy(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_numpy(v) for v in value)
-    return value.numpy() if torch is not None and isinstance(value, torch.Tensor) else value
+    return _mapped(value, lambda v: v.cpu().numpy() if torch is not None and isinstance(v, torch.Tensor) else v)
 
 
 def _tensors(value):
@@ -144,20 +143,10 @@ def test_generated_module_on_cupy_equals_numpy(module_path):
         pytest.skip("no CuPy with a CUDA device here (pip install cupy-cuda12x on a GPU machine)")
 
     def convert(value):
-        if isinstance(value, np.ndarray):
-            return cupy.asarray(value)
-        if isinstance(value, dict):
-            return {k: convert(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(convert(v) for v in value)
-        return value
+        return _mapped(value, lambda v: cupy.asarray(v) if isinstance(v, np.ndarray) else v)
 
     def back(value):
-        if isinstance(value, dict):
-            return {k: back(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(back(v) for v in value)
-        return cupy.asnumpy(value) if isinstance(value, cupy.ndarray) else value
+        return _mapped(value, lambda v: cupy.asnumpy(v) if isinstance(v, cupy.ndarray) else v)
 
     expected, got, _ = _call(module_path, convert)
     np.testing.assert_allclose(flatten(back(got))[0], flatten(expected)[0], rtol=1e-10, atol=1e-12)
@@ -170,23 +159,10 @@ def test_generated_module_on_torch_cuda_equals_numpy(module_path):
         pytest.skip("no torch with a CUDA device here")
 
     def convert(value):
-        if isinstance(value, np.ndarray):
-            return torch.from_numpy(value).cuda()
-        if isinstance(value, dict):
-            return {k: convert(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(convert(v) for v in value)
-        return value
-
-    def back(value):
-        if isinstance(value, dict):
-            return {k: back(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(back(v) for v in value)
-        return value.cpu().numpy() if isinstance(value, torch.Tensor) else value
+        return _mapped(value, lambda v: torch.from_numpy(v).cuda() if isinstance(v, np.ndarray) else v)
 
     expected, got, _ = _call(module_path, convert)
-    np.testing.assert_allclose(flatten(back(got))[0], flatten(expected)[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(flatten(_to_numpy(got))[0], flatten(expected)[0], rtol=1e-10, atol=1e-12)
 
 
 def test_a_numpy_call_torch_lacks_is_a_clear_error():
