@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from . import ir
 from .errors import CodegenError
+from .evaluation import summary
 from .expressions import code
 from .lowering import render
 from .rules import Rule
@@ -137,8 +138,6 @@ def build(function: ir.Function, wrt, explanation=None, layout: str = "auto") ->
         row = rows.get(name)
         if row is None:
             return []
-        from .evaluation import summary
-
         out = [f"= {summary(row.value)}"]
         if row.derivative is not None:
             out.append(("d/d· " if explanation.mode == "forward" else "adjoint ") + summary(row.derivative))
@@ -216,8 +215,6 @@ def build(function: ir.Function, wrt, explanation=None, layout: str = "auto") ->
         result_reads = list(ir.vars_of(function.result))
         extra = []
         if explanation is not None:
-            from .evaluation import summary
-
             extra = [f"= {summary(explanation.value)}"]
             if explanation.mode == "forward":
                 extra.append(f"d/d{explanation.seed} {summary(explanation.derivative)}")

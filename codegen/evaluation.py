@@ -89,8 +89,10 @@ class Explanation:
         return ["step", "line", "definition", "local partial", "value", "partial value", carried]
 
     def _result_name(self) -> str:
-        steps = [r for r in self.rows if r.kind == "step"]
-        return steps[-1].name if steps else self.function
+        """What the function returns (the loss, not an aux value after it), as written."""
+        if self.simpleton is not None and self.simpleton.result is not None:
+            return code(ir.node_of(self.simpleton.result))
+        return self.function
 
     def _cells(self) -> list[list[str]]:
         out = []
@@ -370,7 +372,7 @@ def _first_element(name: str, value) -> str:
         return _first_element(f"{name}[{next(iter(value))!r}]", next(iter(value.values())))
     if isinstance(value, (list, tuple)) and value:
         return _first_element(f"{name}[0]", value[0])
-    return name if np.ndim(value) == 0 else f"{name}[{', '.join('0' * np.ndim(value))}]".replace("[00", "[0, 0").replace("00]", "0, 0]")
+    return name if np.ndim(value) == 0 else f"{name}[{', '.join('0' * np.ndim(value))}]"
 
 
 def explain(
@@ -397,10 +399,7 @@ def explain(
     simple, names, _registry, text = explained(source, function, wrt, mode=mode, path=path, rules_dirs=rules_dirs,
                                                include=include)
     arguments = dict(at)
-    params = [p.name for p in simple.params]
-    missing = [p for p in params if p not in arguments and not p.startswith("*")]
-    defaults = {p.name for p in simple.params if getattr(p, "default", None) is not None}
-    missing = [p for p in missing if p not in defaults]
+    missing = [p.name for p in simple.params if p.name not in arguments and p.default is None]
     if missing:
         raise CodegenError(f"explain: no value for {', '.join(missing)}; give every parameter a value in --at", path)
     seed = ""

@@ -376,10 +376,8 @@ def _add_math_twins(rules: dict) -> None:
         if rule is None or ("call", spelled) in rules:
             continue
         widened = replace(rule, keys=rule.keys + (("call", spelled),))
-        for key, value in list(rules.items()):
-            if value is rule:
-                rules[key] = widened
-        rules[("call", spelled)] = widened
+        for key in widened.keys:
+            rules[key] = widened
 
 
 def _fusions(pending, rules) -> tuple[Fusion, ...]:
