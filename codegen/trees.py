@@ -193,8 +193,9 @@ class TreeLowering:
         if not one:
             if sure:
                 raise self.where.error(
-                    node, f"`{code(node)}`: a parameter tree takes one key at a time, not a slice or a tuple "
-                    f"of indices; read each item (`{code(node.value)}[0]`, ...) or loop over it",
+                    node, f"`{code(node)}`: a parameter tree (or a list of arrays, as np.split gives) takes one key "
+                    f"at a time, not a slice or a tuple of indices; read each item (`{code(node.value)}[0]`, ...) "
+                    "or loop over it",
                 )
             return None
         key = self._lower(key_node)
