@@ -166,10 +166,12 @@ def _agrees(grads, reference) -> bool:
     )
 
 
-def bench_loss(name: str, size, rounds: int, budget: float) -> dict:
+def bench_loss(name: str, size, rounds: int, budget: float, only=None) -> dict:
     source = (HERE / "losses" / f"{name}.py").read_text()
     args = inputs(name, size, np.random.default_rng(0))
     methods = methods_for(name, source)
+    if only:
+        methods = {m: f for m, f in methods.items() if m in only or m in ("hand", "loss", "codegen value_and_grad")}
     _, reference = hand.__dict__[name](*args)
     reference = reference if isinstance(reference, tuple) else (reference,)
     result = {"description": DESCRIPTIONS[name], "size": size, "median_ms": {}, "ratio": {}, "rounds": {},
@@ -388,6 +390,7 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", type=float, default=8.0, help="seconds per method and loss, at most")
     parser.add_argument("--json", default=str(HERE / "results.json"))
     parser.add_argument("--only", nargs="*", default=list(SIZES["full"]))
+    parser.add_argument("--methods", nargs="*", help="time only these columns (and hand, loss and codegen value_and_grad, which the table reads)")
     parser.add_argument("--no-generation", action="store_true")
     parser.add_argument("--no-second-order", action="store_true", help="skip the HVP and Jacobian rows")
     parser.add_argument("--generation-only", metavar="JSON", help=argparse.SUPPRESS)
@@ -400,7 +403,7 @@ def main(argv=None) -> int:
 
     report = {"size": args.size, **environment(), "results": {}}
     for name in args.only:
-        report["results"][name] = bench_loss(name, SIZES[args.size][name], args.rounds, args.budget)
+        report["results"][name] = bench_loss(name, SIZES[args.size][name], args.rounds, args.budget, args.methods)
         print(f"{name}: done", file=sys.stderr)
     if not args.no_second_order:
         report["hvp"] = {

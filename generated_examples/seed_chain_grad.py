@@ -4,7 +4,7 @@
 # wrt: W
 # source sha256: e7a197d5abea22d7ee85ed25261adb117953e60f74b50b2afb587e981e47d317
 # inputs sha256: 9ff19bf8652bc728307cabd8f5e18ba18ac365a1d5121dfc096f56643f61e916
-# module sha256: 2112cd0e250969ff2f59acd199b546151a4e7910b1bed8a8b2bb7a0c175755c2
+# module sha256: 30496ff6879dcc1a09e33f84c9e98f6a2db708b12247747c72922dd1ab711aac
 """Reverse-mode gradient of `loss` from generated_examples/seed_chain.py, with respect to W."""
 
 import numpy as np
@@ -65,7 +65,7 @@ def grad_loss(W, X, y):
 
 
 def _any_array_library(function):
-    """`function` for NumPy, and for PyTorch tensors through torch's NumPy."""
+    """`function` for NumPy, and for PyTorch tensors (`_on_torch`)."""
 
     plain = frozenset(
         {float, int, bool, np.ndarray, np.float64}
@@ -104,69 +104,377 @@ def _holds_torch(values):
 
 
 def _on_torch(function, args, kwargs):
-    """Run `function`'s code with np = torch._numpy on the tensors, and give back
-    tensors: the module's functions are made again once, over a copy of its
-    namespace in which `np` is torch's NumPy."""
+    """Run `function`'s code on the tensors with np = `_torch_numpy()`, else (where
+    torch and NumPy part ways) with np = torch._numpy; give back tensors. The
+    module's functions are made again once for each, over a copy of its namespace."""
+    import torch
     import torch._numpy as tnp
 
     module = function.__globals__
-    rebound = module.get("_torch_namespace")
-    if rebound is None:
-        rebound = dict(module, np=tnp)
-        for name, value in module.items():
-            if type(value) is type(_on_torch) and value.__globals__ is module:
-                rebound[name] = type(value)(
-                    value.__code__, rebound, name, value.__defaults__, value.__closure__
-                )
-            elif isinstance(
-                value, (np.generic, np.ndarray)
-            ):  # the module's constants, NumPy's values
-                rebound[name] = _as_torch_numpy(value, tnp)
-        module["_torch_namespace"] = rebound
-    again = type(function)(
-        function.__code__,
-        rebound,
-        function.__name__,
-        function.__defaults__,
-        function.__closure__,
-    )
+    found = module.get("_torch_namespaces")
+    if found is None:
+        torch_numpy = _torch_numpy()
+        found = module["_torch_namespaces"] = {}
+        for key, space in (("torch", torch_numpy), ("torch._numpy", tnp)):
+            rebound = found[key] = dict(module, np=space)
+            for name, value in module.items():
+                if type(value) is type(_on_torch) and value.__globals__ is module:
+                    rebound[name] = type(value)(
+                        value.__code__,
+                        rebound,
+                        name,
+                        value.__defaults__,
+                        value.__closure__,
+                    )
+                elif isinstance(
+                    value, (np.generic, np.ndarray)
+                ):  # the module's constants, NumPy's values
+                    rebound[name] = _torch_values(value, space)
+        found["torch"]["_plain"] = found["torch._numpy"]["_plain"] = (
+            lambda *values: False
+        )  # no NumPy writes in place
+        found["torch._numpy"][
+            "_index_adjoint"
+        ] = _torch_index_adjoint  # torch._numpy writes no x[::-1] = d
+        found["torch"]["_index_add"] = torch_numpy.index_add
+        if (
+            "_tanh_slope" in module
+        ):  # torch's fused kernel: one pass over the arrays, not three
+            found["torch"]["_tanh_slope"] = torch_numpy.tanh_slope
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
     try:
-        result = again(*_as_torch_numpy(args, tnp), **_as_torch_numpy(kwargs, tnp))
-    except (
-        AttributeError,
-        NotImplementedError,
-    ) as error:  # a NumPy function torch's NumPy lacks
-        raise TypeError(
-            f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
-            f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
-        ) from error
-    return _as_tensors(result, tnp)
+        try:
+            space = found["torch"]
+            space["np"].device = next(
+                _leaves_of_kind(args, torch.Tensor), torch.zeros(())
+            ).device
+            again = type(function)(
+                function.__code__,
+                space,
+                function.__name__,
+                function.__defaults__,
+                function.__closure__,
+            )
+            return _torch_values(
+                again(
+                    *_torch_values(args, space["np"]),
+                    **_torch_values(kwargs, space["np"]),
+                ),
+                None,
+            )
+        except (
+            TypeError,
+            ValueError,
+            AttributeError,
+            IndexError,
+            RuntimeError,
+            NotImplementedError,
+        ) as error:
+            found["parted"] = (
+                error  # torch and NumPy part ways here: NumPy's rules, through torch._numpy
+            )
+        space = found["torch._numpy"]
+        again = type(function)(
+            function.__code__,
+            space,
+            function.__name__,
+            function.__defaults__,
+            function.__closure__,
+        )
+        try:
+            result = again(*_torch_values(args, tnp), **_torch_values(kwargs, tnp))
+        except (
+            AttributeError,
+            NotImplementedError,
+        ) as error:  # a NumPy function torch's NumPy lacks
+            raise TypeError(
+                f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
+                f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+            ) from error
+        return _torch_values(result, None)
+    finally:
+        torch.set_default_dtype(default)
 
 
-def _as_torch_numpy(value, tnp):
-    """Tensors wrapped as torch._numpy arrays (no copy), in value's structure."""
+def _leaves_of_kind(value, kind):
+    """The values of type `kind` in value's structure (lists, tuples, dicts), in order."""
+    if isinstance(value, kind):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves_of_kind(v, kind)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves_of_kind(v, kind)
+
+
+def _torch_values(value, space):
+    """value (a tree) with its arrays made `space`'s: tensors and NumPy arrays as
+    torch._numpy arrays (space is torch._numpy) or as tensors (space is
+    `_torch_numpy()`), sharing memory; NumPy numbers as Python numbers. With space
+    None, torch._numpy arrays back to the tensors they wrap."""
     if isinstance(value, dict):
-        return {k: _as_torch_numpy(v, tnp) for k, v in value.items()}
+        return {k: _torch_values(v, space) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_as_torch_numpy(v, tnp) for v in value)
-    if type(value).__name__ == "Tensor" and type(value).__module__.startswith("torch"):
-        return tnp.asarray(value)
-    if isinstance(value, np.generic):  # a NumPy number: a Python one
+        items = [_torch_values(v, space) for v in value]
+        return (
+            items
+            if isinstance(value, list)
+            else (
+                type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+            )
+        )
+    if space is None:
+        return (
+            value.tensor
+            if type(value).__name__ == "ndarray"
+            and type(value).__module__.startswith("torch")
+            else value
+        )
+    if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, np.ndarray):
-        return tnp.asarray(value)
+    if isinstance(value, np.ndarray) or (
+        type(value).__name__ == "Tensor" and type(value).__module__.startswith("torch")
+    ):
+        return space.asarray(value)
     return value
 
 
-def _as_tensors(value, tnp):
-    """torch._numpy arrays as the tensors they wrap, in value's structure."""
-    if isinstance(value, dict):
-        return {k: _as_tensors(v, tnp) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_as_tensors(v, tnp) for v in value)
-    if isinstance(value, tnp.ndarray):
-        return value.tensor
-    return value
+def _torch_index_adjoint(d, x, index):
+    """`_index_adjoint` on torch._numpy's arrays, for any index (a negative step
+    too): zeros like x with d added at the places x[index] took (an element taken
+    twice gets both)."""
+    import torch
+    import torch._numpy as tnp
+
+    places = tnp.arange(tnp.size(x)).reshape(tnp.shape(x))[index].tensor
+    out = torch.zeros(tnp.size(x), dtype=torch.float64)
+    values = tnp.broadcast_to(d, tuple(places.shape)).tensor.to(torch.float64)
+    out.index_add_(0, places.reshape(-1), values.reshape(-1))
+    return tnp.asarray(out.reshape(tnp.shape(x)))
+
+
+def _torch_numpy():
+    """NumPy's names for torch's functions on tensors, as generated code calls them
+    (np.sum(x, axis=1, keepdims=True) is torch.sum(x, dim=1, keepdim=True)); a name
+    not here is torch._numpy's, its arrays unwrapped to tensors. Arguments that are
+    not tensors become tensors on `device` (the first argument tensor's)."""
+    import types
+
+    import torch
+    import torch._numpy as tnp
+
+    class TorchNumPy(types.SimpleNamespace):
+        def __getattr__(self, name):
+            return lookup(name)
+
+    class float64:
+        """np.float64(x): a float64 tensor of x (no value is an instance)."""
+
+        def __new__(cls, x):
+            return torch.as_tensor(x, dtype=torch.float64, device=space.device)
+
+    space = TorchNumPy(device=None)
+    Tensor = torch.Tensor
+
+    def tensor(x):
+        if isinstance(x, Tensor):
+            return x
+        if isinstance(x, (list, tuple)) and any(isinstance(v, Tensor) for v in x):
+            return torch.stack([tensor(v) for v in x])
+        return torch.as_tensor(x, device=space.device)
+
+    def unwrap(value):
+        if isinstance(value, tnp.ndarray):
+            return value.tensor
+        if isinstance(value, (list, tuple)):
+            return type(value)(unwrap(v) for v in value)
+        return value
+
+    class Fallback:
+        """torch._numpy's function (or submodule) of that name, giving tensors."""
+
+        def __init__(self, found):
+            self.found = found
+
+        def __call__(self, *args, **kwargs):
+            return unwrap(self.found(*args, **kwargs))
+
+        def __getattr__(self, name):
+            found = getattr(self.found, name)
+            return (
+                Fallback(found)
+                if callable(found) or isinstance(found, types.ModuleType)
+                else found
+            )
+
+    def lookup(name):
+        found = getattr(tnp, name)
+        if isinstance(found, type) and not issubclass(found, tnp.ndarray):
+            return found  # a dtype or a scalar type
+        return (
+            Fallback(found)
+            if callable(found) or isinstance(found, types.ModuleType)
+            else found
+        )
+
+    def elementwise(torch_function):
+        return lambda *xs: torch_function(*(tensor(x) for x in xs))
+
+    def reduction(torch_function, cast=False):
+        def reduce(x, axis=None, keepdims=False):
+            x = tensor(x)
+            if cast and not x.is_floating_point():
+                x = x.to(torch.get_default_dtype())
+            if axis is None:
+                out = torch_function(x)
+                return out.reshape((1,) * x.ndim) if keepdims else out
+            if axis == ():  # torch reads dim=() as every axis; NumPy as none
+                return torch_function(x.unsqueeze(0), dim=0)
+            return torch_function(x, dim=axis, keepdim=keepdims)
+
+        return reduce
+
+    def index_add(d, c, x, index):  # `_index_add`, on tensors
+        if not (
+            isinstance(d, Tensor)
+            and d.dtype == torch.float64
+            and d.is_contiguous()
+            and d._base is None
+            and tuple(d.shape) == shape(x)
+        ):
+            d = tensor(d).to(torch.float64).expand(shape(x)).clone()
+        parts = index if isinstance(index, tuple) else (index,)
+        if all(
+            p is None or p is Ellipsis or isinstance(p, (slice, int)) for p in parts
+        ):
+            d[index] += c
+        else:
+            add_at(d, index, c)
+        return d
+
+    def tanh_slope(d, ans):  # `_tanh_slope`, in torch's one-pass kernel
+        d, ans = tensor(d), tensor(ans)
+        both = torch.broadcast_shapes(d.shape, ans.shape)
+        return torch.ops.aten.tanh_backward(d.expand(both), ans.expand(both))
+
+    def shape(x):
+        return tuple(x.shape) if isinstance(x, Tensor) else np.shape(x)
+
+    def expand_dims(x, axis):
+        x = tensor(x)
+        return x.reshape(np.expand_dims(np.broadcast_to(0.0, x.shape), axis).shape)
+
+    def transpose(x, axes=None):
+        x = tensor(x)
+        return x.permute(tuple(reversed(range(x.ndim))) if axes is None else axes)
+
+    def full(shape, value):
+        return tensor(value).expand(shape).clone()
+
+    def zeros_like(x, dtype=None):
+        return torch.zeros(
+            shape(x),
+            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
+            device=space.device,
+        )
+
+    def add_at(
+        x, index, values
+    ):  # x: a contiguous tensor of zeros that generated code made
+        parts = index if isinstance(index, tuple) else (index,)
+        parts = tuple(
+            p if p is None or isinstance(p, (slice, int, type(Ellipsis))) else tensor(p)
+            for p in parts
+        )
+        places = torch.arange(x.numel(), device=x.device).reshape(x.shape)[parts]
+        x.view(-1).index_add_(
+            0,
+            places.reshape(-1),
+            tensor(values).to(x.dtype).expand(places.shape).reshape(-1),
+        )
+
+    names = {
+        "shape": shape,
+        "ndim": lambda x: x.ndim if isinstance(x, Tensor) else np.ndim(x),
+        "size": lambda x: x.numel() if isinstance(x, Tensor) else np.size(x),
+        "asarray": tensor,
+        "sum": reduction(torch.sum),
+        "mean": reduction(torch.mean, cast=True),
+        "max": reduction(torch.amax),
+        "min": reduction(torch.amin),
+        "amax": reduction(torch.amax),
+        "amin": reduction(torch.amin),
+        "reshape": lambda x, shape: tensor(x).reshape(shape),
+        "expand_dims": expand_dims,
+        "broadcast_to": lambda x, shape: tensor(x).expand(shape),
+        "broadcast_shapes": lambda *shapes: tuple(torch.broadcast_shapes(*shapes)),
+        "swapaxes": lambda x, a, b: torch.swapaxes(tensor(x), a, b),
+        "moveaxis": lambda x, a, b: torch.movedim(tensor(x), a, b),
+        "transpose": transpose,
+        "ravel": lambda x: tensor(x).reshape(-1),
+        "zeros": lambda shape: torch.zeros(shape, device=space.device),
+        "ones": lambda shape: torch.ones(shape, device=space.device),
+        "zeros_like": zeros_like,
+        "full": full,
+        "where": lambda c, x, y: torch.where(tensor(c), tensor(x), tensor(y)),
+        "matmul": elementwise(torch.matmul),
+        "outer": lambda a, b: torch.outer(tensor(a).reshape(-1), tensor(b).reshape(-1)),
+        "s_": np.s_,
+        "newaxis": None,
+        "inf": np.inf,
+        "nan": np.nan,
+        "pi": np.pi,
+        "e": np.e,
+        "ndarray": Tensor,
+        "float64": float64,
+        "add": types.SimpleNamespace(at=add_at),
+        "index_add": index_add,
+        "tanh_slope": tanh_slope,
+    }
+    for name in (
+        "exp",
+        "log",
+        "log1p",
+        "expm1",
+        "tanh",
+        "sqrt",
+        "abs",
+        "sin",
+        "cos",
+        "tan",
+        "sign",
+        "negative",
+        "square",
+        "sinh",
+        "cosh",
+        "isnan",
+        "isfinite",
+        "isinf",
+        "maximum",
+        "minimum",
+        "logaddexp",
+        "hypot",
+        "floor",
+        "ceil",
+    ):
+        names[name] = elementwise(getattr(torch, name))
+    for name, torch_name in (
+        ("arctan", "atan"),
+        ("arcsin", "asin"),
+        ("arccos", "acos"),
+        ("arctanh", "atanh"),
+        ("arcsinh", "asinh"),
+        ("arccosh", "acosh"),
+        ("arctan2", "atan2"),
+        ("absolute", "abs"),
+        ("logical_not", "logical_not"),
+    ):
+        names[name] = elementwise(getattr(torch, torch_name))
+    for name, value in names.items():
+        setattr(space, name, value)
+    return space
 
 
 # Every function above also takes Dask, CuPy and PyTorch arrays (_any_array_library).

@@ -91,11 +91,12 @@ def _header(module_path):
     return source, function, text
 
 
-def _call(module_path, convert):
-    """(NumPy's result, the result on converted inputs) of the module's first function."""
+def _call(module_path, convert, module=None):
+    """(NumPy's result, the result on converted inputs) of the module's first function
+    (run in the dict `module`, which it fills)."""
     source, function, text = _header(module_path)
     inputs = load_file(ROOT / source).example_inputs()
-    module = {}
+    module = {} if module is None else module
     exec(compile(text, str(module_path), "exec"), module)
     if module_path.name.endswith("_jvp.py"):
         entry = module[f"jvp_{function}"]
@@ -110,9 +111,12 @@ def _call(module_path, convert):
 def test_generated_module_on_torch_equals_numpy(module_path):
     if torch is None:
         pytest.skip("torch is not installed (pip install -e '.[test]' installs it)")
-    expected, got, inputs = _call(module_path, _to_torch)
+    module = {}
+    expected, got, inputs = _call(module_path, _to_torch, module)
     if not _tensors(inputs):  # (the scalar examples take no arrays: NumPy runs them)
         assert _tensors(got), got
+        # torch's own functions ran it: it did not fall back to torch._numpy
+        assert "parted" not in module["_torch_namespaces"], module["_torch_namespaces"]["parted"]
     np.testing.assert_allclose(flatten(_to_numpy(got))[0], flatten(expected)[0], rtol=1e-10, atol=1e-12)
 
 
@@ -165,19 +169,63 @@ def test_generated_module_on_torch_cuda_equals_numpy(module_path):
     np.testing.assert_allclose(flatten(_to_numpy(got))[0], flatten(expected)[0], rtol=1e-10, atol=1e-12)
 
 
-def test_a_numpy_call_torch_lacks_is_a_clear_error():
-    """np.add.at (the adjoint of repeated integer indices) has no torch._numpy twin:
-    a TypeError that says so and what to do, not an AttributeError from inside."""
-    if torch is None:
-        pytest.skip("torch is not installed (pip install -e '.[test]' installs it)")
+def _torch_module(source, wrt):
     import codegen
 
     namespace = {}
-    exec(codegen.generate("import numpy as np\n\n\ndef f(x, idx):\n    return np.sum(x[idx] ** 2)\n", "f", "x"), namespace)
+    exec(codegen.generate(source, "f", wrt), namespace)
+    return namespace
+
+
+def test_repeated_integer_indices_accumulate_on_torch():
+    """The adjoint of x[idx] with an index taken twice (np.add.at on NumPy) adds both
+    on tensors too (index_put_ with accumulate), on torch's own functions."""
+    if torch is None:
+        pytest.skip("torch is not installed (pip install -e '.[test]' installs it)")
+    namespace = _torch_module("import numpy as np\n\n\ndef f(x, idx):\n    return np.sum(x[idx] ** 2)\n", "x")
     x, idx = np.array([1.0, 2.0, 3.0]), np.array([0, 0, 2])
     assert list(namespace["grad_f"](x, idx)) == [4.0, 0.0, 6.0]
+    got = namespace["grad_f"](torch.from_numpy(x), torch.from_numpy(idx))
+    assert isinstance(got, torch.Tensor) and got.tolist() == [4.0, 0.0, 6.0]
+    assert "parted" not in namespace["_torch_namespaces"]
+
+
+@pytest.mark.parametrize(
+    "body, why",
+    [
+        ("return np.sum(x[::-1] * np.arange(3.0))", "step"),  # torch slices only forwards
+        ("return np.sum(np.cumsum(x[::-1]) ** 2)", "step"),
+        ("return np.sum(np.sort(x) * np.arange(3.0))", None),  # torch._numpy's sort, unwrapped
+        ("return np.sum(x * (idx - 0.5))", None),  # integers meet a float in float64
+        ("return np.sum(x, axis=()).sum() + np.max(x, axis=())[1]", None),  # dim=() is every axis to torch
+    ],
+)
+def test_where_torch_and_numpy_part_ways_numpy_rules(body, why):
+    """Where torch's tensors do not do what NumPy does, the call runs on torch._numpy
+    (NumPy's rules): the result equals NumPy's."""
+    if torch is None:
+        pytest.skip("torch is not installed (pip install -e '.[test]' installs it)")
+    namespace = _torch_module(f"import numpy as np\n\n\ndef f(x, idx):\n    {body}\n", "x")
+    x, idx = np.array([0.5, -2.0, 3.0]), np.array([1, 0, 2])
+    expected = namespace["value_and_grad_f"](x, idx)
+    got = namespace["value_and_grad_f"](torch.from_numpy(x), torch.from_numpy(idx))
+    assert isinstance(got[1], torch.Tensor) and got[1].dtype == torch.float64
+    np.testing.assert_allclose(float(got[0]), expected[0], rtol=1e-14)
+    np.testing.assert_allclose(got[1].numpy(), expected[1], rtol=1e-14)
+    parted = namespace["_torch_namespaces"].get("parted")
+    assert (why is None) == (parted is None) and (why is None or why in str(parted)), parted
+
+
+def test_a_numpy_call_neither_torch_nor_its_numpy_has_is_a_clear_error():
+    """A NumPy function torch._numpy lacks: a TypeError that says so and what to do,
+    not an AttributeError from inside."""
+    if torch is None:
+        pytest.skip("torch is not installed (pip install -e '.[test]' installs it)")
+    namespace = _torch_module("import numpy as np\n\n\ndef f(x):\n    return np.nansum(x ** 2)\n", "x")
+    x = np.array([1.0, 2.0, 3.0])
+    namespace["value_and_grad_f"](x)
     with pytest.raises(TypeError, match="torch._numpy cannot run a NumPy call it makes.*call it with NumPy arrays"):
-        namespace["grad_f"](torch.from_numpy(x), torch.from_numpy(idx))
+        namespace["value_and_grad_f"](torch.from_numpy(x))
 
 
 @pytest.mark.parametrize("library", ["torch", "dask"])
