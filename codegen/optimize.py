@@ -46,6 +46,8 @@ def optimize(gradient: Gradient) -> tuple[Body, Body]:
     grads = substitute(grads, aliases)
     value = substitute(returned_value(gradient), aliases)
     forward, reverse = _split(nodes)
+    reverse, seeds = _unit_seeds(forward, reverse)
+    reverse = _sums_of_products(reverse, seeds)
 
     reverse = _index_adds_in_place(forward + reverse, reverse, reads(grads) | reads(value))
     reverse = _tree_adds_in_place(forward + reverse, reverse)
@@ -373,6 +375,162 @@ def _math_call(node, numbers):
 
 
 # -- copies ------------------------------------------------------------------------------
+
+
+# -- the unit seed and sums of products ----------------------------------------------------
+
+# Calls whose result is a float for any real argument, and calls whose result has the
+# kind of their first argument (an int array summed is an int; a float one, a float).
+_FLOAT_CALLS = frozenset(
+    "np." + n for n in (
+        "exp expm1 exp2 log log1p log2 log10 logaddexp sqrt cbrt sin cos tan arcsin arccos arctan arctan2 "
+        "sinh cosh tanh arcsinh arccosh arctanh hypot mean average std var zeros ones true_divide"
+    ).split()
+) | frozenset({"_index_adjoint", "_index_add", "_zero_gradient", "_tree_fill"})
+_FIRST_ARGUMENT_KIND = frozenset(
+    "np." + n for n in (
+        "sum max min amax amin negative positive abs absolute reshape swapaxes transpose moveaxis "
+        "broadcast_to expand_dims squeeze ravel cumsum"
+    ).split()
+) | frozenset({"_unbroadcast", "_fill", "_expand", "_matmul_dx", "_matmul_dy", "_tanh_slope"})
+
+
+def _floats(nodes) -> frozenset[str]:
+    """The names that hold floats (Python floats, or arrays of a float dtype)
+    wherever they are read: every value assigned to them is one (`_is_float`).
+    Parameters are not known to be floats; a name assigned from one may not be."""
+    unknown = cst.Ellipsis()
+    definitions: dict[str, list] = {}
+    for node in walk(nodes):
+        if isinstance(node, Line) and node.target:
+            definitions.setdefault(node.target, []).append(node.value)
+        else:
+            for name in node_writes(node):
+                definitions.setdefault(name, []).append(unknown)
+    floats = set(definitions)
+    while True:  # drop names with a value that is not known to be a float, until none is left
+        dropped = {n for n in floats if not all(_is_float(v, floats) for v in definitions[n])}
+        if not dropped:
+            return frozenset(floats)
+        floats -= dropped
+
+
+def _is_float(node, floats) -> bool:
+    """Whether the expression's value is a float by NumPy's (and Python's) promotion:
+    a float literal; a name in `floats`; a true division; `+ - * ** // % @` with a
+    float operand; a call of a float-valued function, or of one that keeps its first
+    argument's kind on a float; a subscript of a float array."""
+    if isinstance(node, cst.Float):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in floats
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        return _is_float(node.expression, floats)
+    if isinstance(node, cst.BinaryOperation):
+        if isinstance(node.operator, cst.Divide):
+            return True
+        if isinstance(node.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Power, cst.FloorDivide, cst.Modulo,
+                                      cst.MatrixMultiply)):
+            return _is_float(node.left, floats) or _is_float(node.right, floats)
+        return False
+    if isinstance(node, cst.Subscript):
+        return _is_float(node.value, floats)
+    if isinstance(node, cst.IfExp):
+        return _is_float(node.body, floats) and _is_float(node.orelse, floats)
+    if isinstance(node, cst.Call):
+        name = dotted_name(node.func)
+        if name in _FLOAT_CALLS or (name or "").startswith("math."):
+            return True
+        if name in _FIRST_ARGUMENT_KIND and node.args and node.args[0].keyword is None and not node.args[0].star:
+            return _is_float(node.args[0].value, floats)
+    return False
+
+
+def _unit_seeds(forward, reverse):
+    """The reverse sweep without its products with the unit seed (`d_L = 1.0`, the
+    adjoint of the loss itself, assigned once): `d_L * (p - y)` is `p - y`, one pass
+    over the arrays fewer. A product is dropped only where its other factor is known
+    to be a float (`_floats`): `1.0 * y` with integer labels y is a float array, and
+    `-y` of unsigned ones would wrap around."""
+    writes: dict[str, int] = {}
+    for node in walk(forward + reverse):
+        for name in node_writes(node):
+            writes[name] = writes.get(name, 0) + 1
+    seeds: dict[str, int] = {}  # the unit seed, and its copies and negations (`d_t = -d_L`), with their signs
+    for n in reverse:
+        if not (isinstance(n, Line) and n.target and writes.get(n.target) == 1):
+            continue
+        if isinstance(n.value, cst.Float) and _number(n.value) == 1.0:
+            seeds[n.target] = 1
+        elif isinstance(n.value, cst.Name) and n.value.value in seeds:
+            seeds[n.target] = seeds[n.value.value]
+        elif (
+            isinstance(n.value, cst.UnaryOperation) and isinstance(n.value.operator, cst.Minus)
+            and isinstance(n.value.expression, cst.Name) and n.value.expression.value in seeds
+        ):
+            seeds[n.target] = -seeds[n.value.expression.value]
+    if not seeds:
+        return reverse, frozenset()
+    floats = _floats(forward + reverse)
+
+    def sign(node):
+        if isinstance(node, cst.Name):
+            return seeds.get(node.value, 0)
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            return -sign(node.expression)
+        return 0
+
+    def rewrite(node):
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+            for seed, other in ((node.left, node.right), (node.right, node.left)):
+                s = sign(seed)
+                number = _number(other)
+                if s and number is not None and not isinstance(number, bool):
+                    return _literal(float(s * number))
+                if s and _is_float(other, floats):
+                    return other if s > 0 else _negate(other)
+        return node
+
+    def drop(node: Line):
+        if not (node.reads & seeds.keys()):
+            return node
+        return replace(node, value=simplify(transform(node.value, rewrite)))
+
+    return map_lines(reverse, drop), frozenset(seeds)
+
+
+def _sums_of_products(reverse, numbers: frozenset[str]):
+    """`_unbroadcast(a * b, x, ...)` as `_unbroadcast_product(a, b, x, ...)`, which sums
+    the product of two float arrays in one pass (np.vdot: no array for the product)
+    where x is a number, the adjoint of a scalar parameter such as a slope. Not where
+    a factor is a literal or one of `numbers` (the unit seed, a number)."""
+
+    def number(node):
+        while isinstance(node, cst.UnaryOperation):
+            node = node.expression
+        return _number(node) is not None or (isinstance(node, cst.Name) and node.value in numbers)
+
+    def rewrite(node):
+        if (
+            isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "_unbroadcast"
+            and len(node.args) >= 2 and all(a.keyword is None and not a.star for a in node.args)
+        ):
+            first = node.args[0].value
+            if (
+                isinstance(first, cst.BinaryOperation) and isinstance(first.operator, cst.Multiply)
+                and not number(first.left) and not number(first.right)
+            ):
+                args = [cst.Arg(first.left.with_changes(lpar=[], rpar=[])),
+                        cst.Arg(first.right.with_changes(lpar=[], rpar=[])), *node.args[1:]]
+                return node.with_changes(func=cst.Name("_unbroadcast_product"), args=args)
+        return node
+
+    def swap(node: Line):
+        if "_unbroadcast" not in node.reads:
+            return node
+        return replace(node, value=parenthesize(transform(node.value, rewrite)))
+
+    return map_lines(reverse, swap)
 
 
 def _propagate_copies(nodes, keep: frozenset[str]):
@@ -967,7 +1125,7 @@ def _inline_copies(run: list, keep: frozenset[str], counts: dict[str, int]) -> l
 # Where a call reads only the shape of an argument: (callee, positions, or None for
 # every position from the first given on).
 _SHAPE_READS = {
-    "_unbroadcast": (1, None), "_fill": (1, 2), "_zero_gradient": (0, 1),
+    "_unbroadcast": (1, None), "_unbroadcast_product": (2, None), "_fill": (1, 2), "_zero_gradient": (0, 1),
     "_index_adjoint": (1, 2), "_index_add": (2, 3), "_setitem_adjoint": (2, 3),
     "_expand": (1, 2), "np.shape": (0, 1), "np.ndim": (0, 1), "np.size": (0, 1),
 }

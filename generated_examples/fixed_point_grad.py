@@ -5,7 +5,7 @@
 # source sha256: b29a2dc91864cb2890c73d090d320be56a50ecf8442e4bb0b265d21220a8651f
 # inputs sha256: 62ae01276cad920f320d8b6f69f7bbf7f036cd6e726a2a6a46384306ca6920cf
 # kept for the reverse sweep: 6 values per iteration of the loop at line 12
-# module sha256: d222aa2e4fdc0d71971d7defabafd7cfbe613152c9d4d6b9ed8eaef1136e2271
+# module sha256: c3efb5497a5bddfc72fd66a6b2920b4bf3a362be4f41e201b877e854a574aa12
 """Reverse-mode gradient of `loss` from generated_examples/fixed_point.py, with respect to theta, b."""
 
 import numpy as np
@@ -62,7 +62,7 @@ def value_and_grad_loss(theta, b, target, tol=1e-8, max_iter=60):
         d_result = d_value_2
     else:
         # adjoint of line 18: return np.sum((x - target) ** 2) + 1.0
-        d_x = _unbroadcast(d_value_2 * 2 * t11, x, target)
+        d_x = _unbroadcast(2.0 * t11, x, target)
         # adjoint of line 12: for k in range(max_iter):
         d_result = None
     del returned
@@ -92,8 +92,8 @@ def value_and_grad_loss(theta, b, target, tol=1e-8, max_iter=60):
             d_t2 = _tanh_slope(d_x_new * 0.5, t3)
             d_t1 = _unbroadcast(d_t2, t1, b)
             d_b = d_b + _unbroadcast(d_t2, b, t1)
-            d_theta = d_theta + _unbroadcast(d_t1 * x, theta, x)
-            d_x = _unbroadcast(d_t1 * theta, x, theta)
+            d_theta = d_theta + _unbroadcast_product(d_t1, x, theta, x)
+            d_x = _unbroadcast_product(d_t1, theta, x, theta)
         else:
             # adjoint of line 13: x_new = 0.5 * np.tanh(theta * x + b)
             d_x = None
@@ -145,7 +145,7 @@ def grad_loss(theta, b, target, tol=1e-8, max_iter=60):
         d_result = d_value_2
     else:
         # adjoint of line 18: return np.sum((x - target) ** 2) + 1.0
-        d_x = _unbroadcast(d_value_2 * 2 * t11, x, target)
+        d_x = _unbroadcast(2.0 * t11, x, target)
         # adjoint of line 12: for k in range(max_iter):
         d_result = None
     del returned
@@ -175,8 +175,8 @@ def grad_loss(theta, b, target, tol=1e-8, max_iter=60):
             d_t2 = _tanh_slope(d_x_new * 0.5, t3)
             d_t1 = _unbroadcast(d_t2, t1, b)
             d_b = d_b + _unbroadcast(d_t2, b, t1)
-            d_theta = d_theta + _unbroadcast(d_t1 * x, theta, x)
-            d_x = _unbroadcast(d_t1 * theta, x, theta)
+            d_theta = d_theta + _unbroadcast_product(d_t1, x, theta, x)
+            d_x = _unbroadcast_product(d_t1, theta, x, theta)
         else:
             # adjoint of line 13: x_new = 0.5 * np.tanh(theta * x + b)
             d_x = None
@@ -205,6 +205,25 @@ def _unbroadcast(d, x, *others):
     return np.reshape(summed, shape)
 
 
+def _unbroadcast_product(a, b, x, *others):
+    """`_unbroadcast(a * b, x, *others)`. Where x is a number and a and b float NumPy
+    arrays of one shape that nothing else broadcasts, the sum of their product in
+    one pass, with no array for the product (np.vdot); the sum is the same up to
+    rounding (BLAS adds in another order)."""
+    if (
+        np.ndim(x) == 0
+        and _plain(a, b)
+        and isinstance(a, np.ndarray)
+        and isinstance(b, np.ndarray)
+        and a.shape == b.shape
+        and a.dtype.kind == "f"
+        and b.dtype.kind == "f"
+        and np.broadcast_shapes(a.shape, *(np.shape(o) for o in others)) == a.shape
+    ):
+        return np.vdot(a, b)
+    return _unbroadcast(a * b, x, *others)
+
+
 def _fill(d, x):
     """The adjoint `d` (which broadcasts to x's shape) as a gradient of exactly x's
     shape: a scalar for a scalar `x`, else an array of its own. Where x is a list or
@@ -219,6 +238,16 @@ def _fill(d, x):
     if np.shape(d) == np.shape(x):
         return d
     return np.full(np.shape(x), d)
+
+
+def _plain(*values):
+    """Whether every value is a NumPy array or a Python number (not another array
+    library's array, such as a Dask array, which NumPy's functions dispatch to but
+    which cannot be written into in place)."""
+    return all(
+        isinstance(v, np.ndarray) or not hasattr(v, "__array_function__")
+        for v in values
+    )
 
 
 def _any_array_library(function):

@@ -5,7 +5,7 @@
 # source sha256: a01ec96cdf24b3c0b54c951a9dc91151fde42e766622f9ce6f822aa8779566b8
 # inputs sha256: a97d282cca07d673fc36cccd8254c796bdad1bdc9b14485a2b93a8cbc9ea274e
 # kept for the reverse sweep: 2 values per iteration of the loop at line 9
-# module sha256: 0a75a1e3d89f1b005659be4bea0cda649b026697d02a56b41b90140d5f16ac3a
+# module sha256: 91d0c6c99c3ac61009804631c0384ef03e472007c9417d7e9345b97ac5b9845c
 """Reverse-mode gradient of `loss` from generated_examples/shrink.py, with respect to x, r."""
 
 import numpy as np
@@ -35,7 +35,7 @@ def value_and_grad_loss(x, r):
     value = total + x**2
     # adjoint of line 12: return total + x**2
     d_value = 1.0
-    d_x = d_value * 2 * x
+    d_x = 2.0 * x
     # adjoint of line 9: while x > 1.0:
     d_r = 0.0
     d_total = d_value
@@ -66,7 +66,7 @@ def grad_loss(x, r):
         x = x_2
     # adjoint of line 12: return total + x**2
     d_value = 1.0
-    d_x = d_value * 2 * x
+    d_x = 2.0 * x
     # adjoint of line 9: while x > 1.0:
     d_r = 0.0
     d_total = d_value

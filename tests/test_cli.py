@@ -88,7 +88,9 @@ def test_verify_passes_and_fails(tmp_path, capsys, monkeypatch):
     assert "ok: worst" in capsys.readouterr().out
 
     main(["generate", "logistic.py::loss", "--wrt", "beta0,beta1", "-o", "wrong.py"])
-    wrong = (tmp_path / "wrong.py").read_text().replace("(p - y)", "(p - 1.01 * y)")
+    right = (tmp_path / "wrong.py").read_text()
+    wrong = right.replace("_unbroadcast(p - y,", "_unbroadcast(p - 1.01 * y,")
+    assert wrong != right
     (tmp_path / "wrong.py").write_text(wrong)
     assert main(args + ["--module", "wrong.py"]) == 1
     out = capsys.readouterr().out
