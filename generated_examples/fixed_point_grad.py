@@ -5,7 +5,7 @@
 # source sha256: b29a2dc91864cb2890c73d090d320be56a50ecf8442e4bb0b265d21220a8651f
 # inputs sha256: 62ae01276cad920f320d8b6f69f7bbf7f036cd6e726a2a6a46384306ca6920cf
 # kept for the reverse sweep: 6 values per iteration of the loop at line 12
-# module sha256: c3efb5497a5bddfc72fd66a6b2920b4bf3a362be4f41e201b877e854a574aa12
+# module sha256: d5b14fc6be8ddb5a5f664d8b7857e34b0784a1c3a714306dc6a7d76c3cc9d868
 """Reverse-mode gradient of `loss` from generated_examples/fixed_point.py, with respect to theta, b."""
 
 import numpy as np
@@ -237,6 +237,10 @@ def _fill(d, x):
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
         return d
+    if not _plain(
+        x, d
+    ):  # another library's arrays (Dask's): made there, chunk by chunk, not shipped whole
+        return np.zeros_like(x, dtype=np.float64) + d
     return np.full(np.shape(x), d)
 
 
@@ -559,11 +563,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

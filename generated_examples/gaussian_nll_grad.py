@@ -4,7 +4,7 @@
 # wrt: mu,log_sigma
 # source sha256: 8fb6b9ce8983af85aed7c1408d962844c18ffe66bb097ca453310cdbf3ff28a9
 # inputs sha256: 70fd9d7f1245994785bf7c9f4a8bdcdaaacea1b75fe8cb011308c8b7fa5d283f
-# module sha256: 980a50f84bc40e0f6ba125d9556a288756d5e3114d9f8fec4072a17bdccaaf36
+# module sha256: de58484a1ddc7899b6c610d15baab7a0ccc1b9197b52db6380aaf0e3ad64ec1d
 """Reverse-mode gradient of `nll` from generated_examples/gaussian_nll.py, with respect to mu, log_sigma."""
 
 import numpy as np
@@ -138,6 +138,10 @@ def _fill(d, x):
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
         return d
+    if not _plain(
+        x, d
+    ):  # another library's arrays (Dask's): made there, chunk by chunk, not shipped whole
+        return np.zeros_like(x, dtype=np.float64) + d
     return np.full(np.shape(x), d)
 
 
@@ -155,7 +159,23 @@ def _stand_in(value):
     arrays, as np.split gives), a list or tuple of such stand-ins."""
     if isinstance(value, (list, tuple)):
         return type(value)(_stand_in(v) for v in value)
-    return np.broadcast_to(0.0, np.shape(value))
+    if _plain(value):
+        return np.broadcast_to(0.0, np.shape(value))
+    # another library's array (Dask's, CuPy's): a stand-in of that library, so that
+    # what is built from it later (`_fill`) is built there too
+    return np.broadcast_to(
+        np.zeros_like(value, dtype=np.float64, shape=()), np.shape(value)
+    )
+
+
+def _plain(*values):
+    """Whether every value is a NumPy array or a Python number (not another array
+    library's array, such as a Dask array, which NumPy's functions dispatch to but
+    which cannot be written into in place)."""
+    return all(
+        isinstance(v, np.ndarray) or not hasattr(v, "__array_function__")
+        for v in values
+    )
 
 
 def _any_array_library(function):
@@ -467,11 +487,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

@@ -4,7 +4,7 @@
 # wrt: w,b
 # source sha256: 757a1601b34db6e7a2bf620c606f5172cf9c0aa115cae8b3c57aff81ac24185f
 # inputs sha256: 9974c80bcebe516fff7e7276b4a5a7a46638097300b898f49184f7300f75f679
-# module sha256: 1a57eb0a2ded91cba0fb586dbd01621b1555d0aeee7365e9f243db6023ae4b0e
+# module sha256: a35463eb88ea1501f7e49c7c1b5e4b27a7fbac538ffef8660957d5f2699808e5
 """Reverse-mode gradient of `loss` from generated_examples/helpers.py, with respect to w, b."""
 
 import numpy as np
@@ -148,6 +148,10 @@ def _fill(d, x):
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
         return d
+    if not _plain(
+        x, d
+    ):  # another library's arrays (Dask's): made there, chunk by chunk, not shipped whole
+        return np.zeros_like(x, dtype=np.float64) + d
     return np.full(np.shape(x), d)
 
 
@@ -165,7 +169,13 @@ def _stand_in(value):
     arrays, as np.split gives), a list or tuple of such stand-ins."""
     if isinstance(value, (list, tuple)):
         return type(value)(_stand_in(v) for v in value)
-    return np.broadcast_to(0.0, np.shape(value))
+    if _plain(value):
+        return np.broadcast_to(0.0, np.shape(value))
+    # another library's array (Dask's, CuPy's): a stand-in of that library, so that
+    # what is built from it later (`_fill`) is built there too
+    return np.broadcast_to(
+        np.zeros_like(value, dtype=np.float64, shape=()), np.shape(value)
+    )
 
 
 def _plain(*values):
@@ -487,11 +497,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

@@ -5,7 +5,7 @@
 # source sha256: 5d505b4a2f24919751261bc8fa9c59c9cfde3b24a80aafbd846a58182b190a7a
 # inputs sha256: fcd12937d54f6d0a2ad5d52faac782e579d9cb553f2901312e26b4c0829c5549
 # kept for the reverse sweep: 9 values per iteration of the loop at line 17
-# module sha256: 23ad121ae2aaaef7ca390c74fc57b99df694f41ed41090358f0555874715a5aa
+# module sha256: cb98067e47c0943a626c11cb34c0e4e76ecab42f6543c4dd046a71422e317280
 """Reverse-mode gradient of `loss` from generated_examples/huber.py, with respect to w."""
 
 import numpy as np
@@ -223,7 +223,21 @@ def _fill(d, x):
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
         return d
+    if not _plain(
+        x, d
+    ):  # another library's arrays (Dask's): made there, chunk by chunk, not shipped whole
+        return np.zeros_like(x, dtype=np.float64) + d
     return np.full(np.shape(x), d)
+
+
+def _plain(*values):
+    """Whether every value is a NumPy array or a Python number (not another array
+    library's array, such as a Dask array, which NumPy's functions dispatch to but
+    which cannot be written into in place)."""
+    return all(
+        isinstance(v, np.ndarray) or not hasattr(v, "__array_function__")
+        for v in values
+    )
 
 
 def _any_array_library(function):
@@ -535,11 +549,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

@@ -4,7 +4,7 @@
 # wrt: beta0,beta1
 # source sha256: daa523f3ca169940c5c5d569bdf86ed5677c0877f761bcf42bd781a1e7b220ee
 # inputs sha256: d8c2debf14dd686d47b5b9698c3b98384ad97a06f1f94d2893dccbf0909bcab0
-# module sha256: 0b86dbf31398f1c24fc16c7e941f2ec46cc4a4cb288677d55e2fbff371fa5277
+# module sha256: 6bcea9ee4671ab9f12e302001eab7f8d2a0ed17ffdd83ec1e91221fcae78fc4b
 """Reverse-mode gradient of `loss` from generated_examples/logistic.py, with respect to beta0, beta1."""
 
 import numpy as np
@@ -105,6 +105,10 @@ def _fill(d, x):
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
         return d
+    if not _plain(
+        x, d
+    ):  # another library's arrays (Dask's): made there, chunk by chunk, not shipped whole
+        return np.zeros_like(x, dtype=np.float64) + d
     return np.full(np.shape(x), d)
 
 
@@ -122,7 +126,13 @@ def _stand_in(value):
     arrays, as np.split gives), a list or tuple of such stand-ins."""
     if isinstance(value, (list, tuple)):
         return type(value)(_stand_in(v) for v in value)
-    return np.broadcast_to(0.0, np.shape(value))
+    if _plain(value):
+        return np.broadcast_to(0.0, np.shape(value))
+    # another library's array (Dask's, CuPy's): a stand-in of that library, so that
+    # what is built from it later (`_fill`) is built there too
+    return np.broadcast_to(
+        np.zeros_like(value, dtype=np.float64, shape=()), np.shape(value)
+    )
 
 
 def _plain(*values):
@@ -444,11 +454,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

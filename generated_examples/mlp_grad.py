@@ -4,7 +4,7 @@
 # wrt: W1,b1,W2,b2
 # source sha256: 0d5a39f6e6c5eb8b289abb0529b4a5325f71d1fd9a197c9de653278ecda2ab01
 # inputs sha256: 67d2eca0aae3d03a2edd3c6669ab1a0a3a7bc236779e73488991e037508a8a66
-# module sha256: b0010e66d0bdc8d6d582ed2174a6c49cc9b702abc44d982f5970fd1f11e48813
+# module sha256: 297d977eb8781c636329c42a8477cdc017dddf8366c7672db8c0c667d103c02c
 """Reverse-mode gradient of `loss` from generated_examples/mlp.py, with respect to W1, b1, W2, b2."""
 
 import numpy as np
@@ -225,6 +225,10 @@ def _fill(d, x):
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
         return d
+    if not _plain(
+        x, d
+    ):  # another library's arrays (Dask's): made there, chunk by chunk, not shipped whole
+        return np.zeros_like(x, dtype=np.float64) + d
     return np.full(np.shape(x), d)
 
 
@@ -242,7 +246,13 @@ def _stand_in(value):
     arrays, as np.split gives), a list or tuple of such stand-ins."""
     if isinstance(value, (list, tuple)):
         return type(value)(_stand_in(v) for v in value)
-    return np.broadcast_to(0.0, np.shape(value))
+    if _plain(value):
+        return np.broadcast_to(0.0, np.shape(value))
+    # another library's array (Dask's, CuPy's): a stand-in of that library, so that
+    # what is built from it later (`_fill`) is built there too
+    return np.broadcast_to(
+        np.zeros_like(value, dtype=np.float64, shape=()), np.shape(value)
+    )
 
 
 def _plain(*values):
@@ -564,11 +574,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

@@ -4,7 +4,7 @@
 # wrt: params
 # source sha256: 0bab0ff20c5d74c2a8d7d880158986b463cffbec941dcdef2e484eefc3acb6ba
 # inputs sha256: b8ed7bb031f8766565d942557293c0c246f6f299459b02eb6e51e0f4209d9bb7
-# module sha256: a522639861f412485617eebe8dbd6a000ca63226508c0ea053bb74f29b90b98f
+# module sha256: 32442d09252450906505d97f67c71ffaf3d875b4d409395241c87781d09726a4
 """Reverse-mode gradient of `loss` from generated_examples/mlp_params.py, with respect to params."""
 
 import numpy as np
@@ -251,6 +251,10 @@ def _fill(d, x):
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
         return d
+    if not _plain(
+        x, d
+    ):  # another library's arrays (Dask's): made there, chunk by chunk, not shipped whole
+        return np.zeros_like(x, dtype=np.float64) + d
     return np.full(np.shape(x), d)
 
 
@@ -268,7 +272,13 @@ def _stand_in(value):
     arrays, as np.split gives), a list or tuple of such stand-ins."""
     if isinstance(value, (list, tuple)):
         return type(value)(_stand_in(v) for v in value)
-    return np.broadcast_to(0.0, np.shape(value))
+    if _plain(value):
+        return np.broadcast_to(0.0, np.shape(value))
+    # another library's array (Dask's, CuPy's): a stand-in of that library, so that
+    # what is built from it later (`_fill`) is built there too
+    return np.broadcast_to(
+        np.zeros_like(value, dtype=np.float64, shape=()), np.shape(value)
+    )
 
 
 def _plain(*values):
@@ -590,11 +600,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

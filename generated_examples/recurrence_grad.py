@@ -5,7 +5,7 @@
 # source sha256: 66317578d9764ea634234074e625103a63fa902a9694eb413b61b0a0c4ab8e3c
 # inputs sha256: 04ca3a8ce0e97ac99028ace704e0b804ec186a75996e7fdc40affce73a1fc1ca
 # kept for the reverse sweep: 3 values per iteration of the loop at line 8
-# module sha256: 85ca2f32aeddb70defb0a29ac85e50ee5f0e3a6d07d06c2df2d657ea7b5a0a1a
+# module sha256: 2397b10ea4b4cf1e4fe249fa2eadaf3001d484ff7af74c414211224a3542a572
 """Reverse-mode gradient of `loss` from generated_examples/recurrence.py, with respect to x, a."""
 
 import math
@@ -373,11 +373,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

@@ -4,7 +4,7 @@
 # wrt: w
 # source sha256: f2112293c23c1f397eddaf27f3320476ae64aa9386f33278b4ade35619cc10d0
 # inputs sha256: 113793033d036b3327fe68ad91a117ff9ad5f8eb3ea2d1c2c438555f1f8f3f00
-# module sha256: e65a2e460a88ecc238c271aff2bfa4f41de2165f8f13ed91e28de59241865302
+# module sha256: bc8d57970ad88dbb29b8f8a6b1ae525a36909484aebb66971c465c3b5ba1f4fd
 """Reverse-mode gradient of `loss` from generated_examples/ridge.py, with respect to w."""
 
 import numpy as np
@@ -167,6 +167,10 @@ def _fill(d, x):
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
         return d
+    if not _plain(
+        x, d
+    ):  # another library's arrays (Dask's): made there, chunk by chunk, not shipped whole
+        return np.zeros_like(x, dtype=np.float64) + d
     return np.full(np.shape(x), d)
 
 
@@ -184,7 +188,13 @@ def _stand_in(value):
     arrays, as np.split gives), a list or tuple of such stand-ins."""
     if isinstance(value, (list, tuple)):
         return type(value)(_stand_in(v) for v in value)
-    return np.broadcast_to(0.0, np.shape(value))
+    if _plain(value):
+        return np.broadcast_to(0.0, np.shape(value))
+    # another library's array (Dask's, CuPy's): a stand-in of that library, so that
+    # what is built from it later (`_fill`) is built there too
+    return np.broadcast_to(
+        np.zeros_like(value, dtype=np.float64, shape=()), np.shape(value)
+    )
 
 
 def _plain(*values):
@@ -506,11 +516,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

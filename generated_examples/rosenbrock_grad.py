@@ -4,7 +4,7 @@
 # wrt: x
 # source sha256: 49b06927e3d7ac7c0b2567d04bea033c52f9cfd244fa5f9ff7e30db6ae4170cc
 # inputs sha256: f895a5ac18a27085d408f3a0f5334ae8d158f132448ef1be381330fdfe82199b
-# module sha256: 99a27ef844db1508e4b3bb62d3759b29eb07aa03d402e1c6f6dc9f5515b4d110
+# module sha256: 8687ed3a27654d84c4354e63c3adb9e8ea3a0aa4817994599b983ecb38022dd5
 """Reverse-mode gradient of `rosenbrock` from generated_examples/rosenbrock.py, with respect to x."""
 
 import numpy as np
@@ -85,6 +85,10 @@ def _fill(d, x):
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
         return d
+    if not _plain(
+        x, d
+    ):  # another library's arrays (Dask's): made there, chunk by chunk, not shipped whole
+        return np.zeros_like(x, dtype=np.float64) + d
     return np.full(np.shape(x), d)
 
 
@@ -407,11 +411,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

@@ -4,7 +4,7 @@
 # wrt: W
 # source sha256: e7a197d5abea22d7ee85ed25261adb117953e60f74b50b2afb587e981e47d317
 # inputs sha256: 9ff19bf8652bc728307cabd8f5e18ba18ac365a1d5121dfc096f56643f61e916
-# module sha256: 30496ff6879dcc1a09e33f84c9e98f6a2db708b12247747c72922dd1ab711aac
+# module sha256: 1600938a090333af6f1c0773e6b21782951186403d55b4132451858ffc99d1fb
 """Reverse-mode gradient of `loss` from generated_examples/seed_chain.py, with respect to W."""
 
 import numpy as np
@@ -373,11 +373,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

@@ -5,7 +5,7 @@
 # mode: forward
 # source sha256: e7a197d5abea22d7ee85ed25261adb117953e60f74b50b2afb587e981e47d317
 # inputs sha256: 9ff19bf8652bc728307cabd8f5e18ba18ac365a1d5121dfc096f56643f61e916
-# module sha256: c74916fd10a865e278feedade46d74ffe5785374cd328775f53893768a3cec1f
+# module sha256: af571f3ae0a25b33c6741cfacdf1048218c773282f6d8bdd74cc55d45957e85b
 """Forward-mode derivative (JVP) of `loss` from generated_examples/seed_chain.py, with respect to W."""
 
 import numpy as np
@@ -367,11 +367,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

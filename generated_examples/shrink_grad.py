@@ -5,7 +5,7 @@
 # source sha256: a01ec96cdf24b3c0b54c951a9dc91151fde42e766622f9ce6f822aa8779566b8
 # inputs sha256: a97d282cca07d673fc36cccd8254c796bdad1bdc9b14485a2b93a8cbc9ea274e
 # kept for the reverse sweep: 2 values per iteration of the loop at line 9
-# module sha256: 91d0c6c99c3ac61009804631c0384ef03e472007c9417d7e9345b97ac5b9845c
+# module sha256: 2dbb79568a81d9479b4aaab12798b82df9c37e8e1ead9c1dc780c1d096cfe396
 """Reverse-mode gradient of `loss` from generated_examples/shrink.py, with respect to x, r."""
 
 import numpy as np
@@ -390,11 +390,10 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
         return torch.zeros(
-            shape(x),
-            dtype=torch.float64 if dtype is not None else tensor(x).dtype,
-            device=space.device,
+            np.shape(x) if shape is None else shape, dtype=kind, device=space.device
         )
 
     def add_at(

@@ -61,6 +61,8 @@ def _fill(d, x):
         return d[()] if isinstance(d, np.ndarray) else d
     if np.shape(d) == np.shape(x):
         return d
+    if not _plain(x, d):  # another library's arrays (Dask's): made there, chunk by chunk, not shipped whole
+        return np.zeros_like(x, dtype=np.float64) + d
     return np.full(np.shape(x), d)
 
 
@@ -78,7 +80,11 @@ def _stand_in(value):
     arrays, as np.split gives), a list or tuple of such stand-ins."""
     if isinstance(value, (list, tuple)):
         return type(value)(_stand_in(v) for v in value)
-    return np.broadcast_to(0.0, np.shape(value))
+    if _plain(value):
+        return np.broadcast_to(0.0, np.shape(value))
+    # another library's array (Dask's, CuPy's): a stand-in of that library, so that
+    # what is built from it later (`_fill`) is built there too
+    return np.broadcast_to(np.zeros_like(value, dtype=np.float64, shape=()), np.shape(value))
 
 
 def _plain(*values):
@@ -502,8 +508,9 @@ def _torch_numpy():
     def full(shape, value):
         return tensor(value).expand(shape).clone()
 
-    def zeros_like(x, dtype=None):
-        return torch.zeros(shape(x), dtype=torch.float64 if dtype is not None else tensor(x).dtype, device=space.device)
+    def zeros_like(x, dtype=None, shape=None):
+        kind = torch.float64 if dtype is not None else tensor(x).dtype
+        return torch.zeros(np.shape(x) if shape is None else shape, dtype=kind, device=space.device)
 
     def add_at(x, index, values):  # x: a contiguous tensor of zeros that generated code made
         parts = index if isinstance(index, tuple) else (index,)
