@@ -25,6 +25,7 @@ import gc
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -64,7 +65,7 @@ DESCRIPTIONS = {
     "recurrence": "scalar recurrence, N steps",
 }
 WRT = {"logistic": "beta0,beta1", "logreg": "w,b", "mlp": "W1,b1,W2,b2", "rosenbrock": "x", "recurrence": "x,a"}
-METHODS = ["loss", "hand", "codegen value_and_grad", "codegen grad", "codegen jvp", "autograd", "jax", "jax.jit", "torch",
+METHODS = ["loss", "hand", "codegen value_and_grad", "codegen unannotated", "codegen grad", "codegen jvp", "autograd", "jax", "jax.jit", "torch",
            "codegen on torch"]
 
 
@@ -113,6 +114,9 @@ def methods_for(name: str, source: str) -> dict:
         "torch": peers.torch_version(name, argnums),
         "codegen on torch": _on_tensors(generated.value_and_grad_loss),
     }
+    plain = re.sub(r"(\w+): (float|int)", r"\1", source)  # the loss as most people write it
+    if plain != source:  # (issue 18: unannotated numbers take a body generated for numbers)
+        found["codegen unannotated"] = _load(codegen.generate(plain, "loss", WRT[name]), "plain").value_and_grad_loss
     return {k: v for k, v in found.items() if v is not None}
 
 

@@ -218,7 +218,7 @@ def emit(
         ("jacobian",): "Jacobian", ("hvp",): "Hessian-vector product",
     }.get(modes, "Derivatives (" + ", ".join(modes) + ")")
     out.append(f'"""{what} of `{fn.name}` from {fn.path}, with respect to {", ".join(wrt)}."""')
-    bodies = [body for _, _, _, body in functions]
+    bodies = [f[3] for f in functions]
     uses_math = any("math" in node_reads(n) for body in bodies for n in walk((*body.forward, *body.reverse)))
     out += [""] + (["import math", ""] if uses_math else []) + ["import numpy as np"]
     used = _helpers_used(bodies, helpers, ("_any_array_library",))
@@ -239,7 +239,7 @@ def emit(
         text += "\n\n# Helpers, copied from codegen's templates/.\n\n\n" + "\n\n".join(parts)
     # Each function runs on NumPy, and on PyTorch tensors too (_any_array_library);
     # Dask and CuPy arrays go through NumPy's own dispatch.
-    names = [f[0] for f in functions]
+    names = [f[0] for f in functions if not f[0].startswith("_")]  # (private twins are called by these)
     text += "\n\n# Every function above also takes Dask, CuPy and PyTorch arrays (_any_array_library).\n"
     text += "".join(f"{name} = _any_array_library({name})\n" for name in names)
     return seal(text)
@@ -354,9 +354,9 @@ def _black_statements(head: str, statements: list[str]) -> list[str]:
     return parts[:-1]
 
 
-def _function(name: str, signature: str, doc: str, body: Body) -> list[str]:
+def _function(name: str, signature: str, doc: str, body: Body, prologue: Iterable[str] = ()) -> list[str]:
     # One line: format_functions gives Black one statement per line.
-    out = [f"def {name}({signature}):", f'    """{doc}"""']
+    out = [f"def {name}({signature}):", f'    """{doc}"""', *prologue]
     out += _render(body.forward, 1, "")
     out += _render(body.reverse, 1, "adjoint of ")
     out.append(f"    return {code(body.returns)}")

@@ -22,6 +22,7 @@ from .normalize import normalize
 from .optimize import optimize, optimize_forward
 from .parse import parse
 from .program import walk as walk_nodes
+from .specialize import NUMBERS_SUFFIX, dispatch, doc as numbers_doc, numbers as numbers_variant
 
 
 def generate(
@@ -78,6 +79,9 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
     namer = Namer(taken=taken, reserved=reserved)
     simple = normalize(parsed, registry, namer, included, internal=internal)
     sources = [p.where for p in (parsed, *included)]
+    numbers = numbers_variant(parsed, names) if "reverse" in modes and not internal else None
+    if numbers is not None:
+        numbers = (numbers, included, Namer(taken=taken, reserved=reserved))
     del parsed, included  # each stage's input is let go once the next has what it needs
     functions, kept, header = [], (), None
     wanted = set(modes)
@@ -87,7 +91,8 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
     if "reverse" in modes:
         gradient = differentiate(fused, analysis, namer)
         value_and_grad, grad = optimize(gradient)
-        functions += reverse_functions(gradient, value_and_grad, grad)
+        general = reverse_functions(gradient, value_and_grad, grad)
+        functions += _with_numbers_bodies(general, numbers, names, registry, gradient.function.signature)
         kept = kept_per_iteration(value_and_grad.forward)
         header = gradient.function
         del gradient
@@ -115,6 +120,38 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
     del sources, simple
     inputs = inputs_digest(source, include or {}, rules_dirs)
     return emit(header, names, functions, registry.helpers, __version__, rules_dirs, sorted(include or {}), modes, kept, inputs, registry.modules)
+
+
+def _with_numbers_bodies(general, numbers, names, registry, signature) -> list:
+    """The reverse functions, each with a twin for Python numbers that it calls at
+    entry when its arguments are such numbers (specialize.py), where the twin's body
+    differs from its own. Generating the twin is an optimisation: where it fails (a
+    parameter used as an array or a tree is no number), the general body stands
+    alone."""
+    if numbers is None:
+        return general
+    variant, included, namer = numbers
+    try:
+        simple = normalize(variant.parsed, registry, namer, included)
+        fused = fuse(simple, registry)
+        gradient = differentiate(fused, analyze(fused, names, registry), namer)
+        twins = reverse_functions(gradient, *optimize(gradient))
+    except Exception:  # noqa: BLE001 - any failure only means no twin
+        return general
+    out, extra = [], []
+    for (name, sig, doc, body), (_, _, _, twin) in zip(general, twins):
+        if _same_body(body, twin):
+            out.append((name, sig, doc, body))
+            continue
+        out.append((name, sig, doc, body, dispatch(variant, name, signature)))
+        extra.append((f"_{name}{NUMBERS_SUFFIX}", sig, numbers_doc(variant, name), twin))
+    return out + extra
+
+
+def _same_body(a, b) -> bool:
+    from .emit import _function
+
+    return _function("f", "", "", a) == _function("f", "", "", b)
 
 
 def _wrt_names(parsed, wrt) -> tuple[str, ...]:

@@ -5,7 +5,7 @@
 # source sha256: b29a2dc91864cb2890c73d090d320be56a50ecf8442e4bb0b265d21220a8651f
 # inputs sha256: 62ae01276cad920f320d8b6f69f7bbf7f036cd6e726a2a6a46384306ca6920cf
 # kept for the reverse sweep: 6 values per iteration of the loop at line 12
-# module sha256: d5b14fc6be8ddb5a5f664d8b7857e34b0784a1c3a714306dc6a7d76c3cc9d868
+# module sha256: 5df3b6e907ef831caebb0a09634accb8c483171fdf521160e36bb11904d796ba
 """Reverse-mode gradient of `loss` from generated_examples/fixed_point.py, with respect to theta, b."""
 
 import numpy as np
@@ -13,6 +13,15 @@ import numpy as np
 
 def value_and_grad_loss(theta, b, target, tol=1e-8, max_iter=60):
     """The value of `loss` and its gradient with respect to (theta, b)."""
+    # Python numbers: the same steps on floats, with `math` and no array helpers
+    if (
+        type(theta) is float
+        and type(b) is float
+        and type(target) is float
+        and type(tol) is float
+        and type(max_iter) is int
+    ):
+        return _value_and_grad_loss_numbers(theta, b, target, tol, max_iter)
     tape = []
     tape_4 = []
     # line 11: x = np.zeros_like(b)
@@ -103,6 +112,15 @@ def value_and_grad_loss(theta, b, target, tol=1e-8, max_iter=60):
 
 def grad_loss(theta, b, target, tol=1e-8, max_iter=60):
     """The gradient of `loss` with respect to (theta, b)."""
+    # Python numbers: the same steps on floats, with `math` and no array helpers
+    if (
+        type(theta) is float
+        and type(b) is float
+        and type(target) is float
+        and type(tol) is float
+        and type(max_iter) is int
+    ):
+        return _grad_loss_numbers(theta, b, target, tol, max_iter)
     tape = []
     tape_4 = []
     # line 11: x = np.zeros_like(b)
@@ -182,6 +200,177 @@ def grad_loss(theta, b, target, tol=1e-8, max_iter=60):
             d_x = None
     del x
     return _fill(d_theta, theta), _fill(d_b, b)
+
+
+def _value_and_grad_loss_numbers(theta, b, target, tol=1e-8, max_iter=60):
+    """`value_and_grad_loss` for Python numbers: theta, b, target and tol floats; max_iter an int."""
+    tape = []
+    tape_4 = []
+    # line 11: x = np.zeros_like(b)
+    x = np.zeros_like(b)
+    # line 12: for k in range(max_iter):
+    result = 0.0
+    passes_2 = 0
+    returned = False
+    for k in range(max_iter):
+        # line 13: x_new = 0.5 * np.tanh(theta * x + b)
+        t1 = theta * x
+        t3 = np.tanh(t1 + b)
+        x_new = 0.5 * t3
+        # line 14: step = np.max(np.abs(x_new - x))
+        step = np.max(np.abs(x_new - x))
+        # line 16: if step < tol and k > 0:
+        t7 = step < tol and k > 0
+        if t7:
+            # line 17: return np.sum((x - target) ** 2)
+            t9 = x_new - target
+            result_2 = np.sum(t9**2)
+            tape_4.append(t9)
+            tape.append((t1, t3, t7, x))
+            passes_2 = passes_2 + 1
+            x = x_new
+            result = result_2
+            returned = True
+            break
+        else:
+            tape.append((t1, t3, t7, x))
+            passes_2 = passes_2 + 1
+            x = x_new
+    # line 12: for k in range(max_iter):
+    if returned:
+        value_2 = result
+    else:
+        # line 18: return np.sum((x - target) ** 2) + 1.0
+        t11 = x - target
+        value = np.sum(t11**2) + 1.0
+        value_2 = value
+    # adjoint of line 18: return np.sum((x - target) ** 2) + 1.0
+    d_value_2 = 1.0
+    # adjoint of line 12: for k in range(max_iter):
+    if returned:
+        # adjoint of line 12: for k in range(max_iter):
+        d_x = None
+        d_result = d_value_2
+    else:
+        # adjoint of line 12: for k in range(max_iter):
+        d_result = None
+        # adjoint of line 18: return np.sum((x - target) ** 2) + 1.0
+        d_x = 2.0 * t11
+    del returned
+    # adjoint of line 12: for k in range(max_iter):
+    d_b = 0.0
+    d_theta = 0.0
+    for _ in range(passes_2):
+        t1, t3, t7, x = tape.pop()
+        # adjoint of line 16: if step < tol and k > 0:
+        if t7:
+            t9 = tape_4.pop()
+            d_result_2 = d_result
+            d_x_new = d_x
+            if d_result_2 is not None:
+                # adjoint of line 17: return np.sum((x - target) ** 2)
+                d_x_new = (
+                    d_result_2 * 2 * t9
+                    if d_x_new is None
+                    else d_x_new + d_result_2 * 2 * t9
+                )
+            # adjoint of line 16: if step < tol and k > 0:
+            d_result = None
+        else:
+            d_x_new = d_x
+        if d_x_new is not None:
+            # adjoint of line 13: x_new = 0.5 * np.tanh(theta * x + b)
+            d_t2 = _tanh_slope(d_x_new * 0.5, t3)
+            d_b = d_b + _unbroadcast(d_t2, theta, t1)
+            d_theta = d_theta + _unbroadcast_product(d_t2, x, theta, x)
+            d_x = d_t2 * theta
+        else:
+            # adjoint of line 13: x_new = 0.5 * np.tanh(theta * x + b)
+            d_x = None
+    del x
+    return value_2, (d_theta, d_b)
+
+
+def _grad_loss_numbers(theta, b, target, tol=1e-8, max_iter=60):
+    """`grad_loss` for Python numbers: theta, b, target and tol floats; max_iter an int."""
+    tape = []
+    tape_4 = []
+    # line 11: x = np.zeros_like(b)
+    x = np.zeros_like(b)
+    # line 12: for k in range(max_iter):
+    passes_2 = 0
+    returned = False
+    for k in range(max_iter):
+        # line 13: x_new = 0.5 * np.tanh(theta * x + b)
+        t1 = theta * x
+        t3 = np.tanh(t1 + b)
+        x_new = 0.5 * t3
+        # line 14: step = np.max(np.abs(x_new - x))
+        step = np.max(np.abs(x_new - x))
+        # line 16: if step < tol and k > 0:
+        t7 = step < tol and k > 0
+        if t7:
+            # line 17: return np.sum((x - target) ** 2)
+            t9 = x_new - target
+            tape_4.append(t9)
+            tape.append((t1, t3, t7, x))
+            passes_2 = passes_2 + 1
+            x = x_new
+            returned = True
+            break
+        else:
+            tape.append((t1, t3, t7, x))
+            passes_2 = passes_2 + 1
+            x = x_new
+    # line 12: for k in range(max_iter):
+    if not returned:
+        # line 18: return np.sum((x - target) ** 2) + 1.0
+        t11 = x - target
+    # adjoint of line 18: return np.sum((x - target) ** 2) + 1.0
+    d_value_2 = 1.0
+    # adjoint of line 12: for k in range(max_iter):
+    if returned:
+        # adjoint of line 12: for k in range(max_iter):
+        d_x = None
+        d_result = d_value_2
+    else:
+        # adjoint of line 12: for k in range(max_iter):
+        d_result = None
+        # adjoint of line 18: return np.sum((x - target) ** 2) + 1.0
+        d_x = 2.0 * t11
+    del returned
+    # adjoint of line 12: for k in range(max_iter):
+    d_b = 0.0
+    d_theta = 0.0
+    for _ in range(passes_2):
+        t1, t3, t7, x = tape.pop()
+        # adjoint of line 16: if step < tol and k > 0:
+        if t7:
+            t9 = tape_4.pop()
+            d_result_2 = d_result
+            d_x_new = d_x
+            if d_result_2 is not None:
+                # adjoint of line 17: return np.sum((x - target) ** 2)
+                d_x_new = (
+                    d_result_2 * 2 * t9
+                    if d_x_new is None
+                    else d_x_new + d_result_2 * 2 * t9
+                )
+            # adjoint of line 16: if step < tol and k > 0:
+            d_result = None
+        else:
+            d_x_new = d_x
+        if d_x_new is not None:
+            # adjoint of line 13: x_new = 0.5 * np.tanh(theta * x + b)
+            d_t2 = _tanh_slope(d_x_new * 0.5, t3)
+            d_b = d_b + _unbroadcast(d_t2, theta, t1)
+            d_theta = d_theta + _unbroadcast_product(d_t2, x, theta, x)
+            d_x = d_t2 * theta
+        else:
+            # adjoint of line 13: x_new = 0.5 * np.tanh(theta * x + b)
+            d_x = None
+    del x
+    return d_theta, d_b
 
 
 # Helpers, copied from codegen's templates/.
@@ -358,6 +547,7 @@ def _on_torch(function, args, kwargs):
             ValueError,
             AttributeError,
             IndexError,
+            KeyError,
             RuntimeError,
             NotImplementedError,
         ) as error:
@@ -455,18 +645,21 @@ def _torch_numpy():
     import torch
     import torch._numpy as tnp
 
-    class TorchNumPy(types.SimpleNamespace):
-        def __getattr__(self, name):
-            return lookup(name)
-
-    class float64:
-        """np.float64(x): a float64 tensor of x (no value is an instance)."""
-
-        def __new__(cls, x):
-            return torch.as_tensor(x, dtype=torch.float64, device=space.device)
-
-    space = TorchNumPy(device=None)
+    space = types.ModuleType(
+        "torch_numpy"
+    )  # a module: its __getattr__ answers the names not set on it
+    space.device = None
     Tensor = torch.Tensor
+    # np.float64(x): a float64 tensor of x (and a type no value is an instance of)
+    float64 = type(
+        "float64",
+        (),
+        {
+            "__new__": lambda cls, x: torch.as_tensor(
+                x, dtype=torch.float64, device=space.device
+            )
+        },
+    )
 
     def tensor(x):
         if isinstance(x, Tensor):
@@ -475,6 +668,20 @@ def _torch_numpy():
             return torch.stack([tensor(v) for v in x])
         return torch.as_tensor(x, device=space.device)
 
+    def asarray(x, dtype=None):
+        if dtype is None:
+            return tensor(x)
+        kinds = {
+            float: torch.float64,
+            float64: torch.float64,
+            np.float64: torch.float64,
+            int: torch.int64,
+            bool: torch.bool,
+        }
+        return tensor(x).to(
+            kinds[dtype]
+        )  # another dtype: a KeyError, and NumPy's rules through torch._numpy
+
     def unwrap(value):
         if isinstance(value, tnp.ndarray):
             return value.tensor
@@ -482,32 +689,21 @@ def _torch_numpy():
             return type(value)(unwrap(v) for v in value)
         return value
 
-    class Fallback:
-        """torch._numpy's function (or submodule) of that name, giving tensors."""
-
-        def __init__(self, found):
-            self.found = found
-
-        def __call__(self, *args, **kwargs):
-            return unwrap(self.found(*args, **kwargs))
-
-        def __getattr__(self, name):
-            found = getattr(self.found, name)
-            return (
-                Fallback(found)
-                if callable(found) or isinstance(found, types.ModuleType)
-                else found
-            )
-
-    def lookup(name):
-        found = getattr(tnp, name)
+    def fallback(found):
+        """torch._numpy's function or submodule `found`, giving tensors."""
         if isinstance(found, type) and not issubclass(found, tnp.ndarray):
             return found  # a dtype or a scalar type
-        return (
-            Fallback(found)
-            if callable(found) or isinstance(found, types.ModuleType)
-            else found
-        )
+        if isinstance(
+            found, types.ModuleType
+        ):  # np.linalg, np.fft: their functions, the same way
+            submodule = types.ModuleType(found.__name__)
+            submodule.__getattr__ = lambda name: fallback(getattr(found, name))
+            return submodule
+        if callable(found):
+            return lambda *args, **kwargs: unwrap(found(*args, **kwargs))
+        return found
+
+    space.__getattr__ = lambda name: fallback(getattr(tnp, name))
 
     def elementwise(torch_function):
         return lambda *xs: torch_function(*(tensor(x) for x in xs))
@@ -588,7 +784,7 @@ def _torch_numpy():
         "shape": shape,
         "ndim": lambda x: x.ndim if isinstance(x, Tensor) else np.ndim(x),
         "size": lambda x: x.numel() if isinstance(x, Tensor) else np.size(x),
-        "asarray": tensor,
+        "asarray": asarray,
         "sum": reduction(torch.sum),
         "mean": reduction(torch.mean, cast=True),
         "max": reduction(torch.amax),

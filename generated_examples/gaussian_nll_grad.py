@@ -4,7 +4,7 @@
 # wrt: mu,log_sigma
 # source sha256: 8fb6b9ce8983af85aed7c1408d962844c18ffe66bb097ca453310cdbf3ff28a9
 # inputs sha256: 70fd9d7f1245994785bf7c9f4a8bdcdaaacea1b75fe8cb011308c8b7fa5d283f
-# module sha256: de58484a1ddc7899b6c610d15baab7a0ccc1b9197b52db6380aaf0e3ad64ec1d
+# module sha256: dcad464850f69b4a55ee7fff1eeb399d2a350a3d3ac1e5bb0654d6ea7f7d0f85
 """Reverse-mode gradient of `nll` from generated_examples/gaussian_nll.py, with respect to mu, log_sigma."""
 
 import numpy as np
@@ -282,6 +282,7 @@ def _on_torch(function, args, kwargs):
             ValueError,
             AttributeError,
             IndexError,
+            KeyError,
             RuntimeError,
             NotImplementedError,
         ) as error:
@@ -379,18 +380,21 @@ def _torch_numpy():
     import torch
     import torch._numpy as tnp
 
-    class TorchNumPy(types.SimpleNamespace):
-        def __getattr__(self, name):
-            return lookup(name)
-
-    class float64:
-        """np.float64(x): a float64 tensor of x (no value is an instance)."""
-
-        def __new__(cls, x):
-            return torch.as_tensor(x, dtype=torch.float64, device=space.device)
-
-    space = TorchNumPy(device=None)
+    space = types.ModuleType(
+        "torch_numpy"
+    )  # a module: its __getattr__ answers the names not set on it
+    space.device = None
     Tensor = torch.Tensor
+    # np.float64(x): a float64 tensor of x (and a type no value is an instance of)
+    float64 = type(
+        "float64",
+        (),
+        {
+            "__new__": lambda cls, x: torch.as_tensor(
+                x, dtype=torch.float64, device=space.device
+            )
+        },
+    )
 
     def tensor(x):
         if isinstance(x, Tensor):
@@ -399,6 +403,20 @@ def _torch_numpy():
             return torch.stack([tensor(v) for v in x])
         return torch.as_tensor(x, device=space.device)
 
+    def asarray(x, dtype=None):
+        if dtype is None:
+            return tensor(x)
+        kinds = {
+            float: torch.float64,
+            float64: torch.float64,
+            np.float64: torch.float64,
+            int: torch.int64,
+            bool: torch.bool,
+        }
+        return tensor(x).to(
+            kinds[dtype]
+        )  # another dtype: a KeyError, and NumPy's rules through torch._numpy
+
     def unwrap(value):
         if isinstance(value, tnp.ndarray):
             return value.tensor
@@ -406,32 +424,21 @@ def _torch_numpy():
             return type(value)(unwrap(v) for v in value)
         return value
 
-    class Fallback:
-        """torch._numpy's function (or submodule) of that name, giving tensors."""
-
-        def __init__(self, found):
-            self.found = found
-
-        def __call__(self, *args, **kwargs):
-            return unwrap(self.found(*args, **kwargs))
-
-        def __getattr__(self, name):
-            found = getattr(self.found, name)
-            return (
-                Fallback(found)
-                if callable(found) or isinstance(found, types.ModuleType)
-                else found
-            )
-
-    def lookup(name):
-        found = getattr(tnp, name)
+    def fallback(found):
+        """torch._numpy's function or submodule `found`, giving tensors."""
         if isinstance(found, type) and not issubclass(found, tnp.ndarray):
             return found  # a dtype or a scalar type
-        return (
-            Fallback(found)
-            if callable(found) or isinstance(found, types.ModuleType)
-            else found
-        )
+        if isinstance(
+            found, types.ModuleType
+        ):  # np.linalg, np.fft: their functions, the same way
+            submodule = types.ModuleType(found.__name__)
+            submodule.__getattr__ = lambda name: fallback(getattr(found, name))
+            return submodule
+        if callable(found):
+            return lambda *args, **kwargs: unwrap(found(*args, **kwargs))
+        return found
+
+    space.__getattr__ = lambda name: fallback(getattr(tnp, name))
 
     def elementwise(torch_function):
         return lambda *xs: torch_function(*(tensor(x) for x in xs))
@@ -512,7 +519,7 @@ def _torch_numpy():
         "shape": shape,
         "ndim": lambda x: x.ndim if isinstance(x, Tensor) else np.ndim(x),
         "size": lambda x: x.numel() if isinstance(x, Tensor) else np.size(x),
-        "asarray": tensor,
+        "asarray": asarray,
         "sum": reduction(torch.sum),
         "mean": reduction(torch.mean, cast=True),
         "max": reduction(torch.amax),

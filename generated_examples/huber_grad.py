@@ -5,7 +5,7 @@
 # source sha256: 5d505b4a2f24919751261bc8fa9c59c9cfde3b24a80aafbd846a58182b190a7a
 # inputs sha256: fcd12937d54f6d0a2ad5d52faac782e579d9cb553f2901312e26b4c0829c5549
 # kept for the reverse sweep: 9 values per iteration of the loop at line 17
-# module sha256: cb98067e47c0943a626c11cb34c0e4e76ecab42f6543c4dd046a71422e317280
+# module sha256: 5f3dc474da41b36b03d49c08112a14901e991f48211f84e39c302ac6e7c0d427
 """Reverse-mode gradient of `loss` from generated_examples/huber.py, with respect to w."""
 
 import numpy as np
@@ -344,6 +344,7 @@ def _on_torch(function, args, kwargs):
             ValueError,
             AttributeError,
             IndexError,
+            KeyError,
             RuntimeError,
             NotImplementedError,
         ) as error:
@@ -441,18 +442,21 @@ def _torch_numpy():
     import torch
     import torch._numpy as tnp
 
-    class TorchNumPy(types.SimpleNamespace):
-        def __getattr__(self, name):
-            return lookup(name)
-
-    class float64:
-        """np.float64(x): a float64 tensor of x (no value is an instance)."""
-
-        def __new__(cls, x):
-            return torch.as_tensor(x, dtype=torch.float64, device=space.device)
-
-    space = TorchNumPy(device=None)
+    space = types.ModuleType(
+        "torch_numpy"
+    )  # a module: its __getattr__ answers the names not set on it
+    space.device = None
     Tensor = torch.Tensor
+    # np.float64(x): a float64 tensor of x (and a type no value is an instance of)
+    float64 = type(
+        "float64",
+        (),
+        {
+            "__new__": lambda cls, x: torch.as_tensor(
+                x, dtype=torch.float64, device=space.device
+            )
+        },
+    )
 
     def tensor(x):
         if isinstance(x, Tensor):
@@ -461,6 +465,20 @@ def _torch_numpy():
             return torch.stack([tensor(v) for v in x])
         return torch.as_tensor(x, device=space.device)
 
+    def asarray(x, dtype=None):
+        if dtype is None:
+            return tensor(x)
+        kinds = {
+            float: torch.float64,
+            float64: torch.float64,
+            np.float64: torch.float64,
+            int: torch.int64,
+            bool: torch.bool,
+        }
+        return tensor(x).to(
+            kinds[dtype]
+        )  # another dtype: a KeyError, and NumPy's rules through torch._numpy
+
     def unwrap(value):
         if isinstance(value, tnp.ndarray):
             return value.tensor
@@ -468,32 +486,21 @@ def _torch_numpy():
             return type(value)(unwrap(v) for v in value)
         return value
 
-    class Fallback:
-        """torch._numpy's function (or submodule) of that name, giving tensors."""
-
-        def __init__(self, found):
-            self.found = found
-
-        def __call__(self, *args, **kwargs):
-            return unwrap(self.found(*args, **kwargs))
-
-        def __getattr__(self, name):
-            found = getattr(self.found, name)
-            return (
-                Fallback(found)
-                if callable(found) or isinstance(found, types.ModuleType)
-                else found
-            )
-
-    def lookup(name):
-        found = getattr(tnp, name)
+    def fallback(found):
+        """torch._numpy's function or submodule `found`, giving tensors."""
         if isinstance(found, type) and not issubclass(found, tnp.ndarray):
             return found  # a dtype or a scalar type
-        return (
-            Fallback(found)
-            if callable(found) or isinstance(found, types.ModuleType)
-            else found
-        )
+        if isinstance(
+            found, types.ModuleType
+        ):  # np.linalg, np.fft: their functions, the same way
+            submodule = types.ModuleType(found.__name__)
+            submodule.__getattr__ = lambda name: fallback(getattr(found, name))
+            return submodule
+        if callable(found):
+            return lambda *args, **kwargs: unwrap(found(*args, **kwargs))
+        return found
+
+    space.__getattr__ = lambda name: fallback(getattr(tnp, name))
 
     def elementwise(torch_function):
         return lambda *xs: torch_function(*(tensor(x) for x in xs))
@@ -574,7 +581,7 @@ def _torch_numpy():
         "shape": shape,
         "ndim": lambda x: x.ndim if isinstance(x, Tensor) else np.ndim(x),
         "size": lambda x: x.numel() if isinstance(x, Tensor) else np.size(x),
-        "asarray": tensor,
+        "asarray": asarray,
         "sum": reduction(torch.sum),
         "mean": reduction(torch.mean, cast=True),
         "max": reduction(torch.amax),

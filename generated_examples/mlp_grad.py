@@ -4,7 +4,7 @@
 # wrt: W1,b1,W2,b2
 # source sha256: 0d5a39f6e6c5eb8b289abb0529b4a5325f71d1fd9a197c9de653278ecda2ab01
 # inputs sha256: 67d2eca0aae3d03a2edd3c6669ab1a0a3a7bc236779e73488991e037508a8a66
-# module sha256: 297d977eb8781c636329c42a8477cdc017dddf8366c7672db8c0c667d103c02c
+# module sha256: 07006f2f28dc13769fadfd51d10dd8c9fd2b20b0a300794529dc5c611117b62b
 """Reverse-mode gradient of `loss` from generated_examples/mlp.py, with respect to W1, b1, W2, b2."""
 
 import numpy as np
@@ -369,6 +369,7 @@ def _on_torch(function, args, kwargs):
             ValueError,
             AttributeError,
             IndexError,
+            KeyError,
             RuntimeError,
             NotImplementedError,
         ) as error:
@@ -466,18 +467,21 @@ def _torch_numpy():
     import torch
     import torch._numpy as tnp
 
-    class TorchNumPy(types.SimpleNamespace):
-        def __getattr__(self, name):
-            return lookup(name)
-
-    class float64:
-        """np.float64(x): a float64 tensor of x (no value is an instance)."""
-
-        def __new__(cls, x):
-            return torch.as_tensor(x, dtype=torch.float64, device=space.device)
-
-    space = TorchNumPy(device=None)
+    space = types.ModuleType(
+        "torch_numpy"
+    )  # a module: its __getattr__ answers the names not set on it
+    space.device = None
     Tensor = torch.Tensor
+    # np.float64(x): a float64 tensor of x (and a type no value is an instance of)
+    float64 = type(
+        "float64",
+        (),
+        {
+            "__new__": lambda cls, x: torch.as_tensor(
+                x, dtype=torch.float64, device=space.device
+            )
+        },
+    )
 
     def tensor(x):
         if isinstance(x, Tensor):
@@ -486,6 +490,20 @@ def _torch_numpy():
             return torch.stack([tensor(v) for v in x])
         return torch.as_tensor(x, device=space.device)
 
+    def asarray(x, dtype=None):
+        if dtype is None:
+            return tensor(x)
+        kinds = {
+            float: torch.float64,
+            float64: torch.float64,
+            np.float64: torch.float64,
+            int: torch.int64,
+            bool: torch.bool,
+        }
+        return tensor(x).to(
+            kinds[dtype]
+        )  # another dtype: a KeyError, and NumPy's rules through torch._numpy
+
     def unwrap(value):
         if isinstance(value, tnp.ndarray):
             return value.tensor
@@ -493,32 +511,21 @@ def _torch_numpy():
             return type(value)(unwrap(v) for v in value)
         return value
 
-    class Fallback:
-        """torch._numpy's function (or submodule) of that name, giving tensors."""
-
-        def __init__(self, found):
-            self.found = found
-
-        def __call__(self, *args, **kwargs):
-            return unwrap(self.found(*args, **kwargs))
-
-        def __getattr__(self, name):
-            found = getattr(self.found, name)
-            return (
-                Fallback(found)
-                if callable(found) or isinstance(found, types.ModuleType)
-                else found
-            )
-
-    def lookup(name):
-        found = getattr(tnp, name)
+    def fallback(found):
+        """torch._numpy's function or submodule `found`, giving tensors."""
         if isinstance(found, type) and not issubclass(found, tnp.ndarray):
             return found  # a dtype or a scalar type
-        return (
-            Fallback(found)
-            if callable(found) or isinstance(found, types.ModuleType)
-            else found
-        )
+        if isinstance(
+            found, types.ModuleType
+        ):  # np.linalg, np.fft: their functions, the same way
+            submodule = types.ModuleType(found.__name__)
+            submodule.__getattr__ = lambda name: fallback(getattr(found, name))
+            return submodule
+        if callable(found):
+            return lambda *args, **kwargs: unwrap(found(*args, **kwargs))
+        return found
+
+    space.__getattr__ = lambda name: fallback(getattr(tnp, name))
 
     def elementwise(torch_function):
         return lambda *xs: torch_function(*(tensor(x) for x in xs))
@@ -599,7 +606,7 @@ def _torch_numpy():
         "shape": shape,
         "ndim": lambda x: x.ndim if isinstance(x, Tensor) else np.ndim(x),
         "size": lambda x: x.numel() if isinstance(x, Tensor) else np.size(x),
-        "asarray": tensor,
+        "asarray": asarray,
         "sum": reduction(torch.sum),
         "mean": reduction(torch.mean, cast=True),
         "max": reduction(torch.amax),

@@ -4,7 +4,7 @@
 # wrt: w
 # source sha256: f2112293c23c1f397eddaf27f3320476ae64aa9386f33278b4ade35619cc10d0
 # inputs sha256: 113793033d036b3327fe68ad91a117ff9ad5f8eb3ea2d1c2c438555f1f8f3f00
-# module sha256: bc8d57970ad88dbb29b8f8a6b1ae525a36909484aebb66971c465c3b5ba1f4fd
+# module sha256: 9b22882f386ba4b2a24e398aad9afecbcd31bb92cb2dea62c862530d0852e8e1
 """Reverse-mode gradient of `loss` from generated_examples/ridge.py, with respect to w."""
 
 import numpy as np
@@ -311,6 +311,7 @@ def _on_torch(function, args, kwargs):
             ValueError,
             AttributeError,
             IndexError,
+            KeyError,
             RuntimeError,
             NotImplementedError,
         ) as error:
@@ -408,18 +409,21 @@ def _torch_numpy():
     import torch
     import torch._numpy as tnp
 
-    class TorchNumPy(types.SimpleNamespace):
-        def __getattr__(self, name):
-            return lookup(name)
-
-    class float64:
-        """np.float64(x): a float64 tensor of x (no value is an instance)."""
-
-        def __new__(cls, x):
-            return torch.as_tensor(x, dtype=torch.float64, device=space.device)
-
-    space = TorchNumPy(device=None)
+    space = types.ModuleType(
+        "torch_numpy"
+    )  # a module: its __getattr__ answers the names not set on it
+    space.device = None
     Tensor = torch.Tensor
+    # np.float64(x): a float64 tensor of x (and a type no value is an instance of)
+    float64 = type(
+        "float64",
+        (),
+        {
+            "__new__": lambda cls, x: torch.as_tensor(
+                x, dtype=torch.float64, device=space.device
+            )
+        },
+    )
 
     def tensor(x):
         if isinstance(x, Tensor):
@@ -428,6 +432,20 @@ def _torch_numpy():
             return torch.stack([tensor(v) for v in x])
         return torch.as_tensor(x, device=space.device)
 
+    def asarray(x, dtype=None):
+        if dtype is None:
+            return tensor(x)
+        kinds = {
+            float: torch.float64,
+            float64: torch.float64,
+            np.float64: torch.float64,
+            int: torch.int64,
+            bool: torch.bool,
+        }
+        return tensor(x).to(
+            kinds[dtype]
+        )  # another dtype: a KeyError, and NumPy's rules through torch._numpy
+
     def unwrap(value):
         if isinstance(value, tnp.ndarray):
             return value.tensor
@@ -435,32 +453,21 @@ def _torch_numpy():
             return type(value)(unwrap(v) for v in value)
         return value
 
-    class Fallback:
-        """torch._numpy's function (or submodule) of that name, giving tensors."""
-
-        def __init__(self, found):
-            self.found = found
-
-        def __call__(self, *args, **kwargs):
-            return unwrap(self.found(*args, **kwargs))
-
-        def __getattr__(self, name):
-            found = getattr(self.found, name)
-            return (
-                Fallback(found)
-                if callable(found) or isinstance(found, types.ModuleType)
-                else found
-            )
-
-    def lookup(name):
-        found = getattr(tnp, name)
+    def fallback(found):
+        """torch._numpy's function or submodule `found`, giving tensors."""
         if isinstance(found, type) and not issubclass(found, tnp.ndarray):
             return found  # a dtype or a scalar type
-        return (
-            Fallback(found)
-            if callable(found) or isinstance(found, types.ModuleType)
-            else found
-        )
+        if isinstance(
+            found, types.ModuleType
+        ):  # np.linalg, np.fft: their functions, the same way
+            submodule = types.ModuleType(found.__name__)
+            submodule.__getattr__ = lambda name: fallback(getattr(found, name))
+            return submodule
+        if callable(found):
+            return lambda *args, **kwargs: unwrap(found(*args, **kwargs))
+        return found
+
+    space.__getattr__ = lambda name: fallback(getattr(tnp, name))
 
     def elementwise(torch_function):
         return lambda *xs: torch_function(*(tensor(x) for x in xs))
@@ -541,7 +548,7 @@ def _torch_numpy():
         "shape": shape,
         "ndim": lambda x: x.ndim if isinstance(x, Tensor) else np.ndim(x),
         "size": lambda x: x.numel() if isinstance(x, Tensor) else np.size(x),
-        "asarray": tensor,
+        "asarray": asarray,
         "sum": reduction(torch.sum),
         "mean": reduction(torch.mean, cast=True),
         "max": reduction(torch.amax),

@@ -5,7 +5,7 @@
 # source sha256: a01ec96cdf24b3c0b54c951a9dc91151fde42e766622f9ce6f822aa8779566b8
 # inputs sha256: a97d282cca07d673fc36cccd8254c796bdad1bdc9b14485a2b93a8cbc9ea274e
 # kept for the reverse sweep: 2 values per iteration of the loop at line 9
-# module sha256: 2dbb79568a81d9479b4aaab12798b82df9c37e8e1ead9c1dc780c1d096cfe396
+# module sha256: 3493f4f014791677745d95553cf8a6d4da851c9a3c0b69c25443b40c776929b9
 """Reverse-mode gradient of `loss` from generated_examples/shrink.py, with respect to x, r."""
 
 import numpy as np
@@ -185,6 +185,7 @@ def _on_torch(function, args, kwargs):
             ValueError,
             AttributeError,
             IndexError,
+            KeyError,
             RuntimeError,
             NotImplementedError,
         ) as error:
@@ -282,18 +283,21 @@ def _torch_numpy():
     import torch
     import torch._numpy as tnp
 
-    class TorchNumPy(types.SimpleNamespace):
-        def __getattr__(self, name):
-            return lookup(name)
-
-    class float64:
-        """np.float64(x): a float64 tensor of x (no value is an instance)."""
-
-        def __new__(cls, x):
-            return torch.as_tensor(x, dtype=torch.float64, device=space.device)
-
-    space = TorchNumPy(device=None)
+    space = types.ModuleType(
+        "torch_numpy"
+    )  # a module: its __getattr__ answers the names not set on it
+    space.device = None
     Tensor = torch.Tensor
+    # np.float64(x): a float64 tensor of x (and a type no value is an instance of)
+    float64 = type(
+        "float64",
+        (),
+        {
+            "__new__": lambda cls, x: torch.as_tensor(
+                x, dtype=torch.float64, device=space.device
+            )
+        },
+    )
 
     def tensor(x):
         if isinstance(x, Tensor):
@@ -302,6 +306,20 @@ def _torch_numpy():
             return torch.stack([tensor(v) for v in x])
         return torch.as_tensor(x, device=space.device)
 
+    def asarray(x, dtype=None):
+        if dtype is None:
+            return tensor(x)
+        kinds = {
+            float: torch.float64,
+            float64: torch.float64,
+            np.float64: torch.float64,
+            int: torch.int64,
+            bool: torch.bool,
+        }
+        return tensor(x).to(
+            kinds[dtype]
+        )  # another dtype: a KeyError, and NumPy's rules through torch._numpy
+
     def unwrap(value):
         if isinstance(value, tnp.ndarray):
             return value.tensor
@@ -309,32 +327,21 @@ def _torch_numpy():
             return type(value)(unwrap(v) for v in value)
         return value
 
-    class Fallback:
-        """torch._numpy's function (or submodule) of that name, giving tensors."""
-
-        def __init__(self, found):
-            self.found = found
-
-        def __call__(self, *args, **kwargs):
-            return unwrap(self.found(*args, **kwargs))
-
-        def __getattr__(self, name):
-            found = getattr(self.found, name)
-            return (
-                Fallback(found)
-                if callable(found) or isinstance(found, types.ModuleType)
-                else found
-            )
-
-    def lookup(name):
-        found = getattr(tnp, name)
+    def fallback(found):
+        """torch._numpy's function or submodule `found`, giving tensors."""
         if isinstance(found, type) and not issubclass(found, tnp.ndarray):
             return found  # a dtype or a scalar type
-        return (
-            Fallback(found)
-            if callable(found) or isinstance(found, types.ModuleType)
-            else found
-        )
+        if isinstance(
+            found, types.ModuleType
+        ):  # np.linalg, np.fft: their functions, the same way
+            submodule = types.ModuleType(found.__name__)
+            submodule.__getattr__ = lambda name: fallback(getattr(found, name))
+            return submodule
+        if callable(found):
+            return lambda *args, **kwargs: unwrap(found(*args, **kwargs))
+        return found
+
+    space.__getattr__ = lambda name: fallback(getattr(tnp, name))
 
     def elementwise(torch_function):
         return lambda *xs: torch_function(*(tensor(x) for x in xs))
@@ -415,7 +422,7 @@ def _torch_numpy():
         "shape": shape,
         "ndim": lambda x: x.ndim if isinstance(x, Tensor) else np.ndim(x),
         "size": lambda x: x.numel() if isinstance(x, Tensor) else np.size(x),
-        "asarray": tensor,
+        "asarray": asarray,
         "sum": reduction(torch.sum),
         "mean": reduction(torch.mean, cast=True),
         "max": reduction(torch.amax),

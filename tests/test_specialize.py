@@ -1,0 +1,72 @@
+"""Unannotated scalar code called with Python floats runs a body generated for
+numbers (codegen/specialize.py): the same values and gradients as the general body,
+which every other argument still takes."""
+
+import numpy as np
+import pytest
+
+import codegen
+
+RECURRENCE = (
+    "import numpy as np\n\n\ndef f(x, a, steps=50):\n    for i in range(steps):\n"
+    "        x = x * np.cos(x) + a * np.sin(x)\n    return x\n"
+)
+
+
+def _module(source, wrt, mode="reverse"):
+    text = codegen.generate(source, "f", wrt, mode=mode)
+    namespace = {}
+    exec(text, namespace)
+    return text, namespace
+
+
+def test_floats_take_the_numbers_body_with_the_same_results():
+    text, ns = _module(RECURRENCE, "x,a")
+    assert "if type(x) is float and type(a) is float and type(steps) is int:" in text
+    assert "math.cos(x)" in text.split("def _value_and_grad_f_numbers")[1]
+    assert "_unbroadcast" not in text.split("def _value_and_grad_f_numbers")[1].split("# Helpers")[0]
+    value, grads = ns["value_and_grad_f"](0.3, 0.9)
+    # np.float64 is not exactly a float: the general body, NumPy's functions
+    general_value, general_grads = ns["value_and_grad_f"](np.float64(0.3), np.float64(0.9))
+    assert type(value) is float and isinstance(general_value, np.floating)
+    np.testing.assert_allclose(value, general_value, rtol=1e-13)
+    np.testing.assert_allclose(grads, general_grads, rtol=1e-12)
+    np.testing.assert_allclose(ns["grad_f"](0.3, 0.9), general_grads, rtol=1e-12)
+    # and the annotated function's module agrees
+    _, annotated = _module(RECURRENCE.replace("def f(x, a, steps=50)", "def f(x: float, a: float, steps: int = 50)"), "x,a")
+    np.testing.assert_allclose(annotated["value_and_grad_f"](0.3, 0.9)[1], grads, rtol=1e-13)
+
+
+def test_arrays_take_the_general_body():
+    _, ns = _module(RECURRENCE, "x,a")
+    x = np.array([0.3, -0.2, 1.1])
+    value, (d_x, d_a) = ns["value_and_grad_f"](x, 0.9)
+    assert value.shape == d_x.shape == (3,) and np.ndim(d_a) == 0
+    ones = [ns["value_and_grad_f"](float(xi), 0.9) for xi in x]  # each element on the numbers body
+    np.testing.assert_allclose(value, [v for v, _ in ones], rtol=1e-13)
+    np.testing.assert_allclose(d_x, [g[0] for _, g in ones], rtol=1e-12)
+    np.testing.assert_allclose(d_a, sum(g[1] for _, g in ones), rtol=1e-12)
+
+
+def test_keyword_only_parameters_are_passed_on_by_keyword():
+    source = "import numpy as np\n\n\ndef f(x, *, a=0.5, n=3):\n    for i in range(n):\n        x = np.sin(x) * a\n    return x\n"
+    text, ns = _module(source, "x")
+    assert "return _grad_f_numbers(x, a=a, n=n)" in text
+    np.testing.assert_allclose(ns["grad_f"](0.7, a=1.5, n=4), ns["grad_f"](np.float64(0.7), a=1.5, n=4), rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import numpy as np\n\n\ndef f(x, a):\n    return x * np.cos(x) + a\n",  # no loop
+        "import numpy as np\n\n\ndef f(x, n=3):\n    for i in range(n):\n        x = np.cos(x[::-1])\n    return np.sum(x)\n",  # x indexed
+        "import numpy as np\n\n\ndef f(x, X):\n    t = 0.0\n    for row in X:\n        t = t + np.sum(row @ x)\n    return t\n",
+    ],
+)
+def test_no_numbers_body_where_it_could_not_run_or_would_not_help(source):
+    text, _ = _module(source, "x")
+    assert "_numbers" not in text
+
+
+def test_the_numbers_body_is_deterministic():
+    assert codegen.generate(RECURRENCE, "f", "x,a") == codegen.generate(RECURRENCE, "f", "x,a")
