@@ -4,7 +4,7 @@
 # wrt: params
 # source sha256: 0bab0ff20c5d74c2a8d7d880158986b463cffbec941dcdef2e484eefc3acb6ba
 # inputs sha256: b8ed7bb031f8766565d942557293c0c246f6f299459b02eb6e51e0f4209d9bb7
-# module sha256: 768eb946f0dc4edf63797288bf520c742d0e2a75579dca1de47e33603a6f1c0c
+# module sha256: b27b00eea8493d858121c2bb2a40ded550be02719c17514b922cf6bbaf4ff0fa
 """Reverse-mode gradient of `loss` from generated_examples/mlp_params.py, with respect to params."""
 
 import numpy as np
@@ -363,6 +363,7 @@ def _on_torch(function, args, kwargs):
         found["torch._numpy"][
             "_index_adjoint"
         ] = _torch_index_adjoint  # torch._numpy writes no x[::-1] = d
+        found["torch._numpy"]["_stand_in"] = _torch_stand_in
         found["torch"]["_index_add"] = torch_numpy.index_add
         if (
             "_tanh_slope" in module
@@ -413,12 +414,12 @@ def _on_torch(function, args, kwargs):
         try:
             result = again(*_torch_values(args, tnp), **_torch_values(kwargs, tnp))
         except (
-            AttributeError,
-            NotImplementedError,
-        ) as error:  # a NumPy function torch's NumPy lacks
+            Exception
+        ) as error:  # a NumPy call torch's NumPy lacks, or does not do as NumPy does
             raise TypeError(
-                f"{function.__name__} called with PyTorch tensors: torch._numpy cannot run a NumPy call it makes "
-                f"({type(error).__name__}: {error}); call it with NumPy arrays (tensor.numpy()) instead"
+                f"{function.__name__} called with PyTorch tensors: neither torch's functions nor torch._numpy can run "
+                f"a NumPy call it makes ({type(error).__name__}: {str(error)[:200]}); it runs on NumPy arrays: call it "
+                "with tensor.numpy() instead"
             ) from error
         return _torch_values(result, None)
     finally:
@@ -467,6 +468,15 @@ def _torch_values(value, space):
     ):
         return space.asarray(value)
     return value
+
+
+def _torch_stand_in(value):
+    """`_stand_in` on torch._numpy's arrays."""
+    import torch._numpy as tnp
+
+    if isinstance(value, (list, tuple)):
+        return type(value)(_torch_stand_in(v) for v in value)
+    return tnp.broadcast_to(0.0, tnp.shape(value))
 
 
 def _torch_index_adjoint(d, x, index):
@@ -593,6 +603,28 @@ def _torch_numpy():
         both = torch.broadcast_shapes(d.shape, ans.shape)
         return torch.ops.aten.tanh_backward(d.expand(both), ans.expand(both))
 
+    def dot(a, b):  # NumPy's dot: over a's last axis and b's second to last
+        a, b = tensor(a), tensor(b)
+        if a.ndim == 0 or b.ndim == 0:
+            return a * b
+        return torch.tensordot(a, b, dims=([-1], [-2 if b.ndim > 1 else -1]))
+
+    def split(x, indices_or_sections, axis=0, strict=True):
+        x = tensor(x)
+        if isinstance(indices_or_sections, int) or np.ndim(indices_or_sections) == 0:
+            sections = int(indices_or_sections)
+            if strict and x.shape[axis] % sections:
+                raise ValueError("array split does not result in an equal division")
+            return list(torch.tensor_split(x, sections, dim=axis))
+        return list(
+            torch.tensor_split(x, [int(i) for i in indices_or_sections], dim=axis)
+        )
+
+    def concatenate(arrays, axis=0):
+        if axis is None:
+            return torch.cat([tensor(a).reshape(-1) for a in arrays])
+        return torch.cat([tensor(a) for a in arrays], dim=axis)
+
     def shape(x):
         return tuple(x.shape) if isinstance(x, Tensor) else np.shape(x)
 
@@ -602,7 +634,11 @@ def _torch_numpy():
 
     def transpose(x, axes=None):
         x = tensor(x)
-        return x.permute(tuple(reversed(range(x.ndim))) if axes is None else axes)
+        return x.permute(
+            tuple(reversed(range(x.ndim)))
+            if axes is None
+            else tuple(int(a) for a in axes)
+        )
 
     def full(shape, value):
         return tensor(value).expand(shape).clone()
@@ -653,6 +689,15 @@ def _torch_numpy():
         "full": full,
         "where": lambda c, x, y: torch.where(tensor(c), tensor(x), tensor(y)),
         "matmul": elementwise(torch.matmul),
+        "dot": dot,
+        "split": split,
+        "array_split": lambda x, sections, axis=0: split(
+            x, sections, axis, strict=False
+        ),
+        "concatenate": concatenate,
+        "stack": lambda arrays, axis=0: torch.stack(
+            [tensor(a) for a in arrays], dim=axis
+        ),
         "outer": lambda a, b: torch.outer(tensor(a).reshape(-1), tensor(b).reshape(-1)),
         "s_": np.s_,
         "newaxis": None,

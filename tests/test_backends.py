@@ -224,7 +224,7 @@ def test_a_numpy_call_neither_torch_nor_its_numpy_has_is_a_clear_error():
     namespace = _torch_module("import numpy as np\n\n\ndef f(x):\n    return np.nansum(x ** 2)\n", "x")
     x = np.array([1.0, 2.0, 3.0])
     namespace["value_and_grad_f"](x)
-    with pytest.raises(TypeError, match="torch._numpy cannot run a NumPy call it makes.*call it with NumPy arrays"):
+    with pytest.raises(TypeError, match="neither torch.s functions nor torch._numpy can run a NumPy call it makes.*tensor.numpy"):
         namespace["value_and_grad_f"](torch.from_numpy(x))
 
 

@@ -27,3 +27,17 @@ def test_peer_suite(suite, capsys):
     assert in_scope > 0 and counts["pass"] >= 0.9 * in_scope, printed
     assert counts.get("autograd disagrees", 0) == 0, printed
     assert counts.get("autograd agrees", 0) >= 0.8 * counts["pass"], printed
+
+
+def test_peer_suites_on_torch_tensors(capsys):
+    """Every sixth case of the suites, run again on PyTorch tensors (issue 17;
+    tests/peers/on_torch.py runs them all): equal to NumPy's run or refused with a
+    TypeError that says why, never a wrong number or another exception; most run on
+    torch's own functions."""
+    pytest.importorskip("torch", reason="pip install -e '.[test]' installs it")
+    import on_torch
+
+    counts = on_torch.run(stride=6)
+    printed = capsys.readouterr().out
+    assert counts["WRONG"] == 0 and counts["CRASH"] == 0, printed
+    assert counts["torch"] >= 0.9 * sum(counts.values()), printed

@@ -111,7 +111,9 @@ def test_what_makes_a_target_stale(tmp_path, change):
     assert codegen.check(pyproject) == []
     module = tmp_path / "src/pkg/losses_grad.py"
     if change == "edit the module":
-        module.write_text(module.read_text().replace("d_value = 1.0", "d_value = 2.0"))
+        edited = module.read_text().replace("del d_z", "del d_z  # edited")
+        assert edited != module.read_text()
+        module.write_text(edited)
     elif change == "edit a rules file":
         (tmp_path / "rules/mine.py").write_text("import numpy as np  # edited\n")
     elif change == "edit an include":
@@ -193,7 +195,9 @@ def test_emitted_test_passes_then_catches_a_wrong_module(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
     module = tmp_path / "src/pkg/losses_grad.py"
-    module.write_text(module.read_text().replace("d_value = 1.0", "d_value = 1.01"))
+    wrong = module.read_text().replace("d_b = _unbroadcast(d_z, b, t1)", "d_b = 1.01 * _unbroadcast(d_z, b, t1)")
+    assert wrong != module.read_text()
+    module.write_text(wrong)
     done = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 1 and "2 failed" in done.stdout, done.stdout  # (the JVP is compared with grad . t)
 
@@ -220,7 +224,7 @@ def test_headers_seal_the_text():
     text = (EXAMPLES / "mlp_grad.py").read_text()
     header = headers.read(text)
     assert header.sealed and header.version == codegen.__version__ and header.wrt == ("W1", "b1", "W2", "b2")
-    assert not headers.read(text.replace("d_value = 1.0", "d_value = 1.5")).sealed
+    assert "d_W1 = _matmul_dy" in text and not headers.read(text.replace("d_W1 = _matmul_dy", "d_W1 = 1.5 * _matmul_dy")).sealed
     assert headers.read(headers.seal(text.replace("# module sha256:", "# was:"))).source == header.source
 
 
