@@ -21,11 +21,16 @@ import run  # noqa: E402
 
 def test_benchmark_runs_on_tiny_sizes(tmp_path, capsys):
     out = tmp_path / "results.json"
-    assert run.main(["--size", "small", "--rounds", "2", "--no-generation", "--json", str(out)]) == 0
+    # two losses of the five (an array loss and the scalar loop: every column runs on
+    # them), so that the default test run stays short; `python bench/run.py --size
+    # small` runs all five
+    assert run.main(["--size", "small", "--rounds", "2", "--no-generation", "--json", str(out),
+                     "--only", "logistic", "recurrence"]) == 0
     printed = capsys.readouterr().out
     assert "| loss | hand (ms) |" in printed and "codegen value_and_grad" in printed
     report = json.loads(out.read_text())
-    assert set(report["results"]) == {"logistic", "logreg", "mlp", "rosenbrock", "recurrence"}
+    assert set(report["results"]) == {"logistic", "recurrence"}
+    assert "codegen unannotated" in report["results"]["recurrence"]["ratio"]
     for result in report["results"].values():
         assert result["ratio"]["hand"] == 1.0 and "codegen grad" in result["ratio"]
         assert not any(m.startswith("codegen") for m in result["problems"])

@@ -9,7 +9,7 @@ equal the NumPy run's to 1e-10. Each case ends as one of:
 - WRONG: a result that differs from NumPy's;
 - CRASH: any other exception.
 
-Run it: `python tests/peers/on_torch.py [-v]`; tests/test_peers.py runs every sixth
+Run it: `python tests/peers/on_torch.py [-v]`; tests/test_peers.py runs every tenth
 case of each suite.
 """
 
