@@ -7,6 +7,8 @@ import gc
 from dataclasses import replace
 from typing import Iterable, Mapping, Sequence
 
+import libcst as cst
+
 from . import __version__, rules
 from .analyze import analyze
 from .differentiate import differentiate
@@ -79,9 +81,9 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
     namer = Namer(taken=taken, reserved=reserved)
     simple = normalize(parsed, registry, namer, included, internal=internal)
     sources = [p.where for p in (parsed, *included)]
-    numbers = numbers_variant(parsed, names) if "reverse" in modes and not internal else None
+    numbers = numbers_variant(parsed, names) if {"reverse", "forward"} & set(modes) and not internal else None
     if numbers is not None:
-        numbers = (numbers, included, Namer(taken=taken, reserved=reserved))
+        numbers = (numbers, included, lambda: Namer(taken=taken, reserved=reserved))
     del parsed, included  # each stage's input is let go once the next has what it needs
     functions, kept, header = [], (), None
     wanted = set(modes)
@@ -92,7 +94,7 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
         gradient = differentiate(fused, analysis, namer)
         value_and_grad, grad = optimize(gradient)
         general = reverse_functions(gradient, value_and_grad, grad)
-        functions += _with_numbers_bodies(general, numbers, names, registry, gradient.function.signature)
+        functions += _with_numbers_bodies(general, numbers, names, registry, "reverse")
         kept = kept_per_iteration(value_and_grad.forward)
         header = gradient.function
         del gradient
@@ -103,7 +105,8 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
         forward_fused = fuse(simple, registry, within=frozenset(namer.invented))
     if wanted & {"forward", "jacobian"}:
         tangent = linearize(forward_fused, analyze(forward_fused, names, registry), namer)
-        functions += forward_functions(tangent, optimize_forward(tangent))
+        general = forward_functions(tangent, optimize_forward(tangent))
+        functions += _with_numbers_bodies(general, numbers, names, registry, "forward") if "forward" in modes else general
         header = header or tangent.function
     if "jacobian" in modes:
         cotangent = namer.fresh("cotangent")
@@ -122,20 +125,29 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
     return emit(header, names, functions, registry.helpers, __version__, rules_dirs, sorted(include or {}), modes, kept, inputs, registry.modules)
 
 
-def _with_numbers_bodies(general, numbers, names, registry, signature) -> list:
-    """The reverse functions, each with a twin for Python numbers that it calls at
-    entry when its arguments are such numbers (specialize.py), where the twin's body
-    differs from its own. Generating the twin is an optimisation: where it fails (a
-    parameter used as an array or a tree is no number), the general body stands
-    alone."""
+def _with_numbers_bodies(general, numbers, names, registry, mode: str) -> list:
+    """The reverse functions (mode "reverse") or `jvp_<f>` ("forward"), each with a
+    twin for Python numbers that it calls at entry when its arguments (and, for a
+    JVP, the tangents of float parameters) are such numbers (specialize.py), where
+    the twin's body differs from its own. Generating the twin is an optimisation:
+    where it fails (a parameter used as an array or a tree is no number), the
+    general body stands alone."""
     if numbers is None:
         return general
-    variant, included, namer = numbers
+    variant, included, new_namer = numbers
+    namer = new_namer()
     try:
         simple = normalize(variant.parsed, registry, namer, included)
-        fused = fuse(simple, registry)
-        gradient = differentiate(fused, analyze(fused, names, registry), namer)
-        twins = reverse_functions(gradient, *optimize(gradient))
+        if mode == "reverse":
+            fused = fuse(simple, registry)
+            gradient = differentiate(fused, analyze(fused, names, registry), namer)
+            twins, kinds = reverse_functions(gradient, *optimize(gradient)), variant.kinds
+        else:
+            fused = fuse(simple, registry, within=frozenset(namer.invented))
+            tangent = linearize(fused, analyze(fused, names, registry), namer)
+            twins = forward_functions(tangent, optimize_forward(tangent))
+            floats = {p for p, kind in variant.kinds if kind == "float"}
+            kinds = variant.kinds + tuple((t, "float") for w, t in zip(tangent.wrt, tangent.tangents) if w in floats)
     except Exception:  # noqa: BLE001 - any failure only means no twin
         return general
     out, extra = [], []
@@ -143,8 +155,9 @@ def _with_numbers_bodies(general, numbers, names, registry, signature) -> list:
         if _same_body(body, twin):
             out.append((name, sig, doc, body))
             continue
-        out.append((name, sig, doc, body, dispatch(variant, name, signature)))
-        extra.append((f"_{name}{NUMBERS_SUFFIX}", sig, numbers_doc(variant, name), twin))
+        params = cst.parse_statement(f"def f({sig}): pass").params
+        out.append((name, sig, doc, body, dispatch(replace(variant, kinds=kinds), name, params)))
+        extra.append((f"_{name}{NUMBERS_SUFFIX}", sig, numbers_doc(replace(variant, kinds=kinds), name), twin))
     return out + extra
 
 

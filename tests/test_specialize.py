@@ -70,3 +70,20 @@ def test_no_numbers_body_where_it_could_not_run_or_would_not_help(source):
 
 def test_the_numbers_body_is_deterministic():
     assert codegen.generate(RECURRENCE, "f", "x,a") == codegen.generate(RECURRENCE, "f", "x,a")
+
+
+def test_forward_mode_has_a_numbers_body_too():
+    """`jvp_f` with float arguments and float tangents takes its numbers body; its
+    tangent equals grad . t from the reverse mode's and the general body's."""
+    text, ns = _module(RECURRENCE, "x,a", mode="reverse,forward")
+    assert "return _jvp_f_numbers(x, a, steps, t_x=t_x, t_a=t_a)" in text
+    assert "type(t_x) is float" in text and "math.sin(x)" in text.split("def _jvp_f_numbers")[1]
+    value, tangent = ns["jvp_f"](0.3, 0.9, t_x=0.5, t_a=-1.5)
+    general_value, general_tangent = ns["jvp_f"](np.float64(0.3), 0.9, t_x=0.5, t_a=-1.5)
+    d_x, d_a = ns["grad_f"](0.3, 0.9)
+    np.testing.assert_allclose(value, general_value, rtol=1e-13)
+    np.testing.assert_allclose(tangent, general_tangent, rtol=1e-12)
+    np.testing.assert_allclose(tangent, 0.5 * d_x - 1.5 * d_a, rtol=1e-10)
+    # an array tangent for a float parameter: the general body
+    batch = ns["jvp_f"](0.3, 0.9, t_x=np.array([0.5, 1.0]), t_a=0.0)[1]
+    np.testing.assert_allclose(batch, [0.5 * d_x, d_x], rtol=1e-10)
