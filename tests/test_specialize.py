@@ -87,3 +87,39 @@ def test_forward_mode_has_a_numbers_body_too():
     # an array tangent for a float parameter: the general body
     batch = ns["jvp_f"](0.3, 0.9, t_x=np.array([0.5, 1.0]), t_a=0.0)[1]
     np.testing.assert_allclose(batch, [0.5 * d_x, d_x], rtol=1e-10)
+
+
+def test_numbers_bodies_of_fuzzed_programs_agree_with_the_general_ones():
+    """The control-flow fuzzer's programs whose inputs are all numbers, their `float`
+    annotations taken away: where codegen writes a numbers body, called with the
+    floats it equals the general body called with NumPy float64s, and finite
+    differences."""
+    import re
+    import sys
+
+    from codegen.verify import check_gradient
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_fuzz_control as fuzz
+
+    checked = 0
+    for seed in range(5000, 7000):
+        source, wrt, kwargs = fuzz.make_case(seed)
+        if not all(type(v) in (float, int) for v in kwargs.values()):
+            continue
+        plain = re.sub(r"(\w+): (float|int)", r"\1", source)
+        text = codegen.generate(plain, "f", list(wrt))
+        if "_numbers(" not in text:
+            continue
+        ns, user = {}, {}
+        exec(text, ns)
+        exec(plain, user)
+        numbers = ns["value_and_grad_f"](**kwargs)
+        general = ns["value_and_grad_f"](**{k: np.float64(v) if type(v) is float else v for k, v in kwargs.items()})
+        np.testing.assert_allclose(numbers[0], general[0], rtol=1e-9, atol=1e-12, err_msg=plain)
+        np.testing.assert_allclose(np.ravel(numbers[1]), np.ravel(general[1]), rtol=1e-8, atol=1e-10, err_msg=plain)
+        report = check_gradient(user["f"], ns["value_and_grad_f"], kwargs, list(wrt))
+        assert report.ok, f"{report}\n{plain}"
+        checked += 1
+    assert checked >= 20, checked
