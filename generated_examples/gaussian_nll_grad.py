@@ -4,7 +4,7 @@
 # wrt: mu,log_sigma
 # source sha256: 8fb6b9ce8983af85aed7c1408d962844c18ffe66bb097ca453310cdbf3ff28a9
 # inputs sha256: 70fd9d7f1245994785bf7c9f4a8bdcdaaacea1b75fe8cb011308c8b7fa5d283f
-# module sha256: ea1b2d4a3f21d8bd3c27ae3a54c5c95e7e490eeaf0e51b5c6094f96d63e86f4a
+# module sha256: 89275e228a9b5773179aadd67104d84b1f169762f15f79aeaa58b9f26dd083c1
 """Reverse-mode gradient of `nll` from generated_examples/gaussian_nll.py, with respect to mu, log_sigma."""
 
 import numpy as np
@@ -553,9 +553,16 @@ def _torch_numpy():
 
     names = {
         "shape": shape,
+        "asarray": asarray,
+        "expand_dims": expand_dims,
+        "transpose": transpose,
+        "zeros_like": zeros_like,
+        "full": full,
+        "dot": dot,
+        "split": split,
+        "concatenate": concatenate,
         "ndim": lambda x: x.ndim if isinstance(x, Tensor) else np.ndim(x),
         "size": lambda x: x.numel() if isinstance(x, Tensor) else np.size(x),
-        "asarray": asarray,
         "sum": reduction(torch.sum),
         "mean": reduction(torch.mean, cast=True),
         "max": reduction(torch.amax),
@@ -563,80 +570,39 @@ def _torch_numpy():
         "amax": reduction(torch.amax),
         "amin": reduction(torch.amin),
         "reshape": lambda x, shape: tensor(x).reshape(shape),
-        "expand_dims": expand_dims,
         "broadcast_to": lambda x, shape: tensor(x).expand(shape),
         "broadcast_shapes": lambda *shapes: tuple(torch.broadcast_shapes(*shapes)),
         "swapaxes": lambda x, a, b: torch.swapaxes(tensor(x), a, b),
         "moveaxis": lambda x, a, b: torch.movedim(tensor(x), a, b),
-        "transpose": transpose,
         "ravel": lambda x: tensor(x).reshape(-1),
         "zeros": lambda shape: torch.zeros(shape, device=space.device),
         "ones": lambda shape: torch.ones(shape, device=space.device),
-        "zeros_like": zeros_like,
-        "full": full,
         "where": lambda c, x, y: torch.where(tensor(c), tensor(x), tensor(y)),
         "matmul": elementwise(torch.matmul),
-        "dot": dot,
-        "split": split,
         "array_split": lambda x, sections, axis=0: split(
             x, sections, axis, strict=False
         ),
-        "concatenate": concatenate,
         "stack": lambda arrays, axis=0: torch.stack(
             [tensor(a) for a in arrays], dim=axis
         ),
         "outer": lambda a, b: torch.outer(tensor(a).reshape(-1), tensor(b).reshape(-1)),
-        "s_": np.s_,
         "newaxis": None,
-        "inf": np.inf,
-        "nan": np.nan,
-        "pi": np.pi,
-        "e": np.e,
         "ndarray": Tensor,
         "float64": float64,
         "add": types.SimpleNamespace(at=add_at),
         "index_add": index_add,
         "tanh_slope": tanh_slope,
     }
+    for name in ("s_", "inf", "nan", "pi", "e"):
+        names[name] = getattr(np, name)
+    # NumPy's elementwise functions that torch has, by torch's name where it differs
     for name in (
-        "exp",
-        "log",
-        "log1p",
-        "expm1",
-        "tanh",
-        "sqrt",
-        "abs",
-        "sin",
-        "cos",
-        "tan",
-        "sign",
-        "negative",
-        "square",
-        "sinh",
-        "cosh",
-        "isnan",
-        "isfinite",
-        "isinf",
-        "maximum",
-        "minimum",
-        "logaddexp",
-        "hypot",
-        "floor",
-        "ceil",
-    ):
-        names[name] = elementwise(getattr(torch, name))
-    for name, torch_name in (
-        ("arctan", "atan"),
-        ("arcsin", "asin"),
-        ("arccos", "acos"),
-        ("arctanh", "atanh"),
-        ("arcsinh", "asinh"),
-        ("arccosh", "acosh"),
-        ("arctan2", "atan2"),
-        ("absolute", "abs"),
-        ("logical_not", "logical_not"),
-    ):
-        names[name] = elementwise(getattr(torch, torch_name))
+        "exp log log1p expm1 tanh sqrt abs sin cos tan sign negative square sinh cosh isnan isfinite isinf "
+        "maximum minimum logaddexp hypot floor ceil logical_not arctan:atan arcsin:asin arccos:acos "
+        "arctanh:atanh arcsinh:asinh arccosh:acosh arctan2:atan2 absolute:abs"
+    ).split():
+        numpy_name, _, torch_name = name.partition(":")
+        names[numpy_name] = elementwise(getattr(torch, torch_name or numpy_name))
     for name, value in names.items():
         setattr(space, name, value)
     return space

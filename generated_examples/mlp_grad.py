@@ -4,7 +4,7 @@
 # wrt: W1,b1,W2,b2
 # source sha256: 0d5a39f6e6c5eb8b289abb0529b4a5325f71d1fd9a197c9de653278ecda2ab01
 # inputs sha256: 67d2eca0aae3d03a2edd3c6669ab1a0a3a7bc236779e73488991e037508a8a66
-# module sha256: d072cd9670b9e9b9bc90e4da2c5f0a0c3c6ac04b534a83a420344ade2a3e861d
+# module sha256: c288c65557e61b208b94e3e94df40c245757d22e07aed8fbce6d634bce008b86
 """Reverse-mode gradient of `loss` from generated_examples/mlp.py, with respect to W1, b1, W2, b2."""
 
 import numpy as np
@@ -640,9 +640,16 @@ def _torch_numpy():
 
     names = {
         "shape": shape,
+        "asarray": asarray,
+        "expand_dims": expand_dims,
+        "transpose": transpose,
+        "zeros_like": zeros_like,
+        "full": full,
+        "dot": dot,
+        "split": split,
+        "concatenate": concatenate,
         "ndim": lambda x: x.ndim if isinstance(x, Tensor) else np.ndim(x),
         "size": lambda x: x.numel() if isinstance(x, Tensor) else np.size(x),
-        "asarray": asarray,
         "sum": reduction(torch.sum),
         "mean": reduction(torch.mean, cast=True),
         "max": reduction(torch.amax),
@@ -650,80 +657,39 @@ def _torch_numpy():
         "amax": reduction(torch.amax),
         "amin": reduction(torch.amin),
         "reshape": lambda x, shape: tensor(x).reshape(shape),
-        "expand_dims": expand_dims,
         "broadcast_to": lambda x, shape: tensor(x).expand(shape),
         "broadcast_shapes": lambda *shapes: tuple(torch.broadcast_shapes(*shapes)),
         "swapaxes": lambda x, a, b: torch.swapaxes(tensor(x), a, b),
         "moveaxis": lambda x, a, b: torch.movedim(tensor(x), a, b),
-        "transpose": transpose,
         "ravel": lambda x: tensor(x).reshape(-1),
         "zeros": lambda shape: torch.zeros(shape, device=space.device),
         "ones": lambda shape: torch.ones(shape, device=space.device),
-        "zeros_like": zeros_like,
-        "full": full,
         "where": lambda c, x, y: torch.where(tensor(c), tensor(x), tensor(y)),
         "matmul": elementwise(torch.matmul),
-        "dot": dot,
-        "split": split,
         "array_split": lambda x, sections, axis=0: split(
             x, sections, axis, strict=False
         ),
-        "concatenate": concatenate,
         "stack": lambda arrays, axis=0: torch.stack(
             [tensor(a) for a in arrays], dim=axis
         ),
         "outer": lambda a, b: torch.outer(tensor(a).reshape(-1), tensor(b).reshape(-1)),
-        "s_": np.s_,
         "newaxis": None,
-        "inf": np.inf,
-        "nan": np.nan,
-        "pi": np.pi,
-        "e": np.e,
         "ndarray": Tensor,
         "float64": float64,
         "add": types.SimpleNamespace(at=add_at),
         "index_add": index_add,
         "tanh_slope": tanh_slope,
     }
+    for name in ("s_", "inf", "nan", "pi", "e"):
+        names[name] = getattr(np, name)
+    # NumPy's elementwise functions that torch has, by torch's name where it differs
     for name in (
-        "exp",
-        "log",
-        "log1p",
-        "expm1",
-        "tanh",
-        "sqrt",
-        "abs",
-        "sin",
-        "cos",
-        "tan",
-        "sign",
-        "negative",
-        "square",
-        "sinh",
-        "cosh",
-        "isnan",
-        "isfinite",
-        "isinf",
-        "maximum",
-        "minimum",
-        "logaddexp",
-        "hypot",
-        "floor",
-        "ceil",
-    ):
-        names[name] = elementwise(getattr(torch, name))
-    for name, torch_name in (
-        ("arctan", "atan"),
-        ("arcsin", "asin"),
-        ("arccos", "acos"),
-        ("arctanh", "atanh"),
-        ("arcsinh", "asinh"),
-        ("arccosh", "acosh"),
-        ("arctan2", "atan2"),
-        ("absolute", "abs"),
-        ("logical_not", "logical_not"),
-    ):
-        names[name] = elementwise(getattr(torch, torch_name))
+        "exp log log1p expm1 tanh sqrt abs sin cos tan sign negative square sinh cosh isnan isfinite isinf "
+        "maximum minimum logaddexp hypot floor ceil logical_not arctan:atan arcsin:asin arccos:acos "
+        "arctanh:atanh arcsinh:asinh arccosh:acosh arctan2:atan2 absolute:abs"
+    ).split():
+        numpy_name, _, torch_name = name.partition(":")
+        names[numpy_name] = elementwise(getattr(torch, torch_name or numpy_name))
     for name, value in names.items():
         setattr(space, name, value)
     return space
