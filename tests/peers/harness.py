@@ -161,27 +161,33 @@ def wrapper(body: str, params: list[str], parts: int | None, header: str) -> str
     return f"{header}\n\n\n{body}\n\n\ndef g({', '.join(params)}, weights):\n{lines}"
 
 
+def first_run(body: str, specs, rng, header: str):
+    """(inputs, the differentiated parameters, f, f's output): the case's inputs drawn
+    and its function run once on them with NumPy (raising what f raises)."""
+    kwargs = {k: make_input(v, rng) for k, v in specs.items()}
+    wrt = [k for k, v in specs.items() if not is_data(v)]
+    namespace = {}
+    exec(header, namespace)
+    exec(body, namespace)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return kwargs, wrt, namespace["f"], namespace["f"](**kwargs)
+
+
 def run_case(name, body, specs, flags, rng, header="import numpy as np") -> tuple[str, str]:
     """(outcome, message) of one case."""
     body = textwrap.dedent(body).strip("\n")
     if "complex" in flags:
         return "skipped", "a complex input (codegen differentiates real code)"
-    kwargs = {k: make_input(v, rng) for k, v in specs.items()}
-    wrt = [k for k, v in specs.items() if not is_data(v)]
     params = list(specs)
-    namespace = {}
-    exec(header, namespace)
     try:
-        exec(body, namespace)
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            out = namespace["f"](**kwargs)
+        kwargs, wrt, f, out = first_run(body, specs, rng, header)
     except Exception as error:
         return "skipped", f"NumPy raises on these inputs: {type(error).__name__}: {error}"
     if not _finite(out):
         return "skipped", "f is not finite at these inputs"
     parts = len(out) if "parts" in flags else None
-    bad = _not_differentiable_here(namespace["f"], kwargs, wrt, np.random.default_rng(zlib.crc32(name.encode())))
+    bad = _not_differentiable_here(f, kwargs, wrt, np.random.default_rng(zlib.crc32(name.encode())))
     if bad:
         return "skipped", bad
     if parts is None:

@@ -57,16 +57,8 @@ def run_case(name, body, specs, flags, rng, header, torch):
     if "complex" in flags:
         return None
     body = textwrap.dedent(body).strip("\n")
-    kwargs = {k: harness.make_input(v, rng) for k, v in specs.items()}
-    wrt = [k for k, v in specs.items() if not harness.is_data(v)]
-    parts = None
-    namespace = {}
-    exec(header, namespace)
     try:
-        exec(body, namespace)
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            out = namespace["f"](**kwargs)
+        kwargs, wrt, _, out = harness.first_run(body, specs, rng, header)
         parts = len(out) if "parts" in flags else None
         source = harness.wrapper(body, list(specs), parts, header) + "\n"
         kwargs["weights"] = rng.standard_normal(np.shape(out)) if parts is None else tuple(
