@@ -207,7 +207,8 @@ def _widest_line(source: str) -> tuple[int, int]:
 
 
 def statement_lines(tree: ast.Module | str, module: cst.Module) -> dict:
-    """The line each statement of the module's top-level functions starts on, from
+    """The line each statement of the module's top-level functions starts on (each
+    small statement of a line too: `return`, an assignment), from
     Python's own parser (`ast`: its tree, or the source to parse), which reads a file
     many times faster than LibCST works out positions. The two trees are walked side
     by side; if they disagree anywhere (or `ast` cannot parse the file), nothing is
@@ -247,6 +248,8 @@ def _pair(statements, others: list, lines: dict) -> None:
             if index + count > len(others) or any(isinstance(o, _COMPOUND_AST) for o in others[index : index + count]):
                 raise _Disagree
             lines[statement] = others[index].lineno
+            for small, other in zip(statement.body, others[index : index + count]):
+                lines[small] = other.lineno  # (`a = f(x); return a`: a `return` has its line too)
             index += count
             continue
         if index >= len(others):

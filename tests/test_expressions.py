@@ -145,7 +145,8 @@ def test_statement_lines_agree_with_libcst_positions(path):
     in_functions = set().union(*(_statements_of(fn) for fn in module.body if isinstance(fn, cst.FunctionDef)))
     statements = [
         n for n in positions
-        if isinstance(n, (cst.SimpleStatementLine, cst.If, cst.For, cst.While, cst.With, cst.FunctionDef, cst.Try))
+        if isinstance(n, (cst.SimpleStatementLine, cst.BaseSmallStatement, cst.If, cst.For, cst.While, cst.With,
+                          cst.FunctionDef, cst.Try))
         and n in in_functions
     ]
     assert statements and set(lines) == set(statements)
@@ -158,7 +159,7 @@ def _statements_of(fn):
 
     class Collect(cst.CSTVisitor):
         def on_visit(self, node):
-            if isinstance(node, cst.BaseStatement) and node is not fn:
+            if isinstance(node, (cst.BaseStatement, cst.BaseSmallStatement)) and node is not fn:
                 found.add(node)
             return not isinstance(node, (cst.With, cst.Try))  # parse refuses both: their bodies are never read
 
