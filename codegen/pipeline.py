@@ -75,6 +75,7 @@ def _generate(source, function, wrt, path, rules_dirs, include, modes=("reverse"
 
     reserved = {
         "np", "math", *(f"{kind}_{function}" for kind in ("grad", "value_and_grad", "jvp", "vjp", "jacobian")),
+        *(f"_{kind}_{function}{NUMBERS_SUFFIX}" for kind in ("grad", "value_and_grad", "jvp")),
         *registry.helpers,
     }
     taken = set(parsed.names).union(*(p.names for p in included))

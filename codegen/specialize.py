@@ -51,6 +51,9 @@ def numbers(parsed: Parsed, wrt) -> Numbers | None:
     fn = parsed.function
     if fn is None or not _has_loop(fn.body):
         return None
+    names = {p.name.value for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params)}
+    if names & _TEST_NAMES:  # a parameter named `type` would hide the builtin the test at entry calls
+        return None
     arrays = _used_as_arrays(fn)
     if arrays & set(wrt):
         return None
@@ -113,6 +116,7 @@ def _kind(default) -> str | None:
     return None
 
 
+_TEST_NAMES = frozenset({"type", "float", "int"})  # the builtins the test at entry reads
 _SEQUENCE_CALLS = frozenset({"len", "zip", "enumerate", "iter", "reversed", "sorted", "list", "tuple"})
 
 
