@@ -386,7 +386,7 @@ _FLOAT_CALLS = frozenset(
         "exp expm1 exp2 log log1p log2 log10 logaddexp sqrt cbrt sin cos tan arcsin arccos arctan arctan2 "
         "sinh cosh tanh arcsinh arccosh arctanh hypot mean average std var zeros ones true_divide"
     ).split()
-) | frozenset({"_index_adjoint", "_index_add", "_zero_gradient", "_tree_fill"})
+) | frozenset({"_index_adjoint", "_index_add", "_zero_gradient"})
 _FIRST_ARGUMENT_KIND = frozenset(
     "np." + n for n in (
         "sum max min amax amin negative positive abs absolute reshape swapaxes transpose moveaxis "

@@ -12,7 +12,7 @@ import libcst as cst
 from . import __version__, rules
 from .analyze import analyze
 from .differentiate import differentiate
-from .emit import emit, forward_functions, jacobian_functions, kept_per_iteration, reverse_functions, vjp_functions
+from .emit import _function as rendered, emit, forward_functions, jacobian_functions, kept_per_iteration, reverse_functions, vjp_functions
 from .forward import linearize
 from .hvp import hvp_functions
 from .fuse import fuse
@@ -163,9 +163,7 @@ def _with_numbers_bodies(general, numbers, names, registry, mode: str) -> list:
 
 
 def _same_body(a, b) -> bool:
-    from .emit import _function
-
-    return _function("f", "", "", a) == _function("f", "", "", b)
+    return rendered("f", "", "", a) == rendered("f", "", "", b)
 
 
 def _wrt_names(parsed, wrt) -> tuple[str, ...]:
