@@ -98,7 +98,7 @@ def test_numbers_bodies_of_fuzzed_programs_agree_with_the_general_ones():
     """The control-flow fuzzer's programs whose inputs are all numbers, their `float`
     annotations taken away: where codegen writes a numbers body, called with the
     floats it equals the general body called with NumPy float64s, and finite
-    differences."""
+    differences; its JVP's numbers body equals the general JVP."""
     import re
     import sys
 
@@ -108,13 +108,13 @@ def test_numbers_bodies_of_fuzzed_programs_agree_with_the_general_ones():
     sys.path.insert(0, str(ROOT / "tests"))
     import test_fuzz_control as fuzz
 
-    checked = 0
+    checked = forward = 0
     for seed in range(5000, 7000):
         source, wrt, kwargs = fuzz.make_case(seed)
         if not all(type(v) in (float, int) for v in kwargs.values()):
             continue
         plain = re.sub(r"(\w+): (float|int)", r"\1", source)
-        text = codegen.generate(plain, "f", list(wrt))
+        text = codegen.generate(plain, "f", list(wrt), mode="reverse,forward")
         if "_numbers(" not in text:
             continue
         ns, user = {}, {}
@@ -126,5 +126,11 @@ def test_numbers_bodies_of_fuzzed_programs_agree_with_the_general_ones():
         np.testing.assert_allclose(np.ravel(numbers[1]), np.ravel(general[1]), rtol=1e-8, atol=1e-10, err_msg=plain)
         report = check_gradient(user["f"], ns["value_and_grad_f"], kwargs, list(wrt))
         assert report.ok, f"{report}\n{plain}"
+        if "_jvp_f_numbers(" in text:  # forward mode: its numbers body against the general one
+            tangents = {f"t_{w}": 0.5 + i for i, w in enumerate(wrt)}
+            floats = {k: np.float64(v) if type(v) is float else v for k, v in kwargs.items()}
+            got, want = ns["jvp_f"](**kwargs, **tangents), ns["jvp_f"](**floats, **tangents)
+            np.testing.assert_allclose(float(got[1]), float(want[1]), rtol=1e-8, atol=1e-10, err_msg=plain)
+            forward += 1
         checked += 1
-    assert checked >= 20, checked
+    assert checked >= 20 and forward >= 10, (checked, forward)
